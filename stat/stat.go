@@ -35,6 +35,8 @@ func New(k Kind) (Stat, error) {
 		return new(Count), nil
 	case KindSum:
 		return new(Sum), nil
+	case KindTopK:
+		return new(TopK), nil
 	}
 	return nil, fmt.Errorf("stat: new %s: %w", k, ErrCorrupt)
 }
