@@ -18,3 +18,118 @@ func BenchmarkSumObserve(b *testing.B) {
 		s.Observe(v)
 	}
 }
+
+// topkZipf returns a default TopK fed 10⁶ Zipf(1.2) events over 10⁵ keys,
+// the stream of TestTopKZipf, split over shards TopKs.
+func topkZipf(shards int) []*TopK {
+	out := make([]*TopK, shards)
+	for i := range out {
+		out[i] = new(TopK)
+	}
+	var buf []byte
+	for i, k := range zipfStream(1_000_000, 100_000, 1) {
+		buf = zipfKey(buf, k)
+		out[i%shards].ObserveKey(buf)
+	}
+	return out
+}
+
+// BenchmarkTopKObserveHit observes keys that are all monitored: a full
+// default TopK cycling over its 100 keys, so each hit sifts its counter
+// through the heap.
+func BenchmarkTopKObserveHit(b *testing.B) {
+	b.ReportAllocs()
+	var tk TopK
+	keys := make([][]byte, tk.Capacity())
+	for i := range keys {
+		keys[i] = zipfKey(nil, uint32(i))
+		tk.ObserveKey(keys[i])
+	}
+	i := 0
+	for b.Loop() {
+		tk.ObserveKey(keys[i])
+		if i++; i == len(keys) {
+			i = 0
+		}
+	}
+}
+
+// BenchmarkTopKObserveMiss observes a key that is never monitored on every
+// call: each evicts the minimum and copies the key (one allocation).
+func BenchmarkTopKObserveMiss(b *testing.B) {
+	b.ReportAllocs()
+	var tk TopK
+	keys := make([][]byte, 1<<16)
+	for i := range keys {
+		keys[i] = zipfKey(nil, uint32(i))
+	}
+	for _, k := range keys[:tk.Capacity()] {
+		tk.ObserveKey(k)
+	}
+	i := 0
+	for b.Loop() {
+		tk.ObserveKey(keys[i])
+		if i++; i == len(keys) {
+			i = 0
+		}
+	}
+}
+
+// BenchmarkTopKObserveZipf observes the Zipf(1.2) stream of TestTopKZipf:
+// mostly hits, some misses. It reports events/s.
+func BenchmarkTopKObserveZipf(b *testing.B) {
+	b.ReportAllocs()
+	stream := zipfStream(1<<16, 100_000, 1)
+	keys := make([][]byte, len(stream))
+	for i, k := range stream {
+		keys[i] = zipfKey(nil, k)
+	}
+	var tk TopK
+	i := 0
+	for b.Loop() {
+		tk.ObserveKey(keys[i])
+		if i++; i == len(keys) {
+			i = 0
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}
+
+// BenchmarkTopKMerge merges two full default TopKs (two of 16 shards of
+// the Zipf stream) into an empty one, as a merger does per bucket.
+func BenchmarkTopKMerge(b *testing.B) {
+	b.ReportAllocs()
+	shards := topkZipf(16)
+	var m TopK
+	for b.Loop() {
+		m.Reset()
+		_ = m.Merge(shards[0])
+		_ = m.Merge(shards[1])
+	}
+}
+
+// BenchmarkTopKMarshal encodes a default TopK of 10⁶ Zipf events and
+// reports the encoded size.
+func BenchmarkTopKMarshal(b *testing.B) {
+	b.ReportAllocs()
+	tk := topkZipf(1)[0]
+	buf, _ := tk.AppendBinary(nil)
+	b.SetBytes(int64(len(buf)))
+	for b.Loop() {
+		buf, _ = tk.AppendBinary(buf[:0])
+	}
+	b.ReportMetric(float64(len(buf)), "bytes/marshaled")
+}
+
+// BenchmarkTopKUnmarshal decodes the encoding of BenchmarkTopKMarshal.
+func BenchmarkTopKUnmarshal(b *testing.B) {
+	b.ReportAllocs()
+	buf, _ := topkZipf(1)[0].MarshalBinary()
+	b.SetBytes(int64(len(buf)))
+	var tk TopK
+	for b.Loop() {
+		if err := tk.UnmarshalBinary(buf); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

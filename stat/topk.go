@@ -462,8 +462,8 @@ func (t *TopK) MarshalBinary() ([]byte, error) { return t.AppendBinary(nil) }
 //	  [uvarint] count, 1 ≤ count ≤ N
 //	  [uvarint] error, error ≤ count
 //
-// The counts add up to at most N. Every limit is checked before anything
-// is allocated for it.
+// The counts add up to at most N. Every entry is validated before anything
+// is allocated for it; the decoded keys share one copied string.
 func (t *TopK) UnmarshalBinary(b []byte) error {
 	d := newDecoder(b, KindTopK)
 	k := d.uvarint("k", MaxTopKCapacity)
@@ -477,48 +477,79 @@ func (t *TopK) UnmarshalBinary(b []byte) error {
 	if d.err != nil {
 		return d.err
 	}
-	v := TopK{k: int(k), capacity: int(c), n: n, ignored: ignored}
-	var slots []topkSlot
-	if cnt > 0 {
-		slots = make([]topkSlot, 0, cnt)
-	}
+	// First pass: validate every entry without allocating.
+	entries := *d
 	var prev []byte
 	var sum uint64
+	keyBytes := 0
 	for i := range cnt {
-		key := d.bytesN("key", MaxTopKKeyLen)
+		key := topkKey(d)
 		count := d.uvarint("count", math.MaxUint64)
 		e := d.uvarint("error", math.MaxUint64)
 		if d.err != nil {
 			return d.err
 		}
-		if e > count {
-			d.fail(ErrCorrupt, "entry %d: error %d exceeds count %d", i, e, count)
-			return d.err
-		}
-		if i > 0 && bytes.Compare(prev, key) >= 0 {
-			d.fail(ErrCorrupt, "entry %d: key %q not after %q", i, key, prev)
-			return d.err
-		}
-		if count == 0 {
+		switch {
+		case count == 0:
 			d.fail(ErrCorrupt, "entry %d: count 0", i)
-			return d.err
+		case e > count:
+			d.fail(ErrCorrupt, "entry %d: error %d exceeds count %d", i, e, count)
+		case i > 0 && bytes.Compare(prev, key) >= 0:
+			d.fail(ErrCorrupt, "entry %d: key %q not after %q", i, key, prev)
 		}
-		sum = satAdd(sum, count)
-		if sum > n {
+		if sum = satAdd(sum, count); sum > n {
 			d.fail(ErrCorrupt, "counts add up to more than n %d", n)
+		}
+		if d.err != nil {
 			return d.err
 		}
 		prev = key
-		slots = append(slots, topkSlot{key: string(key), count: count, err: e})
+		keyBytes += len(key)
 	}
 	if err := d.finish(); err != nil {
 		return err
 	}
-	if slots != nil {
+	// Second pass: copy the keys into one string, which the slots share.
+	v := TopK{k: int(k), capacity: int(c), n: n, ignored: ignored}
+	if cnt > 0 {
+		var sb strings.Builder
+		sb.Grow(keyBytes)
+		slots := make([]topkSlot, cnt)
+		pass := entries
+		for i := range slots {
+			sb.Write(topkKey(&pass))
+			slots[i].count = pass.uvarint("count", math.MaxUint64)
+			slots[i].err = pass.uvarint("error", math.MaxUint64)
+		}
+		all, off := sb.String(), 0
+		for i := range slots {
+			l := len(topkKey(&entries))
+			entries.uvarint("count", math.MaxUint64)
+			entries.uvarint("error", math.MaxUint64)
+			slots[i].key = all[off : off+l]
+			off += l
+		}
 		v.rebuild(slots)
 	}
 	*t = v
 	return nil
+}
+
+// topkKey reads a key: a uvarint length of at most MaxTopKKeyLen and that
+// many bytes, aliasing the input. It is decoder.bytesN without the string
+// concatenation that makes bytesN allocate on every call.
+func topkKey(d *decoder) []byte {
+	n := d.uvarint("key length", MaxTopKKeyLen)
+	if d.err != nil {
+		return nil
+	}
+	if uint64(d.remaining()) < n {
+		d.fail(ErrCorrupt, "key length %d exceeds the %d bytes left", n, d.remaining())
+		return nil
+	}
+	b := d.b[d.off : d.off+int(n)]
+	d.off += int(n)
+	return b
 }
 
 // satAdd returns a + b, or the largest uint64 when the sum overflows.
