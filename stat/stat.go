@@ -35,6 +35,10 @@ func New(k Kind) (Stat, error) {
 		return new(Count), nil
 	case KindSum:
 		return new(Sum), nil
+	case KindDistinct:
+		return new(Distinct), nil
+	case KindQuantiles:
+		return new(Quantiles), nil
 	}
 	return nil, fmt.Errorf("stat: new %s: %w", k, ErrCorrupt)
 }
