@@ -44,10 +44,11 @@ const (
 // value observed (and merged) is an integer, answers are rounded to the
 // nearest integer, which is what makes whole-millisecond latencies accurate.
 //
-// Memory: under 1 KiB while it holds at most 64 values (about 100 bytes
-// empty); about 250·c bytes (25 KB at c = 100) once it has a digest. The
-// encoding takes 40 + 8n bytes for n ≤ 64 values and at most 40 + 18·2c
-// bytes with a digest (about 1.2 KB at c = 100 after 10⁶ values).
+// Memory: under 1 KiB while it holds at most 64 values (128 bytes empty);
+// about 27 KB at c = 100 once it has a digest, most of it the digest's
+// buffers, which grow with c (TestQuantilesMemory). The encoding takes at
+// most 48 + 8n bytes for n ≤ 64 values and 48 + 16·2c with a digest
+// (about 1.25 KB at c = 100 after 10⁶ values).
 //
 // NaN and ±Inf are ignored and counted (see Ignored).
 // The zero value is an empty Quantiles of compression 100, ready to use.
