@@ -2,6 +2,14 @@ module github.com/pulsehq/pulse
 
 go 1.24
 
-require github.com/stretchr/testify v1.12.1
+require (
+	github.com/axiomhq/hyperloglog v0.3.0
+	github.com/dgryski/go-metro v0.0.0-20250106013310-edb8663e5e33
+	github.com/influxdata/tdigest v0.0.2-0.20210216194612-fc98d27c9e8b
+	github.com/stretchr/testify v1.12.1
+)
 
-require go.yaml.in/yaml/v3 v3.0.5 // indirect
+require (
+	github.com/kamstrup/intmap v0.5.2 // indirect
+	go.yaml.in/yaml/v3 v3.0.5 // indirect
+)

@@ -31,7 +31,9 @@
 // # Concurrency
 //
 // Values are owned by one goroutine and are not safe for concurrent use;
-// shard or lock. Reads of Distinct and Quantiles do not mutate the value
-// (the wrappers hide the dependencies' mutating reads), so concurrent reads
-// without writers are safe for every kind.
+// shard or lock. No read changes what a value holds or its encoding (the
+// wrappers hide the dependencies' mutating reads), and concurrent reads
+// without writers are safe for every kind except Distinct: its Estimate
+// compacts the sketch's internal state, so concurrent reads of a Distinct
+// need a lock too (its MarshalBinary and String do not compact).
 package stat

@@ -66,3 +66,68 @@ func ExampleNewTopK() {
 	// d 2 (true count ≥ 1)
 	// stat: new topk: capacity 1000000000 outside [k=10, 65536]: beyond limit
 }
+
+func ExampleDistinct() {
+	var d stat.Distinct // precision 14; exact while small
+	for _, dyno := range []string{"web.1", "web.2", "worker.1", "web.1", "web.2"} {
+		d.ObserveString(dyno)
+	}
+	d.ObserveKey([]byte("router"))
+	fmt.Println(d.Estimate())
+	// Output: 4
+}
+
+func ExampleDistinct_Merge() {
+	a, b := new(stat.Distinct), new(stat.Distinct)
+	for i := range 600 {
+		a.ObserveString(fmt.Sprint("user-", i))
+		b.ObserveString(fmt.Sprint("user-", i+400)) // 200 users in both
+	}
+	if err := a.Merge(b); err != nil {
+		fmt.Println(err)
+	}
+	fmt.Println(a.Estimate())
+
+	p16, _ := stat.NewDistinct(16)
+	p16.ObserveString("x")
+	fmt.Println(a.Merge(p16))
+	// Output:
+	// 1000
+	// stat: merge distinct p=14 with p=16: incompatible stats
+}
+
+func ExampleQuantiles() {
+	var q stat.Quantiles
+	for ms := 1; ms <= 1000; ms++ { // whole milliseconds: answers are integers
+		q.Observe(float64(ms))
+	}
+	for _, p := range []float64{0.5, 0.99} {
+		v, _ := q.Quantile(p)
+		fmt.Println(p, v)
+	}
+	fmt.Println(q.Count(), q.Min(), q.Max())
+	// 501 holds ranks (0.500, 0.501]: a rank error of 0 for q = 0.5.
+	// Output:
+	// 0.5 501
+	// 0.99 991
+	// 1000 1 1000
+}
+
+func ExampleQuantiles_MarshalBinary() {
+	var q stat.Quantiles
+	for _, ms := range []float64{23, 4, 87, 12, 30000} {
+		q.Observe(ms)
+	}
+	b, _ := q.MarshalBinary() // up to 64 values are kept exactly
+	fmt.Println(len(b), "bytes")
+
+	var back stat.Quantiles
+	if err := back.UnmarshalBinary(b); err != nil {
+		fmt.Println(err)
+	}
+	p50, _ := back.Quantile(0.5)
+	fmt.Println(back.Count(), p50, back.Max())
+	// Output:
+	// 69 bytes
+	// 5 23 30000
+}

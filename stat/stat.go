@@ -35,6 +35,20 @@ func New(k Kind) (Stat, error) {
 		return new(Count), nil
 	case KindSum:
 		return new(Sum), nil
+	case KindMean:
+		return new(Mean), nil
+	case KindMin:
+		return new(Min), nil
+	case KindMax:
+		return new(Max), nil
+	case KindLast:
+		return new(Last), nil
+	case KindLastBy:
+		return new(LastBy), nil
+	case KindDistinct:
+		return new(Distinct), nil
+	case KindQuantiles:
+		return new(Quantiles), nil
 	case KindTopK:
 		return new(TopK), nil
 	}

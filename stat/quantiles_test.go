@@ -1,0 +1,361 @@
+package stat
+
+import (
+	"bytes"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"slices"
+	"sort"
+	"strconv"
+	"testing"
+	"unsafe"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func init() {
+	contractCases = append(contractCases,
+		contractCase{
+			name: "quantiles",
+			zero: func() Stat { return new(Quantiles) },
+			observe: func(s Stat, r *rand.Rand, i int) {
+				if i%100 == 0 {
+					s.(*Quantiles).Observe(math.NaN())
+				}
+				s.(*Quantiles).Observe(1000 * r.Float64()) // uniform: F(x) = x/1000
+			},
+			same: func(t *testing.T, want, got Stat) {
+				t.Helper()
+				assertQuantilesClose(t, want.(*Quantiles), got.(*Quantiles), func(x float64) float64 { return x / 1000 }, 0.01)
+			},
+			n: 3000,
+		},
+		contractCase{
+			// Up to 64 values a Quantiles is exact, so byte-identical.
+			name: "quantiles small",
+			zero: func() Stat { return new(Quantiles) },
+			observe: func(s Stat, r *rand.Rand, i int) {
+				s.(*Quantiles).Observe(float64(r.IntN(500)))
+			},
+			n: 60,
+		},
+		contractCase{
+			name: "quantiles whole ms c=50",
+			zero: func() Stat { q, _ := NewQuantiles(50); return q },
+			observe: func(s Stat, r *rand.Rand, i int) {
+				s.(*Quantiles).Observe(float64(r.IntN(1000)))
+			},
+			same: func(t *testing.T, want, got Stat) {
+				t.Helper()
+				assertQuantilesClose(t, want.(*Quantiles), got.(*Quantiles), func(x float64) float64 { return (x + 0.5) / 1000 }, 0.02)
+			},
+			n: 3000,
+		},
+	)
+}
+
+// assertQuantilesClose checks that two Quantiles of the same values agree:
+// exactly on count, ignored, min, max and the integer flag, and within tol
+// in rank (under the values' CDF cdf) at a few quantiles.
+func assertQuantilesClose(t *testing.T, want, got *Quantiles, cdf func(float64) float64, tol float64) {
+	t.Helper()
+	assert.Equal(t, want.Count(), got.Count(), "count")
+	assert.Equal(t, want.Ignored(), got.Ignored(), "ignored")
+	assert.Equal(t, want.Min(), got.Min(), "min")
+	assert.Equal(t, want.Max(), got.Max(), "max")
+	assert.Equal(t, want.Integers(), got.Integers(), "integers")
+	assert.Equal(t, want.Compression(), got.Compression(), "compression")
+	for _, p := range []float64{0.01, 0.25, 0.5, 0.9, 0.99} {
+		w, ok1 := want.Quantile(p)
+		g, ok2 := got.Quantile(p)
+		require.True(t, ok1 && ok2)
+		assert.InDelta(t, cdf(w), cdf(g), tol, "q=%v: %v and %v", p, w, g)
+	}
+}
+
+func TestNewQuantiles(t *testing.T) {
+	tests := []struct {
+		name string
+		c    float64
+		err  bool
+	}{
+		{"min", 10, false},
+		{"default", 100, false},
+		{"max", 1000, false},
+		{"too small", 9.5, true},
+		{"too large", 1001, true},
+		{"zero", 0, true},
+		{"NaN", math.NaN(), true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			q, err := NewQuantiles(tt.c)
+			if tt.err {
+				require.ErrorIs(t, err, ErrLimit)
+				assertSentinel(t, err)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.c, q.Compression())
+		})
+	}
+}
+
+func TestQuantilesSmallExact(t *testing.T) {
+	var q Quantiles
+	_, ok := q.Quantile(0.5)
+	assert.False(t, ok, "empty")
+	for _, v := range []float64{5, 1, 4, 2, 3, math.NaN(), math.Inf(1), 10} {
+		q.Observe(v)
+	}
+	tests := []struct {
+		q    float64
+		want float64
+		ok   bool
+	}{
+		{0, 1, true}, {0.1, 1, true}, {1.0 / 6, 1, true}, {0.2, 2, true}, {0.5, 3, true},
+		{0.51, 4, true}, {0.99, 10, true}, {1, 10, true},
+		{-0.1, 0, false}, {1.1, 0, false}, {math.NaN(), 0, false},
+	}
+	for _, tt := range tests {
+		t.Run(strconv.FormatFloat(tt.q, 'g', -1, 64), func(t *testing.T) {
+			got, ok := q.Quantile(tt.q)
+			assert.Equal(t, tt.ok, ok)
+			assert.Equal(t, tt.want, got)
+		})
+	}
+	assert.Equal(t, uint64(6), q.Count())
+	assert.Equal(t, uint64(2), q.Ignored())
+	assert.Equal(t, 1.0, q.Min())
+	assert.Equal(t, 10.0, q.Max())
+	assert.True(t, q.Integers())
+	assert.Equal(t, "quantiles c=100 n=6 p50=3 p99=10", q.String())
+}
+
+func TestQuantilesIntegersAndClamp(t *testing.T) {
+	var ints, mixed Quantiles
+	for i := range 1000 {
+		ints.Observe(float64(i % 97))
+	}
+	v, _ := ints.Quantile(0.37)
+	assert.Equal(t, math.Round(v), v, "integers give an integer")
+	mixed.Observe(0.5)
+	require.NoError(t, ints.Merge(&mixed))
+	assert.False(t, ints.Integers(), "the flag merges with AND")
+	b := mustMarshal(t, &ints)
+	var back Quantiles
+	require.NoError(t, back.UnmarshalBinary(b))
+	assert.False(t, back.Integers(), "the flag travels in the encoding")
+	for _, p := range []float64{0, 0.0001, 0.5, 0.9999, 1} {
+		x, ok := back.Quantile(p)
+		require.True(t, ok)
+		assert.GreaterOrEqual(t, x, 0.0)
+		assert.LessOrEqual(t, x, 96.0)
+	}
+	x, _ := back.Quantile(0)
+	assert.Equal(t, 0.0, x)
+	x, _ = back.Quantile(1)
+	assert.Equal(t, 96.0, x)
+}
+
+// TestQuantilesReadsDoNotMutate: reads (and encodings) in the middle of a
+// stream change neither the encoding nor what later observations give.
+func TestQuantilesReadsDoNotMutate(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 3))
+	var quiet, noisy Quantiles
+	for i := range 20000 {
+		v := math.Exp(3 + 1.5*r.NormFloat64())
+		quiet.Observe(v)
+		noisy.Observe(v)
+		if i%777 == 0 {
+			before := mustMarshal(t, &noisy)
+			noisy.Quantile(0.99)
+			_ = noisy.String()
+			require.Equal(t, before, mustMarshal(t, &noisy))
+		}
+	}
+	assert.Equal(t, mustMarshal(t, &quiet), mustMarshal(t, &noisy))
+}
+
+// rankError returns the distance from q to [F(x−), F(x)], where F is the
+// empirical CDF of sorted.
+func rankError(sorted []float64, x, q float64) float64 {
+	n := float64(len(sorted))
+	lo := float64(sort.SearchFloat64s(sorted, x)) / n
+	hi := float64(sort.Search(len(sorted), func(i int) bool { return sorted[i] > x })) / n
+	return max(0, lo-q, q-hi)
+}
+
+// TestQuantilesAccuracy holds Quantiles' stated bound at c = 100: rank error
+// ≤ 0.1 percentage points at q = 0.5 … 0.999 on 10⁶ values, in one
+// Quantiles and merged from 16 round-tripped partial ones (10⁵ values under
+// -race, to keep it fast).
+func TestQuantilesAccuracy(t *testing.T) {
+	n := 1000000
+	if raceEnabled {
+		n = 100000
+	}
+	lognormal := func(r *rand.Rand) float64 { return 20 * math.Exp(1.5*r.NormFloat64()) }
+	dists := []struct {
+		name string
+		gen  func(r *rand.Rand) float64
+	}{
+		{"lognormal", lognormal},
+		{"lognormal whole ms", func(r *rand.Rand) float64 { return math.Round(lognormal(r)) }},
+		{"bimodal 5% at 30000", func(r *rand.Rand) float64 {
+			if r.IntN(20) == 0 {
+				return 30000
+			}
+			return math.Round(lognormal(r))
+		}},
+	}
+	for di, dist := range dists {
+		t.Run(dist.name, func(t *testing.T) {
+			r := rand.New(rand.NewPCG(uint64(di), 2012))
+			data := make([]float64, n)
+			var whole Quantiles
+			parts := make([]Quantiles, 16)
+			for i := range data {
+				data[i] = dist.gen(r)
+				whole.Observe(data[i])
+				parts[i%16].Observe(data[i])
+			}
+			var merged Quantiles
+			for i := range parts {
+				b := mustMarshal(t, &parts[i])
+				var back Quantiles
+				require.NoError(t, back.UnmarshalBinary(b))
+				require.NoError(t, merged.Merge(&back))
+			}
+			slices.Sort(data)
+			for name, q := range map[string]*Quantiles{"whole": &whole, "merged": &merged} {
+				assert.Equal(t, uint64(n), q.Count())
+				assert.Equal(t, data[0], q.Min())
+				assert.Equal(t, data[n-1], q.Max())
+				for _, p := range []float64{0.5, 0.9, 0.95, 0.99, 0.999} {
+					x, ok := q.Quantile(p)
+					require.True(t, ok)
+					e := rankError(data, x, p)
+					t.Logf("%s q=%v: %v, rank error %.4f pp", name, p, x, 100*e)
+					assert.LessOrEqual(t, e, 0.001, "%s q=%v: %v", name, p, x)
+				}
+				t.Logf("%s: %d bytes", name, len(mustMarshal(t, q)))
+			}
+		})
+	}
+}
+
+func TestQuantilesUnmarshalErrors(t *testing.T) {
+	var big Quantiles
+	for i := range 5000 {
+		big.Observe(float64(i) + 0.5)
+	}
+	good := mustMarshal(t, &big)
+	// Header of a Quantiles with n values: kind, version, c, n, ignored,
+	// flags, min, max.
+	head := func(c float64, n uint64, flags byte, lo, hi float64) []byte {
+		b := appendHeader(nil, KindQuantiles)
+		b = appendFloat(b, c)
+		b = appendUvarint(b, n)
+		b = appendUvarint(b, 0)
+		b = append(b, flags)
+		if n > 0 {
+			b = appendFloat(appendFloat(b, lo), hi)
+		}
+		return b
+	}
+	cent := func(b []byte, mean float64, w uint64) []byte { return appendUvarint(appendFloat(b, mean), w) }
+	huge := appendUvarint(head(100, 200, 1, 0, 10), 1e8)
+	huge = append(huge, make([]byte, 100)...)
+	tests := []struct {
+		name string
+		in   []byte
+		err  error
+		msg  string
+	}{
+		{"compression 0", head(0, 0, 0, 0, 0), ErrLimit, "compression 0"},
+		{"compression 1e6", head(1e6, 0, 0, 0, 0), ErrLimit, "compression 1e+06"},
+		{"compression NaN", head(math.NaN(), 0, 0, 0, 0), ErrCorrupt, "not finite"},
+		{"count beyond 2^53", head(100, 1<<54, 0, 0, 0), ErrLimit, "count"},
+		{"flags when empty", head(100, 0, 1, 0, 0), ErrCorrupt, "flags"},
+		{"unknown flag", head(100, 3, 2, 0, 0), ErrCorrupt, "flags"},
+		{"min above max", head(100, 1, 1, 2, 1), ErrCorrupt, "min 2"},
+		{"fractional min with integer flag", head(100, 1, 0, 0.5, 1), ErrCorrupt, "min 0.5"},
+		{"small values unsorted", appendFloat(appendFloat(appendFloat(head(100, 3, 0, 1, 3), 1), 3), 2), ErrCorrupt, "out of order"},
+		{"small value not min", appendFloat(head(100, 1, 0, 1, 1), 2), ErrCorrupt, "out of order"},
+		{"small integer flag wrong", appendFloat(head(100, 1, 1, 1, 1), 1), ErrCorrupt, "disagrees"},
+		{"small truncated", appendFloat(head(100, 2, 0, 1, 2), 1), ErrCorrupt, "need 16 bytes"},
+		{"10^8 centroids", huge, ErrLimit, "centroids 100000000 exceeds 200"},
+		{"no centroids", appendUvarint(head(100, 100, 1, 0, 10), 0), ErrCorrupt, "no centroids"},
+		{"centroids beyond input", appendUvarint(head(100, 100, 1, 0, 10), 150), ErrCorrupt, "cannot fit"},
+		{"non-finite mean", cent(appendUvarint(head(100, 100, 1, 0, 10), 1), math.Inf(1), 100), ErrCorrupt, "not finite"},
+		{"mean out of range", cent(appendUvarint(head(100, 100, 1, 0, 10), 1), 11, 100), ErrCorrupt, "mean 11"},
+		{"unsorted means", cent(cent(appendUvarint(head(100, 100, 1, 0, 10), 2), 5, 50), 4, 50), ErrCorrupt, "in order"},
+		{"zero weight", cent(cent(appendUvarint(head(100, 100, 1, 0, 10), 2), 5, 0), 6, 100), ErrCorrupt, "weight 0"},
+		{"weights short of count", cent(appendUvarint(head(100, 100, 1, 0, 10), 1), 5, 99), ErrCorrupt, "sum to 99"},
+		{"weights beyond count", cent(cent(appendUvarint(head(100, 100, 1, 0, 10), 2), 5, 90), 6, 90), ErrCorrupt, "exceed"},
+		{"trailing byte", append(bytes.Clone(good), 0), ErrCorrupt, "trailing"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			recv := big.Clone()
+			err := recv.UnmarshalBinary(tt.in)
+			require.ErrorIs(t, err, tt.err)
+			assertSentinel(t, err)
+			assert.Contains(t, err.Error(), tt.msg)
+			assert.Equal(t, good, mustMarshal(t, recv))
+		})
+	}
+}
+
+// TestQuantilesMemory measures the heap of Quantiles holding 64 and 10⁴
+// values: ≤ 1 KiB while small, and about 25 KB with a digest. An empty one
+// is its struct alone.
+func TestQuantilesMemory(t *testing.T) {
+	assert.LessOrEqual(t, unsafe.Sizeof(Quantiles{}), uintptr(128))
+	tests := []struct {
+		name string
+		n    int
+		max  float64
+	}{
+		{"64 values", 64, 1024},
+		{"digest", 10000, 32 << 10},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			const count = 200
+			keep := make([]*Quantiles, count)
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			for i := range keep {
+				q := new(Quantiles)
+				for j := range tt.n {
+					q.Observe(float64(j))
+				}
+				keep[i] = q
+			}
+			runtime.GC()
+			runtime.ReadMemStats(&after)
+			per := (float64(after.HeapAlloc) - float64(before.HeapAlloc)) / count
+			t.Logf("%s: %.0f bytes each", tt.name, per)
+			assert.LessOrEqual(t, per, tt.max)
+			runtime.KeepAlive(keep)
+		})
+	}
+}
+
+func TestQuantilesObserveAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts differ under -race")
+	}
+	var q Quantiles
+	r := rand.New(rand.NewPCG(1, 1))
+	for range 100000 {
+		q.Observe(r.ExpFloat64())
+	}
+	allocs := testing.AllocsPerRun(10000, func() { q.Observe(r.ExpFloat64()) })
+	assert.Zero(t, allocs)
+}
