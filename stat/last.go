@@ -19,10 +19,11 @@ const (
 // obsNano returns t as nanoseconds since the Unix epoch, and false when t
 // is outside the range Last and LastBy keep.
 func obsNano(t time.Time) (int64, bool) {
-	if s := t.Unix(); s < minObsSec || s > maxObsSec {
+	s := t.Unix()
+	if s < minObsSec || s > maxObsSec {
 		return 0, false
 	}
-	return t.UnixNano(), true
+	return s*1e9 + int64(t.Nanosecond()), true
 }
 
 // sinceNano returns t as nanoseconds since the Unix epoch, clamped into

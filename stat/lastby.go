@@ -65,9 +65,11 @@ type LastByConfig struct {
 // longer than MaxLastByKeyLen are ignored and counted (see Ignored).
 // Key bytes are copied: callers may reuse their buffers.
 //
-// Cost: an observation of an existing key does not allocate; a later time
-// moves the partition in an index ordered by (time, key), O(log n). A new
-// key allocates its copy.
+// Cost: an observation of an existing key is a map lookup and does not
+// allocate. The index that finds the oldest partition (a heap by time and
+// key) is brought up to date lazily, when an eviction needs it: amortized
+// O(log n) per eviction and per partition that moved. A new key allocates
+// its copy.
 //
 // The zero value is an empty LastBy with DefaultLastByKeys, ready to use;
 // NewLastBy sets other parameters.
@@ -78,18 +80,25 @@ type LastBy struct {
 
 	index   map[string]int32 // key → position in entries
 	entries []lastByEntry    // the partitions, in no particular order
-	heap    []int32          // entry positions, a min-heap by (t, key)
+	// heap holds every entry once, a min-heap by (t, key) where t is the
+	// entry's time when it was last placed; an entry's time only grows, so
+	// a root whose time is current is the oldest partition.
+	heap []lastByHeapItem
 
 	ignored, evicted uint64
 }
 
-// lastByEntry is one partition: its key, latest time and value, and its
-// position in LastBy.heap.
+// lastByEntry is one partition: its key, latest time and value.
 type lastByEntry struct {
-	key  string
-	t    int64
-	v    float64
-	heap int32
+	key string
+	t   int64
+	v   float64
+}
+
+// lastByHeapItem places entries[i] in LastBy.heap at time t.
+type lastByHeapItem struct {
+	t int64
+	i int32
 }
 
 // NewLastBy returns an empty LastBy with the given parameters. MaxKeys
@@ -133,14 +142,8 @@ func (s *LastBy) ObserveAt(key []byte, t time.Time, v float64) {
 
 // update offers (t, v) to the existing partition at entries[i].
 func (s *LastBy) update(i int32, t int64, v float64) {
-	e := &s.entries[i]
-	if !later(t, v, e.t, e.v) {
-		return
-	}
-	moved := t != e.t
-	e.t, e.v = t, v
-	if moved {
-		s.down(int(e.heap))
+	if e := &s.entries[i]; later(t, v, e.t, e.v) {
+		e.t, e.v = t, v
 	}
 }
 
@@ -151,34 +154,36 @@ func (s *LastBy) insert(key string, t int64, v float64) {
 			s.index = make(map[string]int32)
 		}
 		i := int32(len(s.entries))
-		s.entries = append(s.entries, lastByEntry{key: key, t: t, v: v, heap: int32(len(s.heap))})
-		s.heap = append(s.heap, i)
+		s.entries = append(s.entries, lastByEntry{key: key, t: t, v: v})
+		s.heap = append(s.heap, lastByHeapItem{t: t, i: i})
 		s.index[key] = i
 		s.up(len(s.heap) - 1)
 		return
 	}
 	s.evicted++
-	root := &s.entries[s.heap[0]]
+	// Bring the root up to date until it is the oldest partition.
+	for s.heap[0].t != s.entries[s.heap[0].i].t {
+		s.heap[0].t = s.entries[s.heap[0].i].t
+		s.down(0)
+	}
+	root := &s.entries[s.heap[0].i]
 	if t < root.t || (t == root.t && key < root.key) {
 		return // the new partition ranks lowest: it is the one dropped
 	}
 	delete(s.index, root.key)
 	root.key, root.t, root.v = key, t, v
-	s.index[key] = s.heap[0]
+	s.index[key] = s.heap[0].i
+	s.heap[0].t = t
 	s.down(0)
 }
 
 // before reports whether heap slot i ranks below slot j by (t, key).
 func (s *LastBy) before(i, j int) bool {
-	a, b := &s.entries[s.heap[i]], &s.entries[s.heap[j]]
-	return a.t < b.t || (a.t == b.t && a.key < b.key)
+	a, b := s.heap[i], s.heap[j]
+	return a.t < b.t || (a.t == b.t && s.entries[a.i].key < s.entries[b.i].key)
 }
 
-func (s *LastBy) swap(i, j int) {
-	s.heap[i], s.heap[j] = s.heap[j], s.heap[i]
-	s.entries[s.heap[i]].heap = int32(i)
-	s.entries[s.heap[j]].heap = int32(j)
-}
+func (s *LastBy) swap(i, j int) { s.heap[i], s.heap[j] = s.heap[j], s.heap[i] }
 
 func (s *LastBy) up(j int) {
 	for j > 0 {
@@ -398,7 +403,7 @@ func (s *LastBy) UnmarshalBinary(b []byte) error {
 	var v LastBy
 	if d.err == nil && n > 0 {
 		v.entries = make([]lastByEntry, 0, n)
-		v.heap = make([]int32, 0, n)
+		v.heap = make([]lastByHeapItem, 0, n)
 		v.index = make(map[string]int32, n)
 	}
 	var prev []byte
@@ -418,8 +423,8 @@ func (s *LastBy) UnmarshalBinary(b []byte) error {
 		prev = key
 		k := string(key)
 		v.index[k] = int32(i)
-		v.entries = append(v.entries, lastByEntry{key: k, t: t, v: f, heap: int32(i)})
-		v.heap = append(v.heap, int32(i))
+		v.entries = append(v.entries, lastByEntry{key: k, t: t, v: f})
+		v.heap = append(v.heap, lastByHeapItem{t: t, i: int32(i)})
 	}
 	v.ignored = d.uvarint("ignored", math.MaxUint64)
 	v.evicted = d.uvarint("evicted", math.MaxUint64)

@@ -80,7 +80,8 @@ func partitions(s *LastBy) []part {
 }
 
 // checkLastBy asserts the internal invariants: index, entries and heap
-// agree, and the heap is ordered by (t, key).
+// agree, each entry is in the heap once at a time no later than its own,
+// and the heap is ordered by (t, key).
 func checkLastBy(t *testing.T, s *LastBy) {
 	t.Helper()
 	require.Len(t, s.index, len(s.entries))
@@ -88,7 +89,12 @@ func checkLastBy(t *testing.T, s *LastBy) {
 	require.LessOrEqual(t, len(s.entries), s.MaxKeys())
 	for i, e := range s.entries {
 		require.Equal(t, int32(i), s.index[e.key], "index of %q", e.key)
-		require.Equal(t, int32(i), s.heap[e.heap], "heap slot of %q", e.key)
+	}
+	seen := make([]bool, len(s.entries))
+	for _, h := range s.heap {
+		require.False(t, seen[h.i], "entry %d twice in the heap", h.i)
+		seen[h.i] = true
+		require.LessOrEqual(t, h.t, s.entries[h.i].t, "heap time of %q", s.entries[h.i].key)
 	}
 	for j := 1; j < len(s.heap); j++ {
 		require.False(t, s.before(j, (j-1)/2), "heap order at %d", j)
