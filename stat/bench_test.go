@@ -178,10 +178,10 @@ func BenchmarkExactMarshal(b *testing.B) {
 			b.ReportAllocs()
 			s := stats[name]
 			buf, _ := s.AppendBinary(nil)
-			b.ReportMetric(float64(len(buf)), "bytes")
 			for b.Loop() {
 				buf, _ = s.AppendBinary(buf[:0])
 			}
+			b.ReportMetric(float64(len(buf)), "bytes")
 		})
 	}
 }
