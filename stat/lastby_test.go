@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -497,4 +498,25 @@ func TestLastByConcurrentReads(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+// TestLastByMemory holds the memory bound in LastBy's doc comment: about
+// 100 bytes per partition plus its key, under 128 with 8-byte keys.
+func TestLastByMemory(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector changes heap use")
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	s := new(LastBy)
+	for i := range DefaultLastByKeys {
+		s.ObserveAt(fmt.Appendf(nil, "web.%04d", i), t0, 1) // 8-byte keys
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	perKey := float64(after.HeapAlloc-before.HeapAlloc) / DefaultLastByKeys
+	t.Logf("%.1f bytes per partition with 8-byte keys", perKey)
+	assert.LessOrEqual(t, perKey, 128.0)
+	runtime.KeepAlive(s)
 }
