@@ -138,7 +138,23 @@ func (s *LastBy) ObserveAt(key []byte, t time.Time, v float64) {
 		s.update(i, ns, v)
 		return
 	}
+	if len(s.entries) >= s.MaxKeys() {
+		if old := s.oldest(); ns < old.t || (ns == old.t && string(key) < old.key) {
+			s.evicted++ // dropped before its key is copied
+			return
+		}
+	}
 	s.insert(string(key), ns, v)
+}
+
+// oldest returns the partition that ranks lowest by (time, key), first
+// bringing the heap's root up to date. The LastBy must not be empty.
+func (s *LastBy) oldest() *lastByEntry {
+	for s.heap[0].t != s.entries[s.heap[0].i].t {
+		s.heap[0].t = s.entries[s.heap[0].i].t
+		s.down(0)
+	}
+	return &s.entries[s.heap[0].i]
 }
 
 // update offers (t, v) to the existing partition at entries[i].
@@ -162,12 +178,7 @@ func (s *LastBy) insert(key string, t int64, v float64) {
 		return
 	}
 	s.evicted++
-	// Bring the root up to date until it is the oldest partition.
-	for s.heap[0].t != s.entries[s.heap[0].i].t {
-		s.heap[0].t = s.entries[s.heap[0].i].t
-		s.down(0)
-	}
-	root := &s.entries[s.heap[0].i]
+	root := s.oldest()
 	if t < root.t || (t == root.t && key < root.key) {
 		return // the new partition ranks lowest: it is the one dropped
 	}

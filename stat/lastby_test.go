@@ -470,6 +470,14 @@ func TestLastByAllocs(t *testing.T) {
 		_ = s.Count(at)
 	})
 	assert.Zero(t, allocs, "observe of an existing key and reads")
+
+	full, err := NewLastBy(LastByConfig{MaxKeys: 1})
+	require.NoError(t, err)
+	full.ObserveAt([]byte("new"), t0.Add(time.Hour), 1)
+	old := []byte("old")
+	allocs = testing.AllocsPerRun(100, func() { full.ObserveAt(old, t0, 1) })
+	assert.Zero(t, allocs, "a new key that is dropped at once is not copied")
+	assert.Equal(t, uint64(101), full.Evicted())
 }
 
 // TestLastByConcurrentReads holds the package promise that reads without
