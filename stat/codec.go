@@ -128,10 +128,21 @@ func (d *decoder) float(what string) float64 {
 // bytesN reads a uvarint length (at most max) and that many bytes. The
 // result aliases the input: copy it before keeping it.
 func (d *decoder) bytesN(what string, max int) []byte {
-	n := d.uvarint(what+" length", uint64(max))
 	if d.err != nil {
 		return nil
 	}
+	// Not d.uvarint(what+" length", ...): the concatenation would allocate
+	// on every call, not only on error.
+	n, w := binary.Uvarint(d.b[d.off:])
+	if w <= 0 {
+		d.fail(ErrCorrupt, "%s length: bad uvarint", what)
+		return nil
+	}
+	if n > uint64(max) {
+		d.fail(ErrLimit, "%s length %d exceeds %d", what, n, max)
+		return nil
+	}
+	d.off += w
 	if uint64(d.remaining()) < n {
 		d.fail(ErrCorrupt, "%s length %d exceeds the %d bytes left", what, n, d.remaining())
 		return nil

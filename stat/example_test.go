@@ -1,7 +1,9 @@
 package stat_test
 
 import (
+	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/pulsehq/pulse/stat"
@@ -130,4 +132,101 @@ func ExampleQuantiles_MarshalBinary() {
 	// Output:
 	// 69 bytes
 	// 5 23 30000
+}
+
+func ExampleMean() {
+	var a, b stat.Mean
+	for _, ms := range []float64{12, 30, 18} {
+		a.Observe(ms)
+	}
+	b.Observe(40)
+	b.Observe(math.NaN()) // ignored and counted
+	_ = a.Merge(&b)
+	mean, ok := a.Mean()
+	fmt.Println(mean, ok, a.Count(), a.Sum(), a.Ignored())
+	// Output: 25 true 4 100 1
+}
+
+func ExampleMin() {
+	var m stat.Min
+	_, ok := m.Min()
+	fmt.Println(ok)
+	for _, ms := range []float64{23, 7, math.Inf(-1), 104} {
+		m.Observe(ms)
+	}
+	v, ok := m.Min()
+	fmt.Println(v, ok, m.Ignored())
+	// Output:
+	// false
+	// 7 true 1
+}
+
+func ExampleMax() {
+	var a, b stat.Max // one per receiver
+	a.Observe(230)
+	b.Observe(30001) // an H12 timeout
+	_ = a.Merge(&b)
+	v, _ := a.Max()
+	fmt.Println(v)
+	// Output: 30001
+}
+
+func ExampleLast() {
+	t0 := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	var a, b stat.Last
+	a.ObserveAt(t0.Add(20*time.Second), 512)
+	b.ObserveAt(t0, 480) // older: a later one wins, whatever the merge order
+	_ = b.Merge(&a)
+	t, v, ok := b.Last()
+	fmt.Println(t.Format(time.TimeOnly), v, ok)
+	// Output: 12:00:20 512 true
+}
+
+// Total memory over dynos, from each dyno's latest runtime-metrics line.
+func ExampleLastBy() {
+	t0 := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	var mem stat.LastBy
+	mem.ObserveAt([]byte("web.1"), t0, 300)
+	mem.ObserveAt([]byte("web.2"), t0.Add(5*time.Second), 250)
+	mem.ObserveAt([]byte("web.1"), t0.Add(20*time.Second), 310) // replaces 300
+	mem.ObserveAt([]byte("worker.1"), t0.Add(-time.Minute), 120)
+
+	since := t0 // inclusive: web.1 and web.2, not worker.1
+	mean, _ := mem.Mean(since)
+	fmt.Println(mem.Sum(since), mem.Count(since), mean)
+	fmt.Println(mem.Sum(time.Time{}), mem.Count(time.Time{}))
+	// Output:
+	// 560 2 280
+	// 680 3
+}
+
+func ExampleNewLastBy() {
+	s, err := stat.NewLastBy(stat.LastByConfig{MaxKeys: 2})
+	if err != nil {
+		panic(err)
+	}
+	t0 := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	for i, dyno := range []string{"web.1", "web.2", "web.3"} {
+		s.ObserveAt([]byte(dyno), t0.Add(time.Duration(i)*time.Second), 1)
+	}
+	_, _, ok := s.Last([]byte("web.1"))
+	fmt.Println(s.Len(), s.Evicted(), ok) // web.1, the oldest, was evicted
+
+	_, err = stat.NewLastBy(stat.LastByConfig{MaxKeys: 1 << 30})
+	fmt.Println(errors.Is(err, stat.ErrLimit))
+	// Output:
+	// 2 1 false
+	// true
+}
+
+func ExampleLastBy_MarshalBinary() {
+	var s stat.LastBy
+	s.ObserveAt([]byte("web.1"), time.Unix(0, 0), 1.5)
+	b, _ := s.MarshalBinary()
+	var d stat.LastBy
+	if err := d.UnmarshalBinary(b); err != nil {
+		panic(err)
+	}
+	fmt.Println(len(b), d.Sum(time.Time{}))
+	// Output: 22 1.5
 }
