@@ -1,0 +1,100 @@
+// Package fragment is the wire format between receivers and mergers: the
+// versioned binary batch of stat deltas a receiver sends to a merger
+// shard.
+//
+// A receiver cuts its windows ([window.Set.Cut]), groups the deltas by
+// merger shard ([Shard], [Batches]) and sends each [Batch] as bytes
+// ([Batch.AppendBinary]). A merger decodes a batch ([Batch.UnmarshalBinary]),
+// drops it if it has seen (Source, Seq) before ([Seen]), and applies each
+// [Fragment] ([Fragment.Delta], then [window.Set.Apply]). Stats' bytes are
+// decoded once, at the merger.
+//
+// # Batch format, version 1
+//
+// This is the specification; a second implementation that follows it
+// interoperates. [uvarint] is an unsigned LEB128 varint and [varint] a
+// zig-zag signed one, exactly as encoding/binary's AppendUvarint and
+// AppendVarint write them, at most 10 bytes. Encoders write the shortest
+// form; decoders accept any form of at most 10 bytes.
+//
+//	[4 bytes]  magic "PLSB" (0x50 0x4C 0x53 0x42)
+//	[byte]     format version: 1
+//	[byte]     flags: 0. Version 1 defines no flags; a decoder rejects any
+//	           set bit as an unknown version (ErrVersion)
+//	[uvarint]  L, the body length in bytes. The whole batch is exactly
+//	           6 + len(this uvarint) + L + 4 bytes, at most MaxBatch
+//	           (default 16 MiB)
+//	body, L bytes:
+//	  [uvarint]  source length, ≤ MaxName (default 256)
+//	  [bytes]    source: the receiver's identity
+//	  [uvarint]  seq: the cut's sequence number, increasing per source
+//	  [varint]   time: the cut's time in Unix nanoseconds
+//	  [uvarint]  W, the number of widths
+//	  W × [uvarint] width in nanoseconds, ≥ 1 and ≤ 2⁶³−1
+//	  [uvarint]  N, the number of name entries, ≤ MaxFragments (default
+//	             100 000)
+//	  N × entry:
+//	    [byte]     kind tag (stat.Kind), a valid kind
+//	    [uvarint]  width index, < W
+//	    [uvarint]  name length, ≤ MaxName
+//	    [bytes]    name
+//	  [uvarint]  F, the number of fragments, ≤ MaxFragments
+//	  F × fragment:
+//	    [uvarint]  entry index, < N: the fragment's name, kind and width
+//	    [varint]   bucket offset: start ÷ width − ⌊time ÷ width⌋, so the
+//	               bucket start is (⌊time ÷ width⌋ + offset) × width
+//	               nanoseconds, which must fit in an int64
+//	    [uvarint]  stat length, ≥ 2
+//	    [bytes]    the stat's own binary encoding (see package stat); its
+//	               first byte is the entry's kind tag
+//	[4 bytes]  CRC-32C (Castagnoli polynomial) of every byte before it,
+//	           from the magic to the end of the body, little-endian
+//
+// The encoder writes widths and entries in the order of their first
+// appearance among the fragments, and fragments in the batch's order, so
+// the same batch always encodes to the same bytes.
+//
+// A decoder checks, in order: the size against MaxBatch (ErrLimit), the
+// magic (ErrCorrupt), the version and flags (ErrVersion), the body length
+// against the input (ErrCorrupt), and the checksum (ErrChecksum). Only then
+// does it read the body, checking each count and length against its limit
+// (ErrLimit for names and counts) and against the bytes that remain
+// (ErrCorrupt: a count may claim no more elements than the rest could hold
+// at the smallest element size, 1 byte per width, 3 per entry and 5 per
+// fragment), every index against its table, and that no bytes remain. It
+// allocates only after the whole body has been validated, and then only
+// for what the input holds: a constant number of allocations, at most a
+// few times the input's size. The stats' bytes are not decoded here;
+// [Fragment.Delta] decodes them.
+//
+// Design note: names are the largest part of a fragment's overhead, so a
+// batch names each (name, kind, width) once in a table and each fragment
+// refers to it by index, and it stores a bucket start as an offset in
+// bucket widths from the cut's time, which is one byte for every bucket
+// within 64 widths of the cut. A fragment then costs 3 bytes beyond its
+// stat's own bytes (index, offset, length, for the first 128 entries and
+// stats under 128 bytes), plus its share of the name table (name length
+// + 3 bytes per distinct name). The benchmark in bench_test.go measures
+// this; see BENCHMARKS.md.
+//
+// Design note: the checksum covers the header too, so a flipped bit
+// anywhere is caught: in the magic, version, flags or length as a
+// malformed batch, elsewhere as a checksum mismatch. The version is
+// checked before the checksum, so a later version is free to change the
+// checksum or the framing after the version byte.
+//
+// # Compatibility
+//
+// A version-1 batch will decode with every later release of this module:
+// testdata/batch-v1.bin is decoded by the tests of every release. A change
+// to the format gets a new version number, and decoders keep reading
+// every earlier version. Flags are reserved for additions a version-1
+// decoder may not ignore. The stats' own encodings are versioned by
+// package stat, separately. [Shard] is part of the contract too: its hash
+// (64-bit FNV-1a of the name's bytes, modulo n) never changes.
+//
+// # Concurrency
+//
+// Values are owned by one goroutine and are not safe for concurrent use,
+// except [Seen], which is.
+package fragment
