@@ -113,13 +113,13 @@ func (b *Batch) AppendBinaryLimits(dst []byte, lim Limits) ([]byte, error) {
 	// Tables of widths and (name, kind, width) entries in order of first
 	// appearance, so the encoding depends only on the batch.
 	var (
-		widths  []int64
-		entries []entryKey
-		index   []int // per fragment
+		wbuf    [4]int64
+		widths  = wbuf[:0]
+		entries = make([]entryKey, 0, len(b.Fragments))
+		index   = make([]int, len(b.Fragments)) // per fragment
 		byKey   map[entryKey]int
 		last    = -1
 	)
-	index = make([]int, len(b.Fragments))
 	for i := range b.Fragments {
 		f := &b.Fragments[i]
 		if err := checkFragment(f, lim); err != nil {
@@ -148,7 +148,7 @@ func (b *Batch) AppendBinaryLimits(dst []byte, lim Limits) ([]byte, error) {
 			if byKey != nil {
 				byKey[k] = e
 			} else if len(entries) > linearEntries {
-				byKey = make(map[entryKey]int, 2*len(entries))
+				byKey = make(map[entryKey]int, len(b.Fragments))
 				for j, k := range entries {
 					byKey[k] = j
 				}

@@ -74,9 +74,11 @@ func (s *Seen) Add(source string, seq uint64) bool {
 	return true
 }
 
-func (src *seenSource) set(seq uint64)      { src.bits[seq/64%(SeenWindow/64)] |= 1 << (seq % 64) }
-func (src *seenSource) has(seq uint64) bool { return src.bits[seq/64%(SeenWindow/64)]&(1<<(seq%64)) != 0 }
-func (src *seenSource) clear(seq uint64)    { src.bits[seq/64%(SeenWindow/64)] &^= 1 << (seq % 64) }
+func (src *seenSource) set(seq uint64) { src.bits[seq/64%(SeenWindow/64)] |= 1 << (seq % 64) }
+func (src *seenSource) has(seq uint64) bool {
+	return src.bits[seq/64%(SeenWindow/64)]&(1<<(seq%64)) != 0
+}
+func (src *seenSource) clear(seq uint64) { src.bits[seq/64%(SeenWindow/64)] &^= 1 << (seq % 64) }
 
 func (src *seenSource) add(seq uint64, stale *uint64) bool {
 	switch {

@@ -1,0 +1,87 @@
+package fragment
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/pulsehq/pulse/stat"
+	"github.com/pulsehq/pulse/window"
+	"github.com/stretchr/testify/require"
+)
+
+var t0 = time.Unix(1_700_000_000, 0).UTC()
+
+// fillers make a non-empty stat of a kind from a random source. Kinds
+// join the mixed-kind tests and benchmarks by being added here.
+var fillers = map[stat.Kind]func(r *rand.Rand) stat.Stat{
+	stat.KindCount: func(r *rand.Rand) stat.Stat { c := new(stat.Count); c.Add(r.Int64N(100_000)); return c },
+	stat.KindSum: func(r *rand.Rand) stat.Stat {
+		s := new(stat.Sum)
+		for range 1 + r.IntN(20) {
+			s.Observe(float64(r.IntN(1 << 20)))
+		}
+		return s
+	},
+}
+
+// fillerKinds lists the kinds in fillers in tag order.
+func fillerKinds() []stat.Kind {
+	var ks []stat.Kind
+	for _, k := range stat.Kinds() {
+		if fillers[k] != nil {
+			ks = append(ks, k)
+		}
+	}
+	return ks
+}
+
+// realisticDeltas returns a receiver's cut: names stats whose names look
+// like the default definitions, each with buckets buckets ending at the
+// cut time, kinds cycling through fillerKinds.
+func realisticDeltas(names, buckets int, seed uint64) []window.Delta {
+	r := rand.New(rand.NewPCG(seed, 1))
+	prefixes := []string{"router.requests", "router.bytes", "router.service", "app.web.errors", "heroku.dyno.load"}
+	kinds := fillerKinds()
+	var ds []window.Delta
+	for i := range names {
+		name := fmt.Sprintf("%s.%d", prefixes[i%len(prefixes)], i)
+		k := kinds[i%len(kinds)]
+		for b := range buckets {
+			ds = append(ds, window.Delta{
+				Name: name, Kind: k, Width: time.Second,
+				Start: t0.Add(-time.Duration(buckets-b) * time.Second),
+				Stat:  fillers[k](r),
+			})
+		}
+	}
+	return ds
+}
+
+// mustBatch encodes deltas as one batch.
+func mustBatch(t testing.TB, source string, seq uint64, at time.Time, ds []window.Delta) Batch {
+	t.Helper()
+	bs, err := Batches(source, seq, at, ds, 1)
+	require.NoError(t, err)
+	return bs[0]
+}
+
+// goldenBatch is the batch in testdata/batch-v1.bin.
+func goldenBatch(t testing.TB) Batch {
+	count := func(n int64) stat.Stat { c := new(stat.Count); c.Add(n); return c }
+	sum := func(vs ...float64) stat.Stat {
+		s := new(stat.Sum)
+		for _, v := range vs {
+			s.Observe(v)
+		}
+		return s
+	}
+	return mustBatch(t, "web.1/4242/1700000000", 7, t0.Add(250*time.Millisecond), []window.Delta{
+		{Name: "router.requests", Kind: stat.KindCount, Start: t0.Add(-time.Second), Width: time.Second, Stat: count(120)},
+		{Name: "router.requests", Kind: stat.KindCount, Start: t0, Width: time.Second, Stat: count(3)},
+		{Name: "router.bytes", Kind: stat.KindSum, Start: t0.Add(-70 * time.Second), Width: time.Second, Stat: sum(512, 2048, 4096)},
+		{Name: "router.requests.10s", Kind: stat.KindCount, Start: t0.Add(-10 * time.Second), Width: 10 * time.Second, Stat: count(1)},
+		{Name: "", Kind: stat.KindSum, Start: t0.Add(time.Second), Width: time.Second, Stat: sum(-1.5)},
+	})
+}
