@@ -175,8 +175,12 @@ func (b *Batch) AppendBinaryLimits(dst []byte, lim Limits) ([]byte, error) {
 		size += uvarintLen(uint64(w))
 	}
 	size += uvarintLen(uint64(len(entries)))
+	prev := ""
 	for _, k := range entries {
-		size += 1 + uvarintLen(uint64(widthIndex(widths, int64(k.width)))) + uvarintLen(uint64(len(k.name))) + len(k.name)
+		shared := commonPrefix(prev, k.name)
+		size += 1 + uvarintLen(uint64(widthIndex(widths, int64(k.width)))) +
+			uvarintLen(uint64(shared)) + uvarintLen(uint64(len(k.name)-shared)) + len(k.name) - shared
+		prev = k.name
 	}
 	size += uvarintLen(uint64(len(b.Fragments)))
 	for i := range b.Fragments {
@@ -202,11 +206,15 @@ func (b *Batch) AppendBinaryLimits(dst []byte, lim Limits) ([]byte, error) {
 		dst = binary.AppendUvarint(dst, uint64(w))
 	}
 	dst = binary.AppendUvarint(dst, uint64(len(entries)))
+	prev = ""
 	for _, k := range entries {
+		shared := commonPrefix(prev, k.name)
 		dst = append(dst, byte(k.kind))
 		dst = binary.AppendUvarint(dst, uint64(widthIndex(widths, int64(k.width))))
-		dst = binary.AppendUvarint(dst, uint64(len(k.name)))
-		dst = append(dst, k.name...)
+		dst = binary.AppendUvarint(dst, uint64(shared))
+		dst = binary.AppendUvarint(dst, uint64(len(k.name)-shared))
+		dst = append(dst, k.name[shared:]...)
+		prev = k.name
 	}
 	dst = binary.AppendUvarint(dst, uint64(len(b.Fragments)))
 	for i := range b.Fragments {
@@ -250,6 +258,17 @@ func inNanoRange(t time.Time) bool { return !t.Before(minTime) && !t.After(maxTi
 func bucketOffset(f *Fragment, tns int64) int64 {
 	w := int64(f.Width)
 	return f.Start.UnixNano()/w - floorDiv(tns, w)
+}
+
+// commonPrefix returns the length of the longest common prefix of a and b.
+func commonPrefix(a, b string) int {
+	n := min(len(a), len(b))
+	for i := range n {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return n
 }
 
 func widthIndex(widths []int64, w int64) int {
@@ -353,9 +372,9 @@ func (b *Batch) UnmarshalLimits(data []byte, lim Limits) error {
 			d.fail(ErrCorrupt, "width 0")
 		}
 	}
-	ne := d.count("entry count", uint64(lim.MaxFragments), 3)
+	ne := d.count("entry count", uint64(lim.MaxFragments), 4)
 	entriesOff := d.off
-	namesLen := srcLen
+	namesLen, prevLen := srcLen, 0
 	for range ne {
 		k := stat.Kind(d.byte1("kind"))
 		if d.err == nil && !k.Valid() {
@@ -365,8 +384,10 @@ func (b *Batch) UnmarshalLimits(data []byte, lim Limits) error {
 		if d.err == nil && nw == 0 {
 			d.fail(ErrCorrupt, "width index with no widths")
 		}
-		_, n := d.bytesN("name", lim.MaxName)
-		namesLen += n
+		shared := int(d.uvarint("shared name prefix", uint64(prevLen)))
+		_, n := d.bytesN("name suffix", lim.MaxName-shared)
+		namesLen += shared + n
+		prevLen = shared + n
 	}
 	nf := d.count("fragment count", uint64(lim.MaxFragments), 5)
 	fragsOff := d.off
@@ -402,13 +423,18 @@ func (b *Batch) UnmarshalLimits(data []byte, lim Limits) error {
 		widths[i] = int64(d.uvarint("", math.MaxUint64))
 	}
 	d.off = entriesOff
+	prevLen = 0
 	for i := range entries {
 		e := &entries[i]
 		e.kind = stat.Kind(d.byte1(""))
 		e.width = widths[d.uvarint("", math.MaxUint64)]
+		shared := int(d.uvarint("", math.MaxUint64))
 		off, n := d.bytesN("", math.MaxInt)
-		e.nameOff, e.n = len(names), n
+		prevOff := len(names) - prevLen
+		e.nameOff, e.n = len(names), shared+n
+		names = append(names, names[prevOff:prevOff+shared]...)
 		names = append(names, data[off:off+n]...)
+		prevLen = e.n
 	}
 	namesStr := string(names)
 	stats := make([]byte, 0, statsLen)

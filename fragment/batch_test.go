@@ -191,7 +191,7 @@ func body(parts ...any) []byte {
 
 func TestDecodeErrors(t *testing.T) {
 	count := []byte{1, 1, 2} // a Count of 1
-	ok := body(1, "r", 1, int64(0), 1, 1_000_000_000, 1, []byte{1}, 0, 1, "x", 1, 0, int64(0), len(count), count)
+	ok := body(1, "r", 1, int64(0), 1, 1_000_000_000, 1, []byte{1}, 0, 0, 1, "x", 1, 0, int64(0), len(count), count)
 	require.NoError(t, new(Batch).UnmarshalBinary(reseal(ok)), "the base body is valid")
 	bigName := strings.Repeat("n", 257)
 	tests := []struct {
@@ -204,18 +204,21 @@ func TestDecodeErrors(t *testing.T) {
 		{"flags", func() []byte { d := reseal(ok); d[5] = 1; return d }(), ErrVersion},
 		{"too big", make([]byte, DefaultMaxBatch+1), ErrLimit},
 		{"source too long", reseal(body(257, bigName)), ErrLimit},
-		{"name too long", reseal(body(1, "r", 1, int64(0), 1, 1, 1, []byte{1}, 0, 257, bigName, 0)), ErrLimit},
+		{"name too long", reseal(body(1, "r", 1, int64(0), 1, 1, 1, []byte{1}, 0, 0, 257, bigName, 0)), ErrLimit},
 		{"fragment count beyond limit", reseal(body(1, "r", 1, int64(0), 0, 0, 100_001)), ErrLimit},
-		{"fragment count beyond input", reseal(body(1, "r", 1, int64(0), 1, 1, 1, []byte{1}, 0, 1, "x", 1000, 0, int64(0), 3, count)), ErrCorrupt},
+		{"fragment count beyond input", reseal(body(1, "r", 1, int64(0), 1, 1, 1, []byte{1}, 0, 0, 1, "x", 1000, 0, int64(0), 3, count)), ErrCorrupt},
 		{"entry count beyond input", reseal(body(1, "r", 1, int64(0), 0, 0, 99_999)), ErrCorrupt},
 		{"width zero", reseal(body(1, "r", 1, int64(0), 1, 0, 0, 0)), ErrCorrupt},
-		{"width index out of range", reseal(body(1, "r", 1, int64(0), 1, 1, 1, []byte{1}, 1, 1, "x", 0)), ErrCorrupt},
-		{"invalid kind", reseal(body(1, "r", 1, int64(0), 1, 1, 1, []byte{0}, 0, 1, "x", 0)), ErrCorrupt},
-		{"entry index out of range", reseal(body(1, "r", 1, int64(0), 1, 1, 1, []byte{1}, 0, 1, "x", 1, 1, int64(0), len(count), count)), ErrCorrupt},
-		{"stat too short", reseal(body(1, "r", 1, int64(0), 1, 1, 1, []byte{1}, 0, 1, "x", 1, 0, int64(0), 1, []byte{1})), ErrCorrupt},
-		{"stat of another kind", reseal(body(1, "r", 1, int64(0), 1, 1, 1, []byte{2}, 0, 1, "x", 1, 0, int64(0), len(count), count)), ErrCorrupt},
-		{"stat length beyond input", reseal(body(1, "r", 1, int64(0), 1, 1, 1, []byte{1}, 0, 1, "x", 1, 0, int64(0), 4, count)), ErrCorrupt},
-		{"bucket beyond 2262", reseal(body(1, "r", 1, int64(0), 1, 2, 1, []byte{1}, 0, 1, "x", 1, 0, int64(math.MaxInt64), len(count), count)), ErrCorrupt},
+		{"width index out of range", reseal(body(1, "r", 1, int64(0), 1, 1, 1, []byte{1}, 1, 0, 1, "x", 0)), ErrCorrupt},
+		{"invalid kind", reseal(body(1, "r", 1, int64(0), 1, 1, 1, []byte{0}, 0, 0, 1, "x", 0)), ErrCorrupt},
+		{"entry index out of range", reseal(body(1, "r", 1, int64(0), 1, 1, 1, []byte{1}, 0, 0, 1, "x", 1, 1, int64(0), len(count), count)), ErrCorrupt},
+		{"stat too short", reseal(body(1, "r", 1, int64(0), 1, 1, 1, []byte{1}, 0, 0, 1, "x", 1, 0, int64(0), 1, []byte{1})), ErrCorrupt},
+		{"stat of another kind", reseal(body(1, "r", 1, int64(0), 1, 1, 1, []byte{2}, 0, 0, 1, "x", 1, 0, int64(0), len(count), count)), ErrCorrupt},
+		{"stat length beyond input", reseal(body(1, "r", 1, int64(0), 1, 1, 1, []byte{1}, 0, 0, 1, "x", 1, 0, int64(0), 4, count)), ErrCorrupt},
+		{"bucket beyond 2262", reseal(body(1, "r", 1, int64(0), 1, 2, 1, []byte{1}, 0, 0, 1, "x", 1, 0, int64(math.MaxInt64), len(count), count)), ErrCorrupt},
+		{"shared prefix beyond the previous name", reseal(body(1, "r", 1, int64(0), 1, 1, 2, []byte{1}, 0, 0, 1, "x", []byte{1}, 0, 2, 1, "y", 0)), ErrCorrupt},
+		{"first name shares a prefix", reseal(body(1, "r", 1, int64(0), 1, 1, 1, []byte{1}, 0, 1, 1, "x", 0)), ErrCorrupt},
+		{"shared prefix and suffix too long", reseal(body(1, "r", 1, int64(0), 1, 1, 2, []byte{1}, 0, 0, 256, bigName[:256], []byte{1}, 0, 200, 57, bigName[:57], 0)), ErrLimit},
 		{"trailing body bytes", reseal(append(bytes.Clone(ok), 0)), ErrCorrupt},
 		{"overlong uvarint", reseal(body(1, "r", []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01})), ErrCorrupt},
 		{"body length lies", func() []byte { d := reseal(ok); d[6]++; return d }(), ErrCorrupt},

@@ -36,8 +36,12 @@
 //	  N × entry:
 //	    [byte]     kind tag (stat.Kind), a valid kind
 //	    [uvarint]  width index, < W
-//	    [uvarint]  name length, ≤ MaxName
-//	    [bytes]    name
+//	    [uvarint]  shared: how many leading bytes the name shares with the
+//	               previous entry's name, ≤ that name's length (0 for the
+//	               first entry)
+//	    [uvarint]  suffix length; shared + suffix length ≤ MaxName
+//	    [bytes]    suffix: the name is the previous name's first shared
+//	               bytes followed by the suffix
 //	  [uvarint]  F, the number of fragments, ≤ MaxFragments
 //	  F × fragment:
 //	    [uvarint]  entry index, < N: the fragment's name, kind and width
@@ -51,8 +55,9 @@
 //	           from the magic to the end of the body, little-endian
 //
 // The encoder writes widths and entries in the order of their first
-// appearance among the fragments, and fragments in the batch's order, so
-// the same batch always encodes to the same bytes.
+// appearance among the fragments, fragments in the batch's order, and
+// each entry's shared count as the longest common prefix with the
+// previous name, so the same batch always encodes to the same bytes.
 //
 // A decoder checks, in order: the size against MaxBatch (ErrLimit), the
 // magic (ErrCorrupt), the version and flags (ErrVersion), the body length
@@ -60,22 +65,26 @@
 // does it read the body, checking each count and length against its limit
 // (ErrLimit for names and counts) and against the bytes that remain
 // (ErrCorrupt: a count may claim no more elements than the rest could hold
-// at the smallest element size, 1 byte per width, 3 per entry and 5 per
-// fragment), every index against its table, and that no bytes remain. It
+// at the smallest element size, 1 byte per width, 4 per entry and 5 per
+// fragment), every index and shared count against what precedes it, and
+// that no bytes remain. It
 // allocates only after the whole body has been validated, and then only
 // for what the input holds: a constant number of allocations, at most a
 // few times the input's size. The stats' bytes are not decoded here;
 // [Fragment.Delta] decodes them.
 //
-// Design note: names are the largest part of a fragment's overhead, so a
-// batch names each (name, kind, width) once in a table and each fragment
-// refers to it by index, and it stores a bucket start as an offset in
-// bucket widths from the cut's time, which is one byte for every bucket
-// within 64 widths of the cut. A fragment then costs 3 bytes beyond its
-// stat's own bytes (index, offset, length, for the first 128 entries and
-// stats under 128 bytes), plus its share of the name table (name length
-// + 3 bytes per distinct name). The benchmark in bench_test.go measures
-// this; see BENCHMARKS.md.
+// Design note: names are the largest part of a fragment's overhead. A
+// batch names each (name, kind, width) once in a table, and each fragment
+// refers to it by index. The table is front-coded (each name stores only
+// what differs from the previous one), which pays off because a cut lists
+// its stats in name order ([window.Set.Cut]) and related stats share
+// prefixes ("router.status.2xx", "router.status.5xx"). A bucket start is
+// an offset in bucket widths from the cut's time: one byte for every
+// bucket within 64 widths of the cut. A fragment then costs 3 bytes beyond
+// its stat's own bytes (index, offset, length, for the first 128 entries
+// and stats under 128 bytes), plus its share of the table (4 bytes and
+// the name's new suffix per distinct name). The benchmarks in
+// bench_test.go report it as overhead-B/frag; see BENCHMARKS.md.
 //
 // Design note: the checksum covers the header too, so a flipped bit
 // anywhere is caught: in the magic, version, flags or length as a

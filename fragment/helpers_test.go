@@ -3,6 +3,8 @@ package fragment
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -39,14 +41,38 @@ func fillerKinds() []stat.Kind {
 
 // realisticDeltas returns a receiver's cut: names stats whose names look
 // like the default definitions, each with buckets buckets ending at the
-// cut time, kinds cycling through fillerKinds.
+// cut time, kinds cycling through fillerKinds, in name order as
+// window.Set.Cut gives them.
 func realisticDeltas(names, buckets int, seed uint64) []window.Delta {
-	r := rand.New(rand.NewPCG(seed, 1))
 	prefixes := []string{"router.requests", "router.bytes", "router.service", "app.web.errors", "heroku.dyno.load"}
+	ns := make([]string, names)
+	for i := range ns {
+		ns[i] = fmt.Sprintf("%s.%d", prefixes[i%len(prefixes)], i)
+	}
+	return deltasNamed(ns, buckets, seed)
+}
+
+// unrelatedDeltas is realisticDeltas with random names of 12 to 20
+// lower-case letters, which share almost no prefix: the worst case for
+// the front-coded name table.
+func unrelatedDeltas(names, buckets int, seed uint64) []window.Delta {
+	r := rand.New(rand.NewPCG(seed, 2))
+	ns := make([]string, names)
+	for i := range ns {
+		b := make([]byte, 12+r.IntN(9))
+		for j := range b {
+			b[j] = 'a' + byte(r.IntN(26))
+		}
+		ns[i] = string(b)
+	}
+	return deltasNamed(ns, buckets, seed)
+}
+
+func deltasNamed(names []string, buckets int, seed uint64) []window.Delta {
+	r := rand.New(rand.NewPCG(seed, 1))
 	kinds := fillerKinds()
 	var ds []window.Delta
-	for i := range names {
-		name := fmt.Sprintf("%s.%d", prefixes[i%len(prefixes)], i)
+	for i, name := range names {
 		k := kinds[i%len(kinds)]
 		for b := range buckets {
 			ds = append(ds, window.Delta{
@@ -56,6 +82,7 @@ func realisticDeltas(names, buckets int, seed uint64) []window.Delta {
 			})
 		}
 	}
+	slices.SortStableFunc(ds, func(a, b window.Delta) int { return strings.Compare(a.Name, b.Name) })
 	return ds
 }
 
