@@ -68,9 +68,11 @@
 // at the smallest element size, 1 byte per width, 4 per entry and 5 per
 // fragment), every index and shared count against what precedes it, and
 // that no bytes remain. It
-// allocates only after the whole body has been validated, and then only
-// for what the input holds: a constant number of allocations, at most a
-// few times the input's size. The stats' bytes are not decoded here;
+// allocates only after the whole body has been validated, and then a
+// constant number of times: the stats' bytes (at most the input's size),
+// the names (at most N × MaxName bytes, since front coding lets a short
+// entry repeat a long prefix: 25.6 MB at the default limits), N entries of
+// 40 bytes and F fragments of 80 bytes. The stats' bytes are not decoded here;
 // [Fragment.Delta] decodes them.
 //
 // Design note: names are the largest part of a fragment's overhead. A
