@@ -1,0 +1,5 @@
+//go:build race
+
+package fragment
+
+const raceEnabled = true
