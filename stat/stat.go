@@ -35,6 +35,16 @@ func New(k Kind) (Stat, error) {
 		return new(Count), nil
 	case KindSum:
 		return new(Sum), nil
+	case KindMean:
+		return new(Mean), nil
+	case KindMin:
+		return new(Min), nil
+	case KindMax:
+		return new(Max), nil
+	case KindLast:
+		return new(Last), nil
+	case KindLastBy:
+		return new(LastBy), nil
 	}
 	return nil, fmt.Errorf("stat: new %s: %w", k, ErrCorrupt)
 }

@@ -1,0 +1,134 @@
+package stat
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func init() {
+	contractCases = append(contractCases, contractCase{
+		name: "mean",
+		zero: func() Stat { return new(Mean) },
+		observe: func(s Stat, r *rand.Rand, i int) {
+			// Whole milliseconds: the sum is exact in any order.
+			s.(*Mean).Observe(float64(r.IntN(30000) - 100))
+			if i%97 == 0 {
+				s.(*Mean).Observe(math.Inf(1))
+			}
+		},
+	})
+}
+
+func TestMean(t *testing.T) {
+	var m Mean
+	_, ok := m.Mean()
+	assert.False(t, ok, "empty mean")
+	assert.Equal(t, "mean empty", m.String())
+	for _, v := range []float64{1, 2, math.NaN(), 3, math.Inf(-1), 4} {
+		m.Observe(v)
+	}
+	got, ok := m.Mean()
+	require.True(t, ok)
+	assert.Equal(t, 2.5, got)
+	assert.Equal(t, int64(4), m.Count())
+	assert.Equal(t, 10.0, m.Sum())
+	assert.Equal(t, uint64(2), m.Ignored())
+	assert.Equal(t, "mean 2.5 n=4", m.String())
+
+	var o Mean
+	o.Observe(10)
+	o.Observe(math.NaN())
+	require.NoError(t, m.Merge(&o))
+	got, _ = m.Mean()
+	assert.Equal(t, 4.0, got, "(1+2+3+4+10)/5")
+	assert.Equal(t, uint64(3), m.Ignored())
+
+	require.NoError(t, m.Merge(&m), "merging itself doubles count and sum")
+	got, _ = m.Mean()
+	assert.Equal(t, 4.0, got)
+	assert.Equal(t, int64(10), m.Count())
+	assert.Equal(t, 40.0, m.Sum())
+
+	var typedNil *Mean
+	require.NoError(t, m.Merge(typedNil))
+	assert.Equal(t, int64(10), m.Count())
+}
+
+// TestMeanCompensated shows the Neumaier sum at work: the naive sum of these
+// values is off by 2, the Mean's is exact.
+func TestMeanCompensated(t *testing.T) {
+	var m Mean
+	for _, v := range []float64{1, 1e100, 1, -1e100} {
+		m.Observe(v)
+	}
+	assert.Equal(t, 2.0, m.Sum())
+	got, _ := m.Mean()
+	assert.Equal(t, 0.5, got)
+}
+
+func TestMeanOverflow(t *testing.T) {
+	var m Mean
+	m.Observe(math.MaxFloat64)
+	m.Observe(math.MaxFloat64)
+	_, err := m.MarshalBinary()
+	require.ErrorIs(t, err, ErrLimit)
+}
+
+func TestMeanUnmarshalErrors(t *testing.T) {
+	one := appendFloat(nil, 1)
+	zero := appendFloat(nil, 0)
+	negZero := appendFloat(nil, math.Copysign(0, -1))
+	nan := appendFloat(nil, math.NaN())
+	cat := func(parts ...[]byte) []byte {
+		var b []byte
+		for _, p := range parts {
+			b = append(b, p...)
+		}
+		return b
+	}
+	hdr := []byte{byte(KindMean), 1}
+	tests := []struct {
+		name string
+		in   []byte
+		want error
+	}{
+		{"count 0 with a sum", cat(hdr, []byte{0}, one, zero, []byte{0}), ErrCorrupt},
+		{"count 0 with -0 compensation", cat(hdr, []byte{0}, zero, negZero, []byte{0}), ErrCorrupt},
+		{"NaN sum", cat(hdr, []byte{1}, nan, zero, []byte{0}), ErrCorrupt},
+		{"truncated float", cat(hdr, []byte{1}, one, zero[:3]), ErrCorrupt},
+		{"missing ignored", cat(hdr, []byte{1}, one, zero), ErrCorrupt},
+		{"sum kind tag", cat([]byte{byte(KindSum), 1}, []byte{1}, one, zero, []byte{0}), ErrCorrupt},
+		{"version 2", cat([]byte{byte(KindMean), 2}, []byte{1}, one, zero, []byte{0}), ErrVersion},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var m Mean
+			m.Observe(7)
+			require.ErrorIs(t, m.UnmarshalBinary(tt.in), tt.want)
+			got, _ := m.Mean()
+			assert.Equal(t, 7.0, got, "receiver unchanged")
+		})
+	}
+	var m Mean
+	require.NoError(t, m.UnmarshalBinary(cat(hdr, []byte{2}, one, zero, []byte{5})))
+	got, _ := m.Mean()
+	assert.Equal(t, 0.5, got)
+	assert.Equal(t, uint64(5), m.Ignored())
+}
+
+func TestMeanAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts differ under -race")
+	}
+	var m Mean
+	buf := make([]byte, 0, 64)
+	allocs := testing.AllocsPerRun(100, func() {
+		m.Observe(3)
+		buf, _ = m.AppendBinary(buf[:0])
+	})
+	assert.Zero(t, allocs)
+}
