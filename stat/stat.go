@@ -45,6 +45,12 @@ func New(k Kind) (Stat, error) {
 		return new(Last), nil
 	case KindLastBy:
 		return new(LastBy), nil
+	case KindDistinct:
+		return new(Distinct), nil
+	case KindQuantiles:
+		return new(Quantiles), nil
+	case KindTopK:
+		return new(TopK), nil
 	}
 	return nil, fmt.Errorf("stat: new %s: %w", k, ErrCorrupt)
 }
