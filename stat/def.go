@@ -91,8 +91,13 @@ type Def struct {
 }
 
 // Validate checks d, applies the defaults and prepares it for Match,
-// Observe and Read. Errors wrap ErrDefinition.
+// Observe and Read. Errors wrap ErrDefinition. Once it has succeeded,
+// further calls return nil: change a validated Def's fields only on a
+// fresh copy of the unvalidated one.
 func (d *Def) Validate() error {
+	if d.validated {
+		return nil
+	}
 	fail := func(format string, args ...any) error {
 		name := d.Name
 		if name == "" {
