@@ -176,8 +176,22 @@ func presentTerm(key string) stat.Term {
 // to the latest event time folded or to the time given to Advance.
 // Observations outside a window's retention are counted as late or
 // rejected, and those lacking their value as skipped.
+//
+// An event with no header time (a bare logfmt line) takes its time from its
+// "time" field (RFC 3339, as log/slog writes it), else from the set's
+// clock; before the clock is set it is counted as rejected.
 func (s *Set) Fold(ev *logfmt.Event) {
 	t := ev.Time
+	if t.IsZero() {
+		t, _ = fieldTime(ev)
+	}
+	if t.IsZero() {
+		if !s.started {
+			s.dropped++
+			return
+		}
+		t = time.Unix(0, s.clock)
+	}
 	ns := t.UnixNano()
 	s.advanceTo(ns)
 	s.self[0].w.add(t, 1) // pulse.events
@@ -336,6 +350,10 @@ func (s *Set) advanceTo(ns int64) {
 		s.pendingUnparsed = 0
 		s.Unparsed(n)
 	}
+	if s.dropped > 0 {
+		s.self[4].w.add(now, int64(s.dropped))
+		s.dropped = 0
+	}
 }
 
 func (s *Set) width() time.Duration {
@@ -410,4 +428,24 @@ func (s *Set) deriveByName(name string, k stat.Kind) *Window {
 		}
 	}
 	return nil
+}
+
+// End returns the end of the bucket that holds the set's clock: a snapshot
+// at End counts every event folded so far. It is the zero time while the
+// clock is unset.
+func (s *Set) End() time.Time {
+	if !s.started {
+		return time.Time{}
+	}
+	return time.Unix(0, s.clock).Add(s.width()).UTC()
+}
+
+// fieldTime reads an event's "time" field as RFC 3339.
+func fieldTime(ev *logfmt.Event) (time.Time, bool) {
+	v, ok := ev.Lookup("time")
+	if !ok {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(time.RFC3339Nano, string(v))
+	return t, err == nil
 }

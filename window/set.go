@@ -26,6 +26,7 @@ type Set struct {
 	clock           int64       // the start of the clock's bucket, Unix ns
 	started         bool        // the clock is set
 	pendingUnparsed int64       // unparsed input counted before the clock was set
+	dropped         uint64      // events with no time folded before the clock was set
 }
 
 // NewSet returns a set holding ws, or an error wrapping ErrDuplicate when
