@@ -16,6 +16,17 @@ import (
 type Set struct {
 	byName map[string]*Window
 	names  []string // sorted
+
+	// A definitions set (NewDefSet) also keeps:
+	wopts           Options     // the options of every window it makes, but Span
+	defs            []defWindow // one per definition, in definition order
+	self            []defWindow // the self-stats, in selfStats order
+	l2met           []*l2metDef // l2met definitions and what they derived
+	index           defIndex    // which definitions an event could match
+	clock           int64       // the start of the clock's bucket, Unix ns
+	started         bool        // the clock is set
+	pendingUnparsed int64       // unparsed input counted before the clock was set
+	dropped         uint64      // events with no time folded before the clock was set
 }
 
 // NewSet returns a set holding ws, or an error wrapping ErrDuplicate when
@@ -64,9 +75,7 @@ func (s *Set) All() iter.Seq[*Window] {
 
 // Advance advances every window's clock to now.
 func (s *Set) Advance(now time.Time) {
-	for _, w := range s.byName {
-		w.Advance(now)
-	}
+	s.advanceTo(now.UnixNano())
 }
 
 // Cut appends the deltas of every window, in name order and then bucket
@@ -82,6 +91,9 @@ func (s *Set) Cut(dst []Delta) []Delta {
 // is an error wrapping ErrUnknown. See Window.Apply.
 func (s *Set) Apply(d Delta) error {
 	w := s.byName[d.Name]
+	if w == nil {
+		w = s.deriveByName(d.Name, d.Kind)
+	}
 	if w == nil {
 		return fmt.Errorf("window: apply %q: %w", d.Name, ErrUnknown)
 	}

@@ -1,0 +1,191 @@
+package logfmt
+
+import (
+	"iter"
+	"strconv"
+	"time"
+)
+
+// inlinePairs is how many pairs an Event keeps without allocating. Router
+// lines carry about 15, Postgres metrics lines about 25.
+const inlinePairs = 32
+
+// Pair is one key-value pair of a logfmt body. Key and Value are borrowed
+// like the Event's fields.
+type Pair struct {
+	// Key is the key as written (never quoted).
+	Key []byte
+	// Value is the value, unquoted and unescaped; empty (not nil) for
+	// "key=", nil for a flag.
+	Value []byte
+	// Flag is true for a bare key with no '=' (a word of free text is a
+	// flag too).
+	Flag bool
+}
+
+// Event is one parsed log line or frame: the header fields of its form and
+// the ordered pairs of its logfmt body.
+//
+// Every []byte field, and every Pair, is borrowed: it points into the
+// input (for ParseFrame, ParseLine, ParseBody) or into the Reader's buffer,
+// and is valid only until the input is changed or the next call to
+// [Reader.Next]. Copy what you keep. Header fields absent from the form are
+// nil; fields written as the RFC 5424 NILVALUE hold "-".
+//
+// An Event is reused: parse functions reset it first. The zero Event is
+// empty and ready. An Event is not safe for concurrent use.
+type Event struct {
+	// Form is the form the event was parsed from.
+	Form Form
+	// Time is the timestamp in UTC, zero when the form has none or it is
+	// the NILVALUE.
+	Time time.Time
+	// Timestamp is the raw timestamp as written.
+	Timestamp []byte
+	// Priority is the syslog PRI (0..191), or -1 when absent (the classic
+	// form gives facility and severity names instead).
+	Priority int
+	// Facility and Severity are names such as "local3" and "info", derived
+	// from Priority or read from a classic line. Derived names are static
+	// and must not be modified.
+	Facility, Severity []byte
+	// Host, App, Proc and MsgID are the RFC 5424 HOSTNAME, APP-NAME, PROCID
+	// and MSGID; the classic and heroku-logs forms fill those they have.
+	Host, App, Proc, MsgID []byte
+	// StructuredData is the raw RFC 5424 STRUCTURED-DATA ("-" or
+	// "[id k=\"v\"]..."), nil when the frame has none, as logplex sends.
+	StructuredData []byte
+	// Slot, Instance and Cloud come from the classic form's
+	// "slot.instance@cloud" token, and are nil otherwise.
+	Slot, Instance, Cloud []byte
+	// Msg is the raw message body, without the frame's trailing newline.
+	Msg []byte
+
+	n       int               // pairs in use
+	inline  [inlinePairs]Pair // the first pairs
+	more    []Pair            // pairs after the first inlinePairs
+	scratch []byte            // unescaped quoted values
+}
+
+// reset clears the event for reuse, keeping its storage.
+func (e *Event) reset() {
+	e.Form = FormUnknown
+	e.Time = time.Time{}
+	e.Timestamp = nil
+	e.Priority = -1
+	e.Facility, e.Severity = nil, nil
+	e.Host, e.App, e.Proc, e.MsgID = nil, nil, nil, nil
+	e.StructuredData = nil
+	e.Slot, e.Instance, e.Cloud = nil, nil, nil
+	e.Msg = nil
+	e.resetPairs()
+}
+
+func (e *Event) resetPairs() {
+	e.n = 0
+	e.more = e.more[:0]
+	e.scratch = e.scratch[:0]
+}
+
+// Len returns the number of pairs in the body.
+func (e *Event) Len() int { return e.n }
+
+// Pair returns the i-th pair, in the order written. It panics if i is out
+// of range [0, Len()), like a slice index.
+func (e *Event) Pair(i int) Pair {
+	if uint(i) >= uint(e.n) {
+		panic("logfmt: pair index " + itoa(i) + " out of range [0:" + itoa(e.n) + "]")
+	}
+	if i < inlinePairs {
+		return e.inline[i]
+	}
+	return e.more[i-inlinePairs]
+}
+
+func (e *Event) pairAt(i int) *Pair {
+	if i < inlinePairs {
+		return &e.inline[i]
+	}
+	return &e.more[i-inlinePairs]
+}
+
+// Pairs yields every pair in order, duplicates kept.
+func (e *Event) Pairs() iter.Seq[Pair] {
+	return func(yield func(Pair) bool) {
+		for i := range e.n {
+			if !yield(*e.pairAt(i)) {
+				return
+			}
+		}
+	}
+}
+
+// Lookup returns the value of the last pair with the given key, as a map
+// would hold it. A flag gives (nil, true); a missing key (nil, false).
+func (e *Event) Lookup(key string) (value []byte, ok bool) {
+	for i := e.n - 1; i >= 0; i-- {
+		p := e.pairAt(i)
+		if string(p.Key) == key {
+			return p.Value, true
+		}
+	}
+	return nil, false
+}
+
+// Number returns the value of the last pair with the given key read with
+// [ParseNumber]: durations in milliseconds, other units stripped.
+func (e *Event) Number(key string) (float64, bool) {
+	v, ok := e.Lookup(key)
+	if !ok {
+		return 0, false
+	}
+	return ParseNumber(v)
+}
+
+// Header returns a header field by name: "app", "proc", "host",
+// "facility", "severity", "msgid", "slot", "instance", "cloud", and also
+// "timestamp" and "sd". ok is false for an unknown name or a field the
+// event's form does not carry.
+func (e *Event) Header(name string) ([]byte, bool) {
+	var v []byte
+	switch name {
+	case "app":
+		v = e.App
+	case "proc":
+		v = e.Proc
+	case "host":
+		v = e.Host
+	case "facility":
+		v = e.Facility
+	case "severity":
+		v = e.Severity
+	case "msgid":
+		v = e.MsgID
+	case "slot":
+		v = e.Slot
+	case "instance":
+		v = e.Instance
+	case "cloud":
+		v = e.Cloud
+	case "timestamp":
+		v = e.Timestamp
+	case "sd":
+		v = e.StructuredData
+	default:
+		return nil, false
+	}
+	return v, v != nil
+}
+
+// addPair appends a pair and returns it for filling.
+func (e *Event) addPair() *Pair {
+	i := e.n
+	e.n++
+	if i < inlinePairs {
+		return &e.inline[i]
+	}
+	e.more = append(e.more, Pair{})
+	return &e.more[len(e.more)-1]
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }

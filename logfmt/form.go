@@ -1,0 +1,46 @@
+package logfmt
+
+import "strconv"
+
+// Form is the shape of one input line or frame.
+type Form uint8
+
+// The input forms, in the order Pulse meets them.
+const (
+	// FormUnknown means "not yet known"; in ReaderOptions it asks the reader
+	// to detect the form of every frame or line.
+	FormUnknown Form = iota
+	// FormOctet is an octet-counted RFC 5424 frame (RFC 6587), as Heroku's
+	// logplex posts to HTTPS drains and writes to syslog drains.
+	FormOctet
+	// FormRFC5424 is a newline-delimited RFC 5424 message without a count.
+	FormRFC5424
+	// FormClassic is the classic Pulse line:
+	// "TIME HOST FACILITY.SEVERITY APP[PROC]: - SLOT.INSTANCE@CLOUD MSG".
+	FormClassic
+	// FormHerokuLogs is a line as "heroku logs" prints it:
+	// "TIME SOURCE[DYNO]: MSG".
+	FormHerokuLogs
+	// FormLogfmt is a bare logfmt line with no header.
+	FormLogfmt
+)
+
+var formNames = [...]string{
+	FormUnknown:    "unknown",
+	FormOctet:      "octet",
+	FormRFC5424:    "rfc5424",
+	FormClassic:    "classic",
+	FormHerokuLogs: "heroku-logs",
+	FormLogfmt:     "logfmt",
+}
+
+// String returns the form's name ("octet", "rfc5424", "classic",
+// "heroku-logs", "logfmt", "unknown"). It never panics: an out-of-range
+// value prints as "form(N)".
+func (f Form) String() string {
+	if int(f) < len(formNames) {
+		return formNames[f]
+	}
+	return "form(" + strconv.Itoa(int(f)) + ")"
+}
+

@@ -1,0 +1,375 @@
+package logfmt
+
+import "bytes"
+
+// maxCountDigits bounds an octet count: 10 digits is over 9 GB, beyond any
+// MaxFrame.
+const maxCountDigits = 10
+
+var facilityNames = [24][]byte{
+	[]byte("kern"), []byte("user"), []byte("mail"), []byte("daemon"),
+	[]byte("auth"), []byte("syslog"), []byte("lpr"), []byte("news"),
+	[]byte("uucp"), []byte("cron"), []byte("authpriv"), []byte("ftp"),
+	[]byte("ntp"), []byte("security"), []byte("console"), []byte("solaris-cron"),
+	[]byte("local0"), []byte("local1"), []byte("local2"), []byte("local3"),
+	[]byte("local4"), []byte("local5"), []byte("local6"), []byte("local7"),
+}
+
+var severityNames = [8][]byte{
+	[]byte("emerg"), []byte("alert"), []byte("crit"), []byte("err"),
+	[]byte("warning"), []byte("notice"), []byte("info"), []byte("debug"),
+}
+
+var nilValue = []byte("-")
+
+// ParseFrame parses one RFC 5424 message into ev, replacing what ev held:
+// "<PRI>VERSION TIMESTAMP HOST APP PROCID MSGID [SD] MSG", optionally
+// preceded by an RFC 6587 octet count and a space, and optionally ending in
+// a newline (which is not part of Msg).
+//
+// The STRUCTURED-DATA field is optional, as logplex leaves it out: after
+// MSGID, a "-" followed by a space (or the end) is read as the SD
+// NILVALUE, and a well-formed "[id k=\"v\"]..." followed by a space (or the
+// end) as structured data; anything else starts the message. The octet
+// count itself is not checked against len(b): framing is the Reader's job.
+//
+// On error ev holds what was parsed before the problem, and the error is a
+// *SyntaxError with the offset in b.
+func ParseFrame(b []byte, ev *Event) error {
+	ev.reset()
+	b = trimEOL(b)
+	i := 0
+	form := FormRFC5424
+	if len(b) > 0 && isDigit(b[0]) {
+		k, ok := countPrefix(b)
+		if !ok {
+			return syntaxErr(k, FormOctet, ErrCount, "octet count not followed by a space and '<'")
+		}
+		i, form = k, FormOctet
+	}
+	return ev.parse5424(b, i, form)
+}
+
+// countPrefix checks that b starts with an octet count, a space and '<',
+// and returns the index of the '<' (or of the problem).
+func countPrefix(b []byte) (int, bool) {
+	k := 0
+	for k < len(b) && isDigit(b[k]) {
+		k++
+	}
+	if k > maxCountDigits {
+		return maxCountDigits, false
+	}
+	if k+1 >= len(b) || b[k] != ' ' || b[k+1] != '<' {
+		return k, false
+	}
+	return k + 1, true
+}
+
+// parse5424 parses the message that starts at b[i] ('<').
+func (e *Event) parse5424(b []byte, i int, form Form) error {
+	e.Form = form
+	if i >= len(b) || b[i] != '<' {
+		return syntaxErr(i, form, ErrHeader, "missing '<' of PRI")
+	}
+	i++
+	pri, k := 0, i
+	for k < len(b) && isDigit(b[k]) && k-i < 3 {
+		pri = pri*10 + int(b[k]-'0')
+		k++
+	}
+	if k == i || k >= len(b) || b[k] != '>' || pri > 191 {
+		return syntaxErr(i, form, ErrHeader, "PRI is not 0 to 191 followed by '>'")
+	}
+	e.Priority = pri
+	e.Facility = facilityNames[pri>>3]
+	e.Severity = severityNames[pri&7]
+	i = k + 1
+	k = i
+	for k < len(b) && isDigit(b[k]) && k-i < 2 {
+		k++
+	}
+	if k == i || b[i] == '0' || k >= len(b) || b[k] != ' ' {
+		return syntaxErr(i, form, ErrHeader, "VERSION is not 1 to 99 followed by a space")
+	}
+	i = k + 1
+
+	var ok bool
+	if e.Timestamp, i, ok = field(b, i); !ok {
+		return syntaxErr(i, form, ErrHeader, "missing TIMESTAMP")
+	}
+	if len(e.Timestamp) != 1 || e.Timestamp[0] != '-' {
+		if e.Time, ok = parseTime(e.Timestamp); !ok {
+			return syntaxErr(i-len(e.Timestamp)-1, form, ErrHeader, "TIMESTAMP is not RFC 3339")
+		}
+	}
+	if e.Host, i, ok = field(b, i); !ok {
+		return syntaxErr(i, form, ErrHeader, "missing HOSTNAME")
+	}
+	if e.App, i, ok = field(b, i); !ok {
+		return syntaxErr(i, form, ErrHeader, "missing APP-NAME")
+	}
+	if e.Proc, i, ok = field(b, i); !ok {
+		return syntaxErr(i, form, ErrHeader, "missing PROCID")
+	}
+	if e.MsgID, i, ok = field(b, i); !ok {
+		return syntaxErr(i, form, ErrHeader, "missing MSGID")
+	}
+	if i > len(b) {
+		e.Msg = b[len(b):]
+		return nil
+	}
+	rest := b[i:]
+	if len(rest) > 0 {
+		switch rest[0] {
+		case '-':
+			if len(rest) == 1 || rest[1] == ' ' {
+				e.StructuredData = rest[:1:1]
+				rest = rest[min(2, len(rest)):]
+			}
+		case '[':
+			if n := sdLen(rest); n > 0 && (n == len(rest) || rest[n] == ' ') {
+				e.StructuredData = rest[:n:n]
+				rest = rest[min(n+1, len(rest)):]
+			}
+		}
+	}
+	e.Msg = rest
+	e.parseBody(rest)
+	return nil
+}
+
+// field returns the header field that starts at b[i] and ends at the next
+// space (or the end of b), and the index after that space. ok is false for
+// an empty field or when i is past the end.
+func field(b []byte, i int) (f []byte, next int, ok bool) {
+	if i >= len(b) {
+		return nil, i, false
+	}
+	k := bytes.IndexByte(b[i:], ' ')
+	if k < 0 {
+		k = len(b) - i
+	}
+	if k == 0 {
+		return nil, i, false
+	}
+	return b[i : i+k : i+k], i + k + 1, true
+}
+
+// sdLen returns the length of the well-formed RFC 5424 STRUCTURED-DATA at
+// the start of b ("[id k=\"v\" ...]" repeated), or 0.
+func sdLen(b []byte) int {
+	i := 0
+	for i < len(b) && b[i] == '[' {
+		i++
+		// SD-ID and each PARAM-NAME: printable, no space, '=', ']', '"'.
+		n := sdName(b[i:])
+		if n == 0 {
+			return 0
+		}
+		i += n
+		for i < len(b) && b[i] == ' ' {
+			i++
+			n := sdName(b[i:])
+			if n == 0 || i+n+1 >= len(b) || b[i+n] != '=' || b[i+n+1] != '"' {
+				return 0
+			}
+			i += n + 2
+			for i < len(b) && b[i] != '"' {
+				if b[i] == '\\' {
+					i++
+				}
+				i++
+			}
+			if i >= len(b) {
+				return 0
+			}
+			i++ // closing quote
+		}
+		if i >= len(b) || b[i] != ']' {
+			return 0
+		}
+		i++
+	}
+	return i
+}
+
+func sdName(b []byte) int {
+	n := 0
+	for n < len(b) && n < 32 {
+		c := b[n]
+		if c <= ' ' || c >= 127 || c == '=' || c == ']' || c == '"' {
+			break
+		}
+		n++
+	}
+	return n
+}
+
+// ParseLine parses one line of any form into ev, replacing what ev held.
+// The form is detected from the line's start:
+//
+//   - digits, a space and '<': an octet-counted frame (see ParseFrame);
+//   - '<': an RFC 5424 message;
+//   - an RFC 3339 timestamp then "SOURCE[DYNO]:": the heroku logs view;
+//   - an RFC 3339 timestamp then a host: the classic Pulse line;
+//   - anything else: a bare logfmt body, which never fails.
+//
+// A trailing "\n" or "\r\n" is ignored. Errors are *SyntaxError with the
+// offset in b.
+func ParseLine(b []byte, ev *Event) error {
+	b = trimEOL(b)
+	form := detect(b)
+	return parseAs(b, form, ev)
+}
+
+// detect returns the form of line b.
+func detect(b []byte) Form {
+	if len(b) == 0 {
+		return FormLogfmt
+	}
+	switch c := b[0]; {
+	case c == '<':
+		return FormRFC5424
+	case isDigit(c):
+		if _, ok := countPrefix(b); ok {
+			return FormOctet
+		}
+		if looksLikeTime(b) {
+			sp := bytes.IndexByte(b, ' ')
+			if sp < 0 {
+				return FormClassic
+			}
+			t, _, _ := field(b, sp+1)
+			if len(t) > 0 && t[len(t)-1] == ':' {
+				return FormHerokuLogs
+			}
+			return FormClassic
+		}
+	}
+	return FormLogfmt
+}
+
+// parseAs parses line b (without its end of line) as the given form.
+func parseAs(b []byte, form Form, ev *Event) error {
+	switch form {
+	case FormOctet, FormRFC5424:
+		return ParseFrame(b, ev)
+	case FormClassic:
+		return ev.parseClassic(b)
+	case FormHerokuLogs:
+		return ev.parseHerokuLogs(b)
+	}
+	ParseBody(b, ev)
+	return nil
+}
+
+func looksLikeTime(b []byte) bool {
+	return len(b) >= 20 && isDigit(b[1]) && isDigit(b[2]) && isDigit(b[3]) && b[4] == '-' && b[7] == '-' && (b[10] == 'T' || b[10] == 't')
+}
+
+// timeField reads the leading timestamp of a classic or heroku-logs line.
+func (e *Event) timeField(b []byte) (int, error) {
+	ts, i, ok := field(b, 0)
+	if !ok {
+		return 0, syntaxErr(0, e.Form, ErrHeader, "missing timestamp")
+	}
+	e.Timestamp = ts
+	if e.Time, ok = parseTime(ts); !ok {
+		return 0, syntaxErr(0, e.Form, ErrHeader, "timestamp is not RFC 3339")
+	}
+	return i, nil
+}
+
+// procField splits "APP[PROC]:" (or "APP:") into its parts.
+func procField(t []byte) (app, proc []byte, ok bool) {
+	if len(t) < 2 || t[len(t)-1] != ':' {
+		return nil, nil, false
+	}
+	t = t[:len(t)-1]
+	if t[len(t)-1] != ']' {
+		return t, nil, true
+	}
+	open := bytes.IndexByte(t, '[')
+	if open <= 0 {
+		return nil, nil, false
+	}
+	return t[:open:open], t[open+1 : len(t)-1 : len(t)-1], true
+}
+
+// parseHerokuLogs parses "TIME SOURCE[DYNO]: MSG".
+func (e *Event) parseHerokuLogs(b []byte) error {
+	e.reset()
+	e.Form = FormHerokuLogs
+	i, err := e.timeField(b)
+	if err != nil {
+		return err
+	}
+	t, next, ok := field(b, i)
+	if e.App, e.Proc, ok = procField(t); !ok || e.Proc == nil {
+		return syntaxErr(i, e.Form, ErrHeader, "source is not SOURCE[DYNO]:")
+	}
+	e.Msg = b[min(next, len(b)):]
+	e.parseBody(e.Msg)
+	return nil
+}
+
+// parseClassic parses
+// "TIME HOST FACILITY.SEVERITY APP[PROC]: - SLOT.INSTANCE@CLOUD MSG"; the
+// "- " and the slot token are optional.
+func (e *Event) parseClassic(b []byte) error {
+	e.reset()
+	e.Form = FormClassic
+	i, err := e.timeField(b)
+	if err != nil {
+		return err
+	}
+	var ok bool
+	if e.Host, i, ok = field(b, i); !ok {
+		return syntaxErr(i, e.Form, ErrHeader, "missing host")
+	}
+	fs, next, ok := field(b, i)
+	dot := bytes.IndexByte(fs, '.')
+	if !ok || dot <= 0 || dot == len(fs)-1 {
+		return syntaxErr(i, e.Form, ErrHeader, "missing facility.severity")
+	}
+	e.Facility, e.Severity = fs[:dot:dot], fs[dot+1:]
+	i = next
+	t, next, _ := field(b, i)
+	if e.App, e.Proc, ok = procField(t); !ok {
+		return syntaxErr(i, e.Form, ErrHeader, "missing APP[PROC]:")
+	}
+	i = next
+	if i+1 < len(b) && b[i] == '-' && b[i+1] == ' ' {
+		i += 2
+	} else if i+1 == len(b) && b[i] == '-' {
+		i++
+	}
+	if t, next, ok := field(b, i); ok {
+		if at := bytes.IndexByte(t, '@'); at > 0 {
+			slot := t[:at:at]
+			e.Cloud = t[at+1:]
+			if dot := bytes.LastIndexByte(slot, '.'); dot > 0 {
+				e.Slot, e.Instance = slot[:dot:dot], slot[dot+1:]
+			} else {
+				e.Slot = slot
+			}
+			i = next
+		}
+	}
+	e.Msg = b[min(i, len(b)):]
+	e.parseBody(e.Msg)
+	return nil
+}
+
+func trimEOL(b []byte) []byte {
+	if n := len(b); n > 0 && b[n-1] == '\n' {
+		b = b[:n-1]
+		if n := len(b); n > 0 && b[n-1] == '\r' {
+			b = b[:n-1]
+		}
+	}
+	return b
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }

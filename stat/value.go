@@ -1,0 +1,265 @@
+package stat
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// Value is what a definition reports for a stat at a snapshot: a number,
+// null (an empty window of a kind that has no value when empty), a set of
+// quantiles, or a top-k list. Its JSON form is the snapshot's:
+//
+//	12.5                         a number
+//	null                         no value
+//	{"p50":18,"p99.9":412}       quantiles, keyed by QuantileName
+//	[["a.example.com",4.5],...]  top-k: [key, value] pairs, value descending
+//
+// The zero Value is null.
+type Value struct {
+	form  valueForm
+	num   float64
+	quant []Quantile
+	top   []TopEntry
+}
+
+type valueForm uint8
+
+const (
+	formNull valueForm = iota
+	formNumber
+	formQuantiles
+	formTop
+)
+
+// Quantile is one quantile of a Value: the q in (0, 1) and the value at q.
+type Quantile struct {
+	Q     float64
+	Value float64
+}
+
+// TopEntry is one key of a top-k Value with its value (a count or a rate).
+type TopEntry struct {
+	Key   string
+	Value float64
+}
+
+// Null returns the null Value.
+func Null() Value { return Value{} }
+
+// Number returns a numeric Value. NaN and ±Inf give null, since JSON has
+// no such numbers.
+func Number(f float64) Value {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return Value{}
+	}
+	return Value{form: formNumber, num: f}
+}
+
+// Quantiles returns a quantiles Value; qs is kept, not copied.
+func QuantilesValue(qs []Quantile) Value { return Value{form: formQuantiles, quant: qs} }
+
+// TopValue returns a top-k Value; entries is kept, not copied.
+func TopValue(entries []TopEntry) Value {
+	if entries == nil {
+		entries = []TopEntry{}
+	}
+	return Value{form: formTop, top: entries}
+}
+
+// IsNull reports whether v is null.
+func (v Value) IsNull() bool { return v.form == formNull }
+
+// Number returns the number and true for a numeric Value.
+func (v Value) Number() (float64, bool) { return v.num, v.form == formNumber }
+
+// Quantiles returns the quantiles of a quantiles Value, else nil.
+func (v Value) Quantiles() []Quantile { return v.quant }
+
+// Top returns the entries of a top-k Value, else nil.
+func (v Value) Top() []TopEntry { return v.top }
+
+// String returns the JSON form.
+func (v Value) String() string { return string(v.AppendJSON(nil)) }
+
+// QuantileName returns the JSON key of quantile q: "p" and the percent
+// with trailing zeros trimmed (0.5 → "p50", 0.95 → "p95", 0.999 → "p99.9").
+func QuantileName(q float64) string {
+	s := strconv.FormatFloat(q, 'f', -1, 64) // shortest decimal: "0.999"
+	intPart, frac, _ := strings.Cut(s, ".")
+	for len(frac) < 2 {
+		frac += "0"
+	}
+	whole := strings.TrimLeft(intPart+frac[:2], "0")
+	if whole == "" {
+		whole = "0"
+	}
+	if rest := strings.TrimRight(frac[2:], "0"); rest != "" {
+		return "p" + whole + "." + rest
+	}
+	return "p" + whole
+}
+
+// parseQuantileName is QuantileName's inverse.
+func parseQuantileName(s string) (float64, bool) {
+	p, ok := strings.CutPrefix(s, "p")
+	if !ok {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(p, 64)
+	if err != nil || f <= 0 || f >= 100 {
+		return 0, false
+	}
+	// Divide the decimal text, not the float, so that "p99.9" gives 0.999
+	// exactly as written.
+	q, err := strconv.ParseFloat(shiftLeft2(p), 64)
+	return q, err == nil
+}
+
+// shiftLeft2 divides a non-negative decimal string by 100.
+func shiftLeft2(s string) string {
+	intPart, frac, _ := strings.Cut(s, ".")
+	intPart = strings.Repeat("0", max(0, 3-len(intPart))) + intPart
+	n := len(intPart) - 2
+	return intPart[:n] + "." + intPart[n:] + frac
+}
+
+// formatNum formats f as the shortest decimal that reads back as f.
+func formatNum(f float64) string { return string(appendNum(nil, f)) }
+
+func appendNum(dst []byte, f float64) []byte {
+	if f == math.Trunc(f) && math.Abs(f) < 1e21 {
+		return strconv.AppendFloat(dst, f, 'f', -1, 64)
+	}
+	return strconv.AppendFloat(dst, f, 'g', -1, 64)
+}
+
+// AppendJSON appends the JSON form of v to dst.
+func (v Value) AppendJSON(dst []byte) []byte {
+	switch v.form {
+	case formNumber:
+		return appendNum(dst, v.num)
+	case formQuantiles:
+		dst = append(dst, '{')
+		for i, q := range v.quant {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = append(dst, '"')
+			dst = append(dst, QuantileName(q.Q)...)
+			dst = append(dst, '"', ':')
+			dst = appendNum(dst, q.Value)
+		}
+		return append(dst, '}')
+	case formTop:
+		dst = append(dst, '[')
+		for i, e := range v.top {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = append(dst, '[')
+			dst = appendJSONString(dst, e.Key)
+			dst = append(dst, ',')
+			dst = appendNum(dst, e.Value)
+			dst = append(dst, ']')
+		}
+		return append(dst, ']')
+	}
+	return append(dst, "null"...)
+}
+
+// MarshalJSON returns the JSON form of v.
+func (v Value) MarshalJSON() ([]byte, error) { return v.AppendJSON(nil), nil }
+
+// appendJSONString appends s as a JSON string. Invalid UTF-8 becomes
+// U+FFFD, so the output is always valid JSON.
+func appendJSONString(dst []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	dst = append(dst, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\':
+				dst = append(dst, '\\', c)
+			case c < 0x20:
+				dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			default:
+				dst = append(dst, c)
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n == 1 {
+			dst = append(dst, "\\ufffd"...)
+		} else {
+			dst = append(dst, s[i:i+n]...)
+		}
+		i += n
+	}
+	return append(dst, '"')
+}
+
+// UnmarshalJSON reads any of the JSON forms MarshalJSON writes.
+func (v *Value) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	switch {
+	case len(b) == 0:
+		return fmt.Errorf("stat: value: empty JSON")
+	case string(b) == "null":
+		*v = Value{}
+	case b[0] == '{':
+		var m map[string]float64
+		if err := json.Unmarshal(b, &m); err != nil {
+			return fmt.Errorf("stat: value: %w", err)
+		}
+		qs := make([]Quantile, 0, len(m))
+		for k, f := range m {
+			q, ok := parseQuantileName(k)
+			if !ok {
+				return fmt.Errorf("stat: value: %q is not a quantile name", k)
+			}
+			qs = append(qs, Quantile{Q: q, Value: f})
+		}
+		slices.SortFunc(qs, func(a, b Quantile) int { return cmpFloat(a.Q, b.Q) })
+		*v = QuantilesValue(qs)
+	case b[0] == '[':
+		var raw [][2]json.RawMessage
+		if err := json.Unmarshal(b, &raw); err != nil {
+			return fmt.Errorf("stat: value: %w", err)
+		}
+		top := make([]TopEntry, len(raw))
+		for i, r := range raw {
+			if err := json.Unmarshal(r[0], &top[i].Key); err != nil {
+				return fmt.Errorf("stat: value: top entry %d key: %w", i, err)
+			}
+			if err := json.Unmarshal(r[1], &top[i].Value); err != nil {
+				return fmt.Errorf("stat: value: top entry %d value: %w", i, err)
+			}
+		}
+		*v = TopValue(top)
+	default:
+		var f float64
+		if err := json.Unmarshal(b, &f); err != nil {
+			return fmt.Errorf("stat: value: %w", err)
+		}
+		*v = Number(f)
+	}
+	return nil
+}
+
+func cmpFloat(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
