@@ -13,11 +13,11 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-var t0 = time.Date(2026, 3, 14, 17, 2, 0, 0, time.UTC)
+var ft0 = time.Date(2026, 3, 14, 17, 2, 0, 0, time.UTC)
 
-// line returns an RFC 5424 router-style line at t0 + offset.
+// line returns an RFC 5424 router-style line at ft0 + offset.
 func line(offset time.Duration, app, proc, msg string) string {
-	return fmt.Sprintf("<158>1 %s host %s %s - %s", t0.Add(offset).Format(time.RFC3339Nano), app, proc, msg)
+	return fmt.Sprintf("<158>1 %s host %s %s - %s", ft0.Add(offset).Format(time.RFC3339Nano), app, proc, msg)
 }
 
 func foldLines(t *testing.T, s *Set, lines ...string) {
@@ -78,7 +78,7 @@ func TestFoldEveryKind(t *testing.T) {
 		line(time.Second, "heroku", "metrics", "dyno=web.1 mem=150MB"),
 		line(time.Second, "heroku", "metrics", "dyno=web.2 mem=50MB"),
 	)
-	at := t0.Add(3 * time.Second) // buckets 0, 1 and 2 are complete
+	at := ft0.Add(3 * time.Second) // buckets 0, 1 and 2 are complete
 	got := s.Snapshot(at)
 	want := map[string]string{
 		"req":      "0.4", // 4 events over the 10 s window, per second
@@ -107,7 +107,7 @@ func TestFoldEveryKind(t *testing.T) {
 
 func TestSnapshotEmptyWindow(t *testing.T) {
 	s := mustDefSet(t, kindsDefs)
-	got := s.Snapshot(t0)
+	got := s.Snapshot(ft0)
 	want := map[string]string{
 		"req": "0", "req.min": "0", "svc.sum": "0", "bytes": "0", "hosts": "0", "mem": "0", "err": "0",
 		"svc.mean": "null", "svc.min": "null", "svc.max": "null", "svc.last": "null", "mem.mean": "null", "svc.q": "null",
@@ -139,7 +139,7 @@ func TestSnapshotBoundaries(t *testing.T) {
 	)
 	f := func(at time.Duration, want string) {
 		t.Helper()
-		assert.Equal(t, "n="+want, snapJSON(t, s, t0.Add(at), "n"), "at %v", at)
+		assert.Equal(t, "n="+want, snapJSON(t, s, ft0.Add(at), "n"), "at %v", at)
 	}
 	f(0, "0")                           // bucket 0 still filling
 	f(time.Second-time.Nanosecond, "0") // still filling
@@ -161,7 +161,7 @@ name=app kind=rate where="app=heroku"
 		line(0, "heroku", "router", "host=a.example.com"),
 		line(0, "heroku", "router", "host=b.example.com"),
 	)
-	assert.Equal(t, "by.field=2 by.header=1 app=2", snapJSON(t, s, t0.Add(time.Second), "by.field", "by.header", "app"))
+	assert.Equal(t, "by.field=2 by.header=1 app=2", snapJSON(t, s, ft0.Add(time.Second), "by.field", "by.header", "app"))
 }
 
 func TestFoldBefore(t *testing.T) {
@@ -171,7 +171,7 @@ func TestFoldBefore(t *testing.T) {
 		line(0, "heroku", "logplex", "Error L10 (output buffer overflow): 7 messages dropped since 2026-03-14T17:06:58+00:00."),
 		line(0, "heroku", "logplex", "Error L11 (Tail buffer overflow): 9 messages dropped"),
 	)
-	assert.Equal(t, "l10=220", snapJSON(t, s, t0.Add(time.Second), "l10"))
+	assert.Equal(t, "l10=220", snapJSON(t, s, ft0.Add(time.Second), "l10"))
 }
 
 func TestFoldL2met(t *testing.T) {
@@ -181,7 +181,7 @@ func TestFoldL2met(t *testing.T) {
 		line(0, "app", "web.2", "count#orders=1 measure#db=30ms sample#pool=5 source=web.2 unique#user=u2"),
 		line(0, "app", "web.2", "count#other=1"),
 	)
-	snap := s.Snapshot(t0.Add(time.Second))
+	snap := s.Snapshot(ft0.Add(time.Second))
 	assert.Equal(t, "0.3", snap.Stats["app.orders"].String(), "3 over 10 s, per second")
 	assert.Equal(t, `{"p50":10,"p95":30,"p99":30}`, snap.Stats["app.db"].String())
 	assert.Equal(t, "20", snap.Stats["app.db.mean"].String())
@@ -234,7 +234,7 @@ func TestCutApplyEqualsFold(t *testing.T) {
 			require.NoError(t, merger.Apply(d))
 		}
 	}
-	at := t0.Add(22 * time.Second)
+	at := ft0.Add(22 * time.Second)
 	want, got := whole.Snapshot(at), merger.Snapshot(at)
 	require.NotEmpty(t, want.Stats)
 	for name, v := range want.Stats {
