@@ -80,7 +80,8 @@ type Options struct {
 	// Format is the framing of each line. The zero value is Drain.
 	Format Format
 	// IncidentEvery is the length of one episode of the incident timeline.
-	// Zero means 10 minutes; a negative value turns incidents off.
+	// Zero means 10 minutes; a negative value turns incidents off; values
+	// under a minute are raised to a minute.
 	IncidentEvery time.Duration
 	// DrainTokens, when set, writes each app's drain token (d.<uuid>) as
 	// the syslog HOSTNAME, as syslog drains do, instead of `host`.
@@ -134,6 +135,8 @@ func New(opts Options) *Generator {
 	}
 	if opts.IncidentEvery == 0 {
 		opts.IncidentEvery = incidentsDef
+	} else if opts.IncidentEvery > 0 {
+		opts.IncidentEvery = max(opts.IncidentEvery, time.Minute)
 	}
 	g := &Generator{
 		opts:     opts,
@@ -192,7 +195,8 @@ func (g *Generator) peek() int64 {
 // Next appends the next line, framed in the Generator's Format, to dst and
 // returns the extended slice and the line's event time. Lines come in
 // event-time order. Next does not allocate once dst has room for the line
-// (a few hundred bytes; never more than 2 KiB).
+// (a few hundred bytes; never more than 2 KiB), except for a few small
+// allocations when a new episode of incidents is scheduled.
 func (g *Generator) Next(dst []byte) ([]byte, time.Time) {
 	for {
 		g.peek()

@@ -146,6 +146,9 @@ func (g *Generator) build(r *rng, nApps int) {
 	var sum float64
 	for i := range weights {
 		weights[i] = 1 / math.Pow(float64(i+1), 1.1)
+		if i == nApps-1 && nApps > 2 {
+			weights[i] /= 5 // in maintenance mode: people stop coming
+		}
 		sum += weights[i]
 	}
 	g.appTable = newAliasTable(weights)
