@@ -109,6 +109,7 @@ type Generator struct {
 	seq      uint64
 
 	msg      []byte // the message being built
+	line     []byte // WriteFor's buffer
 	tsSec    int64  // second cached in tsPrefix
 	tsPrefix []byte // "2006-01-02T15:04:05"
 	tsSec2   int64  // second cached in tsLong, for free-text timestamps
@@ -213,10 +214,11 @@ func (g *Generator) Next(dst []byte) ([]byte, time.Time) {
 }
 
 // WriteFor writes the lines whose event time falls in the next d of event
-// time, starting at the Generator's current position, to w, buffered. It
-// returns the number of bytes written and the first write error. Calls
-// continue where the last one stopped, so WriteFor(w, time.Second) called
-// 60 times writes the same bytes as WriteFor(w, time.Minute).
+// time to w: the first call writes [Start, Start+d), the next one continues
+// from there, so WriteFor(w, time.Second) called 60 times writes the same
+// bytes as WriteFor(w, time.Minute). Unless w is a *bufio.Writer, WriteFor
+// buffers its writes; either way it flushes before it returns. It returns
+// the number of bytes written and the first write error.
 func (g *Generator) WriteFor(w io.Writer, d time.Duration) (int64, error) {
 	end := g.opts.Start.UnixNano()
 	if g.end != 0 {
@@ -229,10 +231,9 @@ func (g *Generator) WriteFor(w io.Writer, d time.Duration) (int64, error) {
 		bw = bufio.NewWriterSize(w, 64<<10)
 	}
 	var n int64
-	buf := make([]byte, 0, 4096)
 	for g.peek() < end {
-		buf, _ = g.Next(buf[:0])
-		m, err := bw.Write(buf)
+		g.line, _ = g.Next(g.line[:0])
+		m, err := bw.Write(g.line)
 		n += int64(m)
 		if err != nil {
 			return n, err
