@@ -91,17 +91,25 @@ func appendTrim(dst []byte, v float64, decimals int) []byte {
 	return dst
 }
 
+// octets holds the decimal forms of 0 to 255.
+var octets = func() (o [256]string) {
+	for i := range o {
+		o[i] = itoa(i)
+	}
+	return o
+}()
+
 // appendIP appends a random public-looking IPv4 address.
 func appendIP(dst []byte, x uint64) []byte {
 	a := 1 + x%223
 	if a == 10 || a == 127 || a == 100 || a == 172 || a == 192 {
 		a++
 	}
-	dst = appendInt(dst, int64(a))
+	dst = append(dst, octets[a]...)
 	for i := 0; i < 3; i++ {
 		x >>= 8
 		dst = append(dst, '.')
-		dst = appendInt(dst, int64(x&0xff))
+		dst = append(dst, octets[x&0xff]...)
 	}
 	return dst
 }

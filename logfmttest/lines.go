@@ -142,9 +142,9 @@ func (g *Generator) routerLine(a *app) {
 	m = appendIP(m, x)
 	if x>>40&0xff < 50 { // about one in five through a CDN
 		m = append(m, ",172.70."...)
-		m = appendInt(m, int64(x>>48&0xff))
+		m = append(m, octets[x>>48&0xff]...)
 		m = append(m, '.')
-		m = appendInt(m, int64(x>>56))
+		m = append(m, octets[x>>56]...)
 	}
 	m = append(m, "\" dyno="...)
 	if h != nil && h.empty {
