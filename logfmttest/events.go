@@ -174,7 +174,7 @@ func (g *Generator) schedule(t0 int64) {
 		t += sec(0.2, 0.8)
 		g.push(event{at: t, kind: evAPI, app: int32(a), n: apiDeploy, m: u})
 		g.push(event{at: t + 1000, kind: evAPI, app: int32(a), n: apiRelease, m: u})
-		for _, d := range g.running(a) {
+		for _, d := range g.running(a, true) {
 			g.restart(r, d, t+sec(1, 4), msgRestarting)
 		}
 	}
@@ -188,8 +188,8 @@ func (g *Generator) schedule(t0 int64) {
 		}
 		t := at(0.22, 0.35)
 		d := sec(75, 120)
-		web := g.apps[a].web
-		for i, w := range web[:len(web)-1] {
+		web := g.running(a, false)
+		for i, w := range web {
 			tw := t + int64(i)*sec(0.001, 0.05)
 			g.push(event{at: tw, kind: evDynoMsg, dyno: int32(w), n: msgExit1})
 			g.push(event{at: tw + sec(0.001, 0.01), kind: evState, dyno: int32(w), n: stateUp, m: stateCrashed})
@@ -204,7 +204,7 @@ func (g *Generator) schedule(t0 int64) {
 		g.push(event{at: tr + sec(0.01, 0.1), kind: evDynoMsg, dyno: w, n: msgSIGKILL})
 		g.push(event{at: tr + sec(0.2, 0.8), kind: evState, dyno: w, n: stateStarting, m: stateCrashed})
 		tu := t + d
-		for i, w := range web[:len(web)-1] {
+		for i, w := range web {
 			tw := tu + int64(i)*sec(0.01, 0.2)
 			g.push(event{at: tw, kind: evState, dyno: int32(w), n: stateCrashed, m: stateStarting})
 			g.push(event{at: tw + sec(0.5, 1.5), kind: evDynoMsg, dyno: int32(w), n: msgStarting})
@@ -289,12 +289,20 @@ func (g *Generator) schedule(t0 int64) {
 	}
 }
 
-// running returns the app's dynos that are not the spare.
-func (g *Generator) running(a int) []int {
+// running returns the app's web dynos (with the spare when it is scaled
+// in) and, when workers is set, its worker dynos.
+func (g *Generator) running(a int, workers bool) []int {
 	ap := &g.apps[a]
+	n := len(ap.web) - 1
+	if g.dynos[ap.web[n]].state != stateDown {
+		n++
+	}
 	out := make([]int, 0, len(ap.web)+len(ap.workers))
-	out = append(out, ap.web[:len(ap.web)-1]...)
-	return append(out, ap.workers...)
+	out = append(out, ap.web[:n]...)
+	if workers {
+		out = append(out, ap.workers...)
+	}
+	return out
 }
 
 // restart schedules a graceful restart of dyno d at t, introduced by msg

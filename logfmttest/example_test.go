@@ -47,3 +47,18 @@ func ExampleGenerator_WriteFor() {
 	// router lines: 3660
 	// load samples: 168
 }
+
+// Next appends one drain frame at a time; the octet count covers the
+// message and its trailing LF, as Logplex counts it.
+func ExampleGenerator_Next() {
+	g := logfmttest.New(logfmttest.Options{Seed: 42, Rate: 10, Apps: 3})
+	frame, at := g.Next(nil)
+	count, msg, _ := strings.Cut(string(frame), " ")
+	fmt.Println(at.Format(time.RFC3339Nano))
+	fmt.Println(count, len(msg))
+	fmt.Print(msg[:60], "…\n")
+	// Output:
+	// 2026-03-14T17:00:00.015323Z
+	// 204 204
+	// <45>1 2026-03-14T17:00:00.015323+00:00 host heroku web.6 - s…
+}
