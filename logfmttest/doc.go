@@ -42,7 +42,7 @@
 // (`<45>1 … host heroku web.1 -`), and every Postgres and Redis add-on a
 // metrics sample every 20 s with a second-precision timestamp
 // (`<134>1 … host app heroku-postgres -`). With the default 20 apps this
-// is about 6 lines per second.
+// is about 7 lines per second.
 //
 // # Incidents
 //

@@ -421,3 +421,42 @@ func TestAliasTable(t *testing.T) {
 	assert.InDelta(t, 20000, n[1], 800)
 	assert.InDelta(t, 70000, n[2], 1000)
 }
+
+func TestRandomOptions(t *testing.T) {
+	r := newRNG(99, 99)
+	for i := range 8 {
+		opts := Options{
+			Seed:          r.u64(),
+			Rate:          r.between(1, 500),
+			Apps:          1 + r.intn(60),
+			IncidentEvery: time.Duration(r.between(1, 5) * float64(time.Minute)),
+			DrainTokens:   r.u64()&1 == 0,
+			Start:         DefaultStart.Add(time.Duration(r.u64() % uint64(1000*time.Hour))),
+		}
+		t.Run(strconv.Itoa(i), func(t *testing.T) {
+			g := New(opts)
+			var buf bytes.Buffer
+			_, err := g.WriteFor(&buf, 2*time.Minute)
+			require.NoError(t, err)
+			for j, m := range frames(t, buf.Bytes()) {
+				if len(m) > 2048 || !bytes.HasPrefix(m, []byte("<")) {
+					require.Failf(t, "bad frame", "opts %+v, frame %d: %q", opts, j, m)
+				}
+			}
+		})
+	}
+}
+
+func TestBoundedState(t *testing.T) {
+	// Hours of traffic keep the schedule bounded: one pending sample per
+	// dyno and add-on, plus at most a few episodes of incidents.
+	g := New(Options{Rate: 1, IncidentEvery: time.Minute})
+	var buf []byte
+	end := DefaultStart.Add(3 * time.Hour)
+	peak := 0
+	for g.Peek().Before(end) {
+		buf, _ = g.Next(buf[:0])
+		peak = max(peak, len(g.events))
+	}
+	assert.Less(t, peak, 2*len(g.dynos)+len(g.addons)+300, "pending events")
+}
