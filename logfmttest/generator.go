@@ -50,12 +50,17 @@ func ParseFormat(s string) (Format, error) {
 // is zero: 2026-03-14T17:00:00Z.
 var DefaultStart = time.Date(2026, 3, 14, 17, 0, 0, 0, time.UTC)
 
-// Limits on Options.
+// Defaults and limits of Options.
 const (
-	DefaultRate  = 1000
-	DefaultApps  = 20
-	MaxApps      = 10000
-	MaxRate      = 1e9
+	// DefaultRate is the Rate of a zero Options, in lines per second.
+	DefaultRate = 1000
+	// DefaultApps is the number of apps of a zero Options.
+	DefaultApps = 20
+	// MaxApps is the largest number of apps; New clamps Apps to it.
+	MaxApps = 10000
+	// MaxRate is the largest Rate; New clamps Rate to it.
+	MaxRate = 1e9
+
 	incidentsDef = 10 * time.Minute
 )
 
@@ -64,10 +69,10 @@ const (
 type Options struct {
 	// Seed selects the traffic: the platform (app names, dynos, add-ons),
 	// the incident timeline and every line. The same Options give
-	// byte-identical output.
+	// byte-identical output with the same version of this package and Go.
 	Seed uint64
-	// Start is the event time of the first line, truncated to the
-	// microsecond. Zero means DefaultStart.
+	// Start is where event time begins, truncated to the microsecond: the
+	// first line falls at or just after it. Zero means DefaultStart.
 	Start time.Time
 	// Rate is the mean number of request-driven lines (router and app
 	// lines) per second of event time. Zero, negative or NaN means
@@ -77,7 +82,8 @@ type Options struct {
 	// Apps is the number of apps on the platform. Zero or less means
 	// DefaultApps (20); values above MaxApps are clamped.
 	Apps int
-	// Format is the framing of each line. The zero value is Drain.
+	// Format is the framing of each line. The zero value, and any value
+	// that is not a defined Format, is Drain.
 	Format Format
 	// IncidentEvery is the length of one episode of the incident timeline.
 	// Zero means 10 minutes; a negative value turns incidents off; values
