@@ -89,9 +89,12 @@ type Options struct {
 	// Zero means 10 minutes; a negative value turns incidents off; values
 	// under a minute are raised to a minute.
 	IncidentEvery time.Duration
-	// DrainTokens, when set, writes each app's drain token (d.<uuid>) as
-	// the syslog HOSTNAME, as syslog drains do, instead of `host`.
-	DrainTokens bool
+	// SyslogDrain, when set, writes the messages of the Drain and Lines
+	// formats as a syslog drain delivers them: the app's drain token
+	// (d.<uuid>) in HOSTNAME instead of `host`, and the STRUCTURED-DATA
+	// NILVALUE kept after MSGID (`<158>1 TS d.<uuid> heroku router - - msg`).
+	// HTTPS drains, the default, have neither.
+	SyslogDrain bool
 }
 
 // A Generator writes Heroku log lines in event-time order. Create one with

@@ -171,11 +171,11 @@ func TestFormats(t *testing.T) {
 			}
 		}
 	})
-	t.Run("drain-tokens", func(t *testing.T) {
+	t.Run("syslog-drain", func(t *testing.T) {
 		opts := opts
-		opts.DrainTokens = true
+		opts.SyslogDrain = true
 		msgs := frames(t, generate(t, opts, 10*time.Second))
-		tok := regexp.MustCompile(`^<\d+>1 \S+ d\.[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12} (heroku|app) `)
+		tok := regexp.MustCompile(`^<\d+>1 \S+ d\.[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12} (heroku|app) \S+ - - \S`)
 		for i, m := range msgs {
 			if !tok.Match(m) {
 				require.Failf(t, "no drain token", "message %d: %q", i, m)
@@ -430,7 +430,7 @@ func TestRandomOptions(t *testing.T) {
 			Rate:          r.between(1, 500),
 			Apps:          1 + r.intn(60),
 			IncidentEvery: time.Duration(r.between(1, 5) * float64(time.Minute)),
-			DrainTokens:   r.u64()&1 == 0,
+			SyslogDrain:   r.u64()&1 == 0,
 			Start:         DefaultStart.Add(time.Duration(r.u64() % uint64(1000*time.Hour))),
 		}
 		t.Run(strconv.Itoa(i), func(t *testing.T) {

@@ -722,12 +722,12 @@ func (g *Generator) frame(dst []byte, pri string, a *app, appName string, proc [
 		dst = append(dst, g.msg...)
 		return append(dst, '\n')
 	}
-	host := hostLiteral
-	if g.opts.DrainTokens {
-		host = a.drainTok
+	host, sep := hostLiteral, " - "
+	if g.opts.SyslogDrain {
+		host, sep = a.drainTok, " - - "
 	}
 	if g.format == Drain {
-		n := len(pri) + len("2006-01-02T15:04:05+00:00 ") + len(host) + 1 + len(appName) + 1 + len(proc) + len(" - ") + len(g.msg) + 1
+		n := len(pri) + len("2006-01-02T15:04:05+00:00 ") + len(host) + 1 + len(appName) + 1 + len(proc) + len(sep) + len(g.msg) + 1
 		if !secOnly {
 			n += len(".000000")
 		}
@@ -742,7 +742,7 @@ func (g *Generator) frame(dst []byte, pri string, a *app, appName string, proc [
 	dst = append(dst, appName...)
 	dst = append(dst, ' ')
 	dst = append(dst, proc...)
-	dst = append(dst, " - "...)
+	dst = append(dst, sep...)
 	dst = append(dst, g.msg...)
 	return append(dst, '\n')
 }

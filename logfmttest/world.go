@@ -31,7 +31,7 @@ type app struct {
 	name     string
 	host     []byte // router host= value
 	herokuH  bool   // host is *.herokuapp.com
-	drainTok []byte // header HOSTNAME when Options.DrainTokens is set
+	drainTok []byte // header HOSTNAME when Options.SyslogDrain is set
 	id       int64  // numeric app id in dyno= values
 	router2  bool   // on Router 2.0
 	stack    int

@@ -42,7 +42,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	format := fs.String("format", "drain", "output `format`: drain (octet-counted frames as Logplex posts them), lines (RFC 5424, one per line) or heroku-logs")
 	apps := fs.Int("apps", logfmttest.DefaultApps, "number of `apps`, with Zipf-distributed traffic")
 	every := fs.Duration("incidents", 10*time.Minute, "length of one episode of the incident timeline (at least 1m); 0 turns incidents off")
-	tokens := fs.Bool("drain-tokens", false, "write each app's drain token (d.<uuid>) as the syslog HOSTNAME instead of \"host\"")
+	syslog := fs.Bool("syslog-drain", false, "write messages as a syslog drain delivers them: the app's drain token (d.<uuid>) as HOSTNAME and the structured-data NILVALUE kept (\"- -\")")
 	realtime := fs.Bool("realtime", false, "pace the output to the wall clock, as a live drain would arrive")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -74,7 +74,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	opts := logfmttest.Options{
 		Seed: *seed, Rate: *rate, Apps: *apps, Format: f,
-		IncidentEvery: *every, DrainTokens: *tokens,
+		IncidentEvery: *every, SyslogDrain: *syslog,
 	}
 	if *every == 0 {
 		opts.IncidentEvery = -1

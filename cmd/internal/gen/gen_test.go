@@ -44,8 +44,8 @@ func TestRun(t *testing.T) {
 			opts: logfmttest.Options{Seed: 9, Rate: 300, Format: logfmttest.Lines}, d: 2500 * time.Millisecond},
 		{name: "heroku-logs", args: []string{"-seconds=2", "-format=heroku-logs", "-apps=3", "-start=2026-05-01T12:00:00Z"},
 			opts: logfmttest.Options{Seed: 1, Apps: 3, Format: logfmttest.HerokuLogs, Start: start}, d: 2 * time.Second},
-		{name: "no incidents", args: []string{"--seconds", "2", "--incidents", "0", "--drain-tokens"},
-			opts: logfmttest.Options{Seed: 1, IncidentEvery: -1, DrainTokens: true}, d: 2 * time.Second},
+		{name: "no incidents", args: []string{"--seconds", "2", "--incidents", "0", "--syslog-drain"},
+			opts: logfmttest.Options{Seed: 1, IncidentEvery: -1, SyslogDrain: true}, d: 2 * time.Second},
 		{name: "short episodes", args: []string{"--seconds", "2", "--incidents", "1m", "--rate", "50"},
 			opts: logfmttest.Options{Seed: 1, IncidentEvery: time.Minute, Rate: 50}, d: 2 * time.Second},
 	}
