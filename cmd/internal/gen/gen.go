@@ -38,7 +38,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	seconds := fs.Float64("seconds", 60, "`seconds` of event time to write; 0 writes until interrupted")
 	rate := fs.Float64("rate", logfmttest.DefaultRate, "request-driven `lines` per second of event time (router and app lines; metrics and incidents come on top)")
 	seed := fs.Uint64("seed", 1, "`seed` of the traffic: the same seed and flags give the same bytes")
-	start := fs.String("start", "", "event time of the first line, RFC 3339, or \"now\" (default 2026-03-14T17:00:00Z, or now with --realtime)")
+	start := fs.String("start", "", "`time` where event time begins, RFC 3339, or \"now\" (default 2026-03-14T17:00:00Z, or now with --realtime)")
 	format := fs.String("format", "drain", "output `format`: drain (octet-counted frames as Logplex posts them), lines (RFC 5424, one per line) or heroku-logs")
 	apps := fs.Int("apps", logfmttest.DefaultApps, "number of `apps`, with Zipf-distributed traffic")
 	every := fs.Duration("incidents", 10*time.Minute, "length of one episode of the incident timeline (at least 1m); 0 turns incidents off")
