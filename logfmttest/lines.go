@@ -691,6 +691,9 @@ func (g *Generator) appendTS(dst []byte, ns int64, secOnly bool) []byte {
 // appendLongTS appends the current second as Rails prints it.
 func (g *Generator) appendLongTS(dst []byte) []byte {
 	sec := g.now / 1e9
+	if g.now%1e9 < 0 {
+		sec--
+	}
 	if sec != g.tsSec2 {
 		g.tsSec2 = sec
 		g.tsLong = time.Unix(sec, 0).UTC().AppendFormat(g.tsLong[:0], "2006-01-02 15:04:05")
@@ -701,12 +704,10 @@ func (g *Generator) appendLongTS(dst []byte) []byte {
 // appendMillisTS appends the current time as slog's text handler prints it
 // in UTC.
 func (g *Generator) appendMillisTS(dst []byte) []byte {
-	n := len(dst)
 	dst = g.appendTS(dst, g.now, true)
 	dst = dst[:len(dst)-len("+00:00")]
-	_ = n
 	dst = append(dst, '.')
-	dst = appendPad(dst, g.now%1e9/1e6, 3)
+	dst = appendPad(dst, (g.now%1e9+1e9)%1e9/1e6, 3)
 	return append(dst, 'Z')
 }
 
