@@ -179,12 +179,12 @@ func (g *Generator) schedule(t0 int64) {
 		}
 	}
 
-	// A crash: every web dyno of a mid-sized app exits, the router answers
+	// A crash: every web dyno of a fairly busy app exits, the router answers
 	// H10 until they are back, and the first boot attempt times out (R10).
 	{
-		a := 0
+		a := 0 // with two apps or fewer, the busiest crashes
 		if n > 2 {
-			a = 1 + r.intn(n-2)
+			a = 1 + r.intn(min(n-2, 5)) // the 2nd to 6th busiest, never the one in maintenance
 		}
 		t := at(0.22, 0.35)
 		d := sec(75, 120)
@@ -215,7 +215,7 @@ func (g *Generator) schedule(t0 int64) {
 
 	// An H12 burst on a busy app.
 	{
-		a := g.appTable.pick(r.u64())
+		a := r.intn(min(n, 3)) // one of the three busiest
 		if g.apps[a].maint {
 			a = 0
 		}

@@ -461,3 +461,23 @@ func TestBoundedState(t *testing.T) {
 	}
 	assert.Less(t, peak, 2*len(g.dynos)+len(g.addons)+300, "pending events")
 }
+
+func TestEveryEpisodeHasIncidents(t *testing.T) {
+	// Whatever the seed, each ten minutes holds the whole timeline, with
+	// enough lines in each burst to chart.
+	for seed := range uint64(6) {
+		t.Run(strconv.FormatUint(seed, 10), func(t *testing.T) {
+			out := string(generate(t, Options{Seed: seed, Rate: 30, Format: Lines}, 10*time.Minute))
+			for _, want := range []struct {
+				s   string
+				min int
+			}{
+				{"code=H10 ", 10}, {"code=H12 ", 5}, {"State changed from up to crashed", 1},
+				{"Error R10 ", 1}, {"Error R14 ", 5}, {"Error L10 ", 1}, {"app api - Release v", 2},
+				{"app api - Deploy ", 1}, {"app api - Scaled to ", 1}, {" - Cycling", 1},
+			} {
+				assert.GreaterOrEqual(t, strings.Count(out, want.s), want.min, "%q", want.s)
+			}
+		})
+	}
+}
