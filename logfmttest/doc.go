@@ -50,7 +50,7 @@
 // brings a new episode of the same timeline, at offsets drawn from the
 // seed: a deploy and release from `app[api]` followed by a restart of the
 // app's web dynos; an app whose web dynos crash (`State changed from up to
-// crashed`), so that its requests become H10 lines for 45 to 120 s, with
+// crashed`), so that its requests become H10 lines for 75 to 120 s, with
 // one dyno failing to boot (R10) before recovering; an H12 burst on a busy
 // app for 30 to 90 s (`service=30000ms`, with H13s, H27s from impatient
 // clients and slow successes); an R14 episode on a dyno whose memory grows

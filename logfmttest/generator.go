@@ -208,18 +208,15 @@ func (g *Generator) peek() int64 {
 // (a few hundred bytes; never more than 2 KiB), except for a few small
 // allocations when a new episode of incidents is scheduled.
 func (g *Generator) Next(dst []byte) ([]byte, time.Time) {
-	for {
-		g.peek()
-		if len(g.events) == 0 || g.nextReq <= g.events[0].at {
-			g.now = g.nextReq
-			g.nextReq += g.interval()
-			return g.request(dst), time.Unix(0, g.now).UTC()
-		}
-		// peek left a line event on top.
-		e := g.pop()
-		g.now = e.at
-		return g.emit(dst, &e), time.Unix(0, g.now).UTC()
+	if g.peek() == g.nextReq && (len(g.events) == 0 || g.nextReq <= g.events[0].at) {
+		g.now = g.nextReq
+		g.nextReq += g.interval()
+		return g.request(dst), time.Unix(0, g.now).UTC()
 	}
+	// peek left a line event on top.
+	e := g.pop()
+	g.now = e.at
+	return g.emit(dst, &e), time.Unix(0, g.now).UTC()
 }
 
 // WriteFor writes the lines whose event time falls in the next d of event
