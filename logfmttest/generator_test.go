@@ -15,6 +15,10 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// light reports whether the race detector or -short makes the long tests
+// too slow; they then check less traffic.
+func light() bool { return raceEnabled || testing.Short() }
+
 // generate returns d of traffic for opts.
 func generate(t testing.TB, opts Options, d time.Duration) []byte {
 	t.Helper()
@@ -49,13 +53,17 @@ func TestDeterministic(t *testing.T) {
 	for _, f := range []Format{Drain, Lines, HerokuLogs} {
 		t.Run(f.String(), func(t *testing.T) {
 			opts := Options{Seed: 7, Rate: 300, Format: f, IncidentEvery: 2 * time.Minute}
-			a := generate(t, opts, 3*time.Minute)
-			b := generate(t, opts, 3*time.Minute)
+			d := 3 * time.Minute
+			if light() {
+				opts.Rate = 30
+			}
+			a := generate(t, opts, d)
+			b := generate(t, opts, d)
 			require.NotEmpty(t, a)
 			assert.True(t, bytes.Equal(a, b), "same options gave different bytes")
 
 			opts.Seed = 8
-			c := generate(t, opts, 3*time.Minute)
+			c := generate(t, opts, d)
 			assert.False(t, bytes.Equal(a, c), "different seeds gave the same bytes")
 		})
 	}
@@ -141,9 +149,12 @@ func checkHeaders(t *testing.T, msgs [][]byte) {
 
 func TestFormats(t *testing.T) {
 	opts := Options{Seed: 11, Rate: 200}
+	if light() {
+		opts.Rate = 40
+	}
 	drain := generate(t, opts, time.Minute)
 	msgs := frames(t, drain)
-	require.Greater(t, len(msgs), 10000)
+	require.Greater(t, len(msgs), int(opts.Rate*60*0.9))
 	checkHeaders(t, msgs)
 
 	t.Run("lines", func(t *testing.T) {
@@ -232,10 +243,13 @@ func takeCensus(t *testing.T, body []byte) census {
 
 func TestMix(t *testing.T) {
 	opts := Options{Seed: 1, Rate: 150, Format: Lines}
+	if light() {
+		opts.Rate = 50
+	}
 	c := takeCensus(t, generate(t, opts, 10*time.Minute))
 
 	requests := float64(c.router + c.app)
-	assert.InDelta(t, 150*600, requests, 150*600*0.02, "request-driven lines")
+	assert.InDelta(t, opts.Rate*600, requests, opts.Rate*600*0.03, "request-driven lines")
 	assert.InDelta(t, routerShare, float64(c.router)/requests, 0.03, "router share of request lines")
 	assert.InDelta(t, 0.755, float64(c.status200)/float64(c.router), 0.04, "status 200 share")
 	fiveXX := float64(c.status5xx) / float64(c.router)
@@ -425,7 +439,11 @@ func TestAliasTable(t *testing.T) {
 
 func TestRandomOptions(t *testing.T) {
 	r := newRNG(99, 99)
-	for i := range 8 {
+	n := 8
+	if light() {
+		n = 2
+	}
+	for i := range n {
 		opts := Options{
 			Seed:          r.u64(),
 			Rate:          r.between(1, 500),
@@ -465,7 +483,11 @@ func TestBoundedState(t *testing.T) {
 func TestEveryEpisodeHasIncidents(t *testing.T) {
 	// Whatever the seed, each ten minutes holds the whole timeline, with
 	// enough lines in each burst to chart.
-	for seed := range uint64(6) {
+	seeds := uint64(6)
+	if light() {
+		seeds = 2
+	}
+	for seed := range seeds {
 		t.Run(strconv.FormatUint(seed, 10), func(t *testing.T) {
 			out := string(generate(t, Options{Seed: seed, Rate: 30, Format: Lines}, 10*time.Minute))
 			for _, want := range []struct {
