@@ -1,0 +1,5 @@
+//go:build race
+
+package logfmttest
+
+const raceEnabled = true
