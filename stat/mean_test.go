@@ -132,3 +132,30 @@ func TestMeanAllocs(t *testing.T) {
 	})
 	assert.Zero(t, allocs)
 }
+
+// TestExactUnmarshalAllocs: decoding the fixed-size exact kinds does not
+// allocate (the decoder stays on the stack).
+func TestExactUnmarshalAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts differ under -race")
+	}
+	var mean Mean
+	var mn Min
+	var mx Max
+	var last Last
+	mean.Observe(1.5)
+	mn.Observe(2)
+	mx.Observe(3)
+	last.ObserveAt(t0, 4)
+	for _, s := range []Stat{&mean, &mn, &mx, &last} {
+		t.Run(s.Kind().String(), func(t *testing.T) {
+			b := mustMarshal(t, s)
+			allocs := testing.AllocsPerRun(100, func() {
+				if err := s.UnmarshalBinary(b); err != nil {
+					t.Fatal(err)
+				}
+			})
+			assert.Zero(t, allocs)
+		})
+	}
+}
