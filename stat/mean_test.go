@@ -159,3 +159,25 @@ func TestExactUnmarshalAllocs(t *testing.T) {
 		})
 	}
 }
+
+// TestMeanSumBound: Mean's sum runs the same compensated steps as Sum's, in
+// observation and in merge, so Sum's bound (TestSumAccuracy) is Mean's.
+func TestMeanSumBound(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	var means [16]Mean
+	var sums [16]Sum
+	for i := range 10000 {
+		v := (r.Float64() - 0.45) * math.Pow(10, float64(r.IntN(12)-3))
+		means[i%16].Observe(v)
+		sums[i%16].Observe(v)
+	}
+	var m Mean
+	var s Sum
+	for i := range means {
+		require.NoError(t, m.Merge(&means[i]))
+		require.NoError(t, s.Merge(&sums[i]))
+	}
+	assert.Equal(t, s.Sum(), m.Sum())
+	got, _ := m.Mean()
+	assert.Equal(t, s.Sum()/10000, got)
+}
