@@ -35,7 +35,15 @@ type decoder struct {
 // newDecoder checks the header of b against kind k and returns a decoder
 // positioned at the first parameter byte.
 func newDecoder(b []byte, k Kind) *decoder {
+	// Small enough to inline, so that d can live on the caller's stack.
 	d := &decoder{b: b, kind: k}
+	d.header()
+	return d
+}
+
+// header checks the kind tag and the version, and moves past them.
+func (d *decoder) header() {
+	b, k := d.b, d.kind
 	switch {
 	case len(b) < 2:
 		d.fail(ErrCorrupt, "%d bytes, shorter than the 2-byte header", len(b))
@@ -46,7 +54,6 @@ func newDecoder(b []byte, k Kind) *decoder {
 	default:
 		d.off = 2
 	}
-	return d
 }
 
 // fail records the first error, naming the kind and the offset.

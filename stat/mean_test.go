@@ -132,3 +132,52 @@ func TestMeanAllocs(t *testing.T) {
 	})
 	assert.Zero(t, allocs)
 }
+
+// TestExactUnmarshalAllocs: decoding the fixed-size exact kinds does not
+// allocate (the decoder stays on the stack).
+func TestExactUnmarshalAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts differ under -race")
+	}
+	var mean Mean
+	var mn Min
+	var mx Max
+	var last Last
+	mean.Observe(1.5)
+	mn.Observe(2)
+	mx.Observe(3)
+	last.ObserveAt(t0, 4)
+	for _, s := range []Stat{&mean, &mn, &mx, &last} {
+		t.Run(s.Kind().String(), func(t *testing.T) {
+			b := mustMarshal(t, s)
+			allocs := testing.AllocsPerRun(100, func() {
+				if err := s.UnmarshalBinary(b); err != nil {
+					t.Fatal(err)
+				}
+			})
+			assert.Zero(t, allocs)
+		})
+	}
+}
+
+// TestMeanSumBound: Mean's sum runs the same compensated steps as Sum's, in
+// observation and in merge, so Sum's bound (TestSumAccuracy) is Mean's.
+func TestMeanSumBound(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	var means [16]Mean
+	var sums [16]Sum
+	for i := range 10000 {
+		v := (r.Float64() - 0.45) * math.Pow(10, float64(r.IntN(12)-3))
+		means[i%16].Observe(v)
+		sums[i%16].Observe(v)
+	}
+	var m Mean
+	var s Sum
+	for i := range means {
+		require.NoError(t, m.Merge(&means[i]))
+		require.NoError(t, s.Merge(&sums[i]))
+	}
+	assert.Equal(t, s.Sum(), m.Sum())
+	got, _ := m.Mean()
+	assert.Equal(t, s.Sum()/10000, got)
+}
