@@ -187,3 +187,6 @@ func appendVarint(dst []byte, v int64) []byte { return binary.AppendVarint(dst, 
 
 // appendUvarint appends v as an unsigned varint.
 func appendUvarint(dst []byte, v uint64) []byte { return binary.AppendUvarint(dst, v) }
+
+// isFinite reports whether f is neither NaN nor ±Inf.
+func isFinite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }

@@ -1,6 +1,7 @@
 package stat
 
 import (
+	"fmt"
 	"math"
 	"strconv"
 	"time"
@@ -13,6 +14,8 @@ import (
 // observation and merge. Otherwise |Sum() − Σx| ≤ 2⁻⁵⁰·Σ|x| for any order
 // of observations and merges (TestSumAccuracy checks it against an exact
 // big.Float sum).
+// A sum beyond ±1.8·10³⁰⁸ overflows to ±Inf and can no longer be encoded
+// (AppendBinary returns an error wrapping ErrLimit).
 // Memory: 24 bytes, whatever the number of values.
 // NaN and ±Inf are ignored and counted (see Ignored).
 // The zero value is an empty Sum ready to use.
@@ -66,9 +69,10 @@ func (s *Sum) Merge(other Stat) error {
 		return incompatible(KindSum, other)
 	}
 	if o != nil {
-		s.sum, s.comp = neumaier(s.sum, s.comp, o.sum)
-		s.comp += o.comp
-		s.ignored += o.ignored
+		ov := *o // other may be s itself
+		s.sum, s.comp = neumaier(s.sum, s.comp, ov.sum)
+		s.comp += ov.comp
+		s.ignored += ov.ignored
 	}
 	return nil
 }
@@ -82,8 +86,13 @@ func (s *Sum) Clone() Stat { cp := *s; return &cp }
 // String returns the sum, for debugging.
 func (s *Sum) String() string { return "sum " + strconv.FormatFloat(s.Sum(), 'g', -1, 64) }
 
-// AppendBinary appends the encoding described at UnmarshalBinary.
+// AppendBinary appends the encoding described at UnmarshalBinary. It
+// returns an error wrapping ErrLimit when the sum has overflowed float64
+// (finite values whose sum exceeds ±1.8·10³⁰⁸), which no encoding holds.
 func (s *Sum) AppendBinary(dst []byte) ([]byte, error) {
+	if !isFinite(s.sum) || !isFinite(s.comp) {
+		return dst, fmt.Errorf("stat: marshal sum: the sum overflowed float64: %w", ErrLimit)
+	}
 	dst = appendHeader(dst, KindSum)
 	dst = appendFloat(dst, s.sum)
 	dst = appendFloat(dst, s.comp)

@@ -67,3 +67,18 @@ func TestSumAccuracy(t *testing.T) {
 		}
 	}
 }
+
+func TestSumSelfMergeAndOverflow(t *testing.T) {
+	var s Sum
+	s.Observe(0.1)
+	s.Observe(0.2)
+	want := 2 * s.Sum()
+	require.NoError(t, s.Merge(&s))
+	assert.InDelta(t, want, s.Sum(), 1e-16, "merging a sum into itself doubles it")
+
+	var big Sum
+	big.Observe(math.MaxFloat64)
+	big.Observe(math.MaxFloat64)
+	_, err := big.MarshalBinary()
+	require.ErrorIs(t, err, ErrLimit)
+}
