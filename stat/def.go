@@ -83,11 +83,11 @@ type Def struct {
 	Label, Group, Unit string
 	Warn, Crit         *float64
 
-	of, by       field
-	windowGiven  bool // Window was given, not defaulted (l2met passes it on)
-	perGiven     bool
-	validated    bool
-	derivedParam string // l2met: the metric key a derived definition reads
+	of, by      field
+	byProc      bool // l2met sample#: partition by the header's proc when By is absent
+	windowGiven bool // Window was given, not defaulted (l2met passes it on)
+	perGiven    bool
+	validated   bool
 }
 
 // Validate checks d, applies the defaults and prepares it for Match,
@@ -286,6 +286,9 @@ func (d *Def) Observe(s Stat, ev *logfmt.Event) bool {
 		s.ObserveAt(ev.Time, v)
 	case *LastBy:
 		key, ok := d.by.lookup(ev)
+		if (!ok || len(key) == 0) && d.byProc {
+			key, ok = ev.Header("proc")
+		}
 		if !ok || len(key) == 0 {
 			return false
 		}
@@ -382,13 +385,14 @@ func valueOK(v float64, ok bool) Value {
 // key (count#name, measure#name, sample#name or unique#name), and false for
 // any other key: count# is a sum per second, measure# quantiles (at Q) and a
 // mean (named ".mean"), sample# a last-mean by source, unique# a distinct
-// count. They are named Prefix + "." + name and validated.
+// count. They are named Prefix + "." + name and validated. A sample# line
+// with no source field is partitioned by its header's proc (the dyno).
 func (d *Def) L2met(key []byte) ([]Def, bool) {
 	typ, name, ok := bytes.Cut(key, []byte("#"))
 	if !ok || len(name) == 0 || d.Kind != DefL2met {
 		return nil, false
 	}
-	base := Def{Name: d.Prefix + "." + string(name), Of: string(key), Group: d.Group, Unit: d.Unit, derivedParam: string(key)}
+	base := Def{Name: d.Prefix + "." + string(name), Of: string(key), Group: d.Group, Unit: d.Unit}
 	if d.windowGiven {
 		base.Window = d.Window
 	}
@@ -403,7 +407,9 @@ func (d *Def) L2met(key []byte) ([]Def, bool) {
 		m.Kind, m.Name = DefMean, base.Name+".mean"
 		defs = append(defs, q, m)
 	case "sample":
-		base.Kind, base.By = DefLastMean, "source"
+		// l2met's source names the instance; lines without one (an app's
+		// own sample#) are partitioned by the dyno that logged them.
+		base.Kind, base.By, base.byProc = DefLastMean, "source", true
 		defs = append(defs, base)
 	case "unique":
 		base.Kind = DefDistinct

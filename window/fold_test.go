@@ -253,3 +253,15 @@ func TestCutApplyEqualsFold(t *testing.T) {
 	assert.NotEqual(t, "0", want.Stats[StatEvents].String())
 	assert.NotEqual(t, "0", want.Stats["l.m"].String(), "l2met metrics were derived on the merger")
 }
+
+// TestFoldL2metSampleWithoutSource partitions an app's own sample# lines,
+// which carry no source, by the dyno that logged them.
+func TestFoldL2metSampleWithoutSource(t *testing.T) {
+	s := mustDefSet(t, `name=app kind=l2met`)
+	foldLines(t, s,
+		line(0, "app", "web.1", "sample#pool.busy=3"),
+		line(time.Millisecond, "app", "web.1", "sample#pool.busy=1"),
+		line(0, "app", "web.2", "sample#pool.busy=5"),
+	)
+	assert.Equal(t, "app.pool.busy=3", snapJSON(t, s, ft0.Add(time.Second), "app.pool.busy"), "web.1's latest 1 and web.2's 5")
+}
