@@ -158,4 +158,3 @@ func alarm(d stat.Def, v stat.Value) string {
 	}
 	return ""
 }
-
