@@ -116,6 +116,8 @@ func (d *Def) Validate() error {
 		return fail("unknown kind %q (want one of %s)", d.Kind, joinKinds())
 	case d.Per < 0 || d.Window < 0:
 		return fail("per and window must be positive")
+	case d.Window%time.Second != 0 || d.Per%time.Second != 0:
+		return fail("per and window must be whole numbers of seconds")
 	case d.K < 0 || d.K > MaxTopK:
 		return fail("k=%d out of range 1..%d", d.K, MaxTopK)
 	case d.Max < 0:
@@ -187,6 +189,19 @@ func (d *Def) Validate() error {
 		}
 	}
 	d.of, d.by = fieldFor(d.Of), fieldFor(d.By)
+	for _, t := range d.Where {
+		if t.Key == "" || t.Op > OpLE {
+			return fail("where term %q has no key or an unknown operator", t.String())
+		}
+	}
+	if d.Where != nil {
+		w := make(Where, len(d.Where)) // compiled; the caller's slice is left alone
+		for i, t := range d.Where {
+			t.field = fieldFor(t.Key)
+			w[i] = t
+		}
+		d.Where = w
+	}
 	d.validated = true
 	return nil
 }
@@ -255,7 +270,7 @@ func (d *Def) Observe(s Stat, ev *logfmt.Event) bool {
 		return true
 	}
 	if !d.Kind.numeric() {
-		v, ok := d.of.lookup(ev)
+		v, ok := d.of.lookup(ev, d.Of)
 		if !ok || len(v) == 0 {
 			return false
 		}
@@ -285,7 +300,7 @@ func (d *Def) Observe(s Stat, ev *logfmt.Event) bool {
 	case *Last:
 		s.ObserveAt(ev.Time, v)
 	case *LastBy:
-		key, ok := d.by.lookup(ev)
+		key, ok := d.by.lookup(ev, d.By)
 		if (!ok || len(key) == 0) && d.byProc {
 			key, ok = ev.Header("proc")
 		}
@@ -302,7 +317,7 @@ func (d *Def) number(ev *logfmt.Event) (float64, bool) {
 	if d.Before != "" {
 		return numberBefore(ev, d.Before)
 	}
-	v, ok := d.of.lookup(ev)
+	v, ok := d.of.lookup(ev, d.Of)
 	if !ok {
 		return 0, false
 	}
@@ -633,8 +648,8 @@ func parseDuration(s string) (time.Duration, error) {
 	if err != nil {
 		return 0, fmt.Errorf("%q is not a duration (like 1s, 10s, 1m)", s)
 	}
-	if d <= 0 || d%time.Second != 0 {
-		return 0, fmt.Errorf("%q must be a positive whole number of seconds", s)
+	if d <= 0 {
+		return 0, fmt.Errorf("%q must be positive", s)
 	}
 	return d, nil
 }

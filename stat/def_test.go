@@ -62,7 +62,7 @@ func TestParseDefsErrors(t *testing.T) {
 		{"needs by", "name=a kind=last-sum of=x", `x.defs:1: a: kind last-sum needs by=: bad definition`},
 		{"by misplaced", "name=a kind=sum of=x by=y", `x.defs:1: a: by= goes with last-sum and last-mean only: bad definition`},
 		{"bad window", "name=a kind=rate window=soon", `x.defs:1: a: window: "soon" is not a duration (like 1s, 10s, 1m): bad definition`},
-		{"fractional window", "name=a kind=rate window=1500ms", `x.defs:1: a: window: "1500ms" must be a positive whole number of seconds: bad definition`},
+		{"fractional window", "name=a kind=rate window=1500ms", `x.defs:1: a: per and window must be whole numbers of seconds: bad definition`},
 		{"bad q", "name=a kind=quantiles of=x q=0.5,high", `x.defs:1: a: q: "high" is not a number: bad definition`},
 		{"q out of range", "name=a kind=quantiles of=x q=1", `x.defs:1: a: quantile 1 out of range (0, 1): bad definition`},
 		{"q misplaced", "name=a kind=mean of=x q=0.5", `x.defs:1: a: q= goes with quantiles and l2met only: bad definition`},
@@ -106,4 +106,35 @@ func TestHerokuDefaults(t *testing.T) {
 	for _, want := range []string{"router.requests", "router.5xx", "router.service", "router.H12", "router.H99", "router.H12.apps", "dyno.R14", "dyno.crashes", "dyno.memory", "logplex.L10", "postgres.connections", "releases", "l2met"} {
 		assert.True(t, names[want], want)
 	}
+}
+
+func TestDefBuiltInCode(t *testing.T) {
+	ev := parseEvent(t, `<190>1 2026-03-14T17:02:11.470002+00:00 host app web.2 - time=2026-03-14T17:02:11Z level=ERROR msg=boom duration=12.3ms`)
+	d := Def{Name: "errors", Kind: DefRate, Where: Where{{Key: "level", Op: OpGlob, Glob: "ERROR"}}}
+	assert.True(t, d.Where.Match(ev), "a Where built in code matches before Validate")
+	require.NoError(t, d.Validate())
+	assert.True(t, d.Match(ev))
+	bad := Def{Name: "x", Kind: DefRate, Window: 1500 * time.Millisecond}
+	require.ErrorIs(t, bad.Validate(), ErrDefinition, "whole seconds, as in files")
+	noKey := Def{Name: "x", Kind: DefRate, Where: Where{{Op: OpPresent}}}
+	require.ErrorIs(t, noKey.Validate(), ErrDefinition)
+}
+
+func TestWhereMsg(t *testing.T) {
+	slogLine := parseEvent(t, `level=INFO msg=request path=/orders`)
+	freeText := parseEvent(t, `<45>1 2026-03-14T17:06:30.885214+00:00 host heroku web.4 - State changed from starting to crashed`)
+	f := func(ev string, where string, want bool) {
+		t.Helper()
+		e := slogLine
+		if ev == "free" {
+			e = freeText
+		}
+		w, err := ParseWhere(where)
+		require.NoError(t, err)
+		assert.Equal(t, want, w.Match(e), "%s: %s", ev, where)
+	}
+	f("slog", "msg=request", true)            // the message field msg wins
+	f("slog", "syslog.msg=level=INFO*", true) // the raw message
+	f("free", `msg="State changed from * to crashed"`, true)
+	f("free", `syslog.msg="State changed*"`, true)
 }

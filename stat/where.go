@@ -83,7 +83,12 @@ func (w Where) String() string {
 // A pattern may be quoted with double quotes, with the escapes \" and \\.
 // Keys name message fields first and then header fields (app, proc, host,
 // facility, severity, msgid, slot, instance, cloud); "syslog.<name>" always
-// names the header field and "msg" the raw message.
+// names the header field. "msg" names a message field msg (as log/slog
+// writes it), else the raw message (free-text lines such as "State changed
+// from up to crashed"); "syslog.msg" always names the raw message.
+//
+// Terms may also be built in code (Term{Key, Op, Glob or Num}); they are
+// looked up by the same rules.
 func ParseWhere(s string) (Where, error) {
 	var w Where
 	for i := 0; ; {
@@ -209,41 +214,56 @@ func quoteIfNeeded(s string) string {
 
 // field says where a key is looked up in an event.
 type field struct {
-	name   string // the message field's key, or the header's name
-	header bool   // only the header (syslog.<name>)
-	msg    bool   // the raw message
+	name string // the message field's key, or the header's name
+	mode lookupMode
 }
+
+type lookupMode uint8
+
+const (
+	lookupUnset      lookupMode = iota // not compiled: a Term built in code
+	lookupField                        // the message field, else the header field
+	lookupHeader                       // the header field only (syslog.<name>)
+	lookupRaw                          // the raw message only (syslog.msg)
+	lookupFieldOrRaw                   // the message field msg, else the raw message
+)
 
 var headerNames = []string{"app", "proc", "host", "facility", "severity", "msgid", "slot", "instance", "cloud"}
 
 func fieldFor(key string) field {
 	if key == "msg" {
-		return field{name: key, msg: true}
+		return field{name: key, mode: lookupFieldOrRaw}
 	}
 	if h, ok := strings.CutPrefix(key, "syslog."); ok {
+		if h == "msg" {
+			return field{name: h, mode: lookupRaw}
+		}
 		for _, n := range headerNames {
 			if h == n {
-				return field{name: h, header: true}
+				return field{name: h, mode: lookupHeader}
 			}
 		}
-		if h == "msg" {
-			return field{name: h, msg: true}
-		}
 	}
-	return field{name: key}
+	return field{name: key, mode: lookupField}
 }
 
 // lookup returns the field's value in ev: the last message field of that
-// key, else the header field of that name.
-func (f *field) lookup(ev *logfmt.Event) ([]byte, bool) {
-	switch {
-	case f.msg:
+// key, else the header field of that name (or the raw message, for msg).
+func (f *field) lookup(ev *logfmt.Event, key string) ([]byte, bool) {
+	switch f.mode {
+	case lookupUnset:
+		c := fieldFor(key)
+		return c.lookup(ev, key)
+	case lookupRaw:
 		return ev.Msg, true
-	case f.header:
+	case lookupHeader:
 		return ev.Header(f.name)
 	}
 	if v, ok := ev.Lookup(f.name); ok {
 		return v, true
+	}
+	if f.mode == lookupFieldOrRaw {
+		return ev.Msg, true
 	}
 	return ev.Header(f.name)
 }
@@ -260,7 +280,7 @@ func (w Where) Match(ev *logfmt.Event) bool {
 
 // Match reports whether ev satisfies the term.
 func (t *Term) Match(ev *logfmt.Event) bool {
-	v, ok := t.field.lookup(ev)
+	v, ok := t.field.lookup(ev, t.Key)
 	switch t.Op {
 	case OpPresent:
 		return ok
@@ -323,4 +343,4 @@ func matchGlob(pattern string, v []byte) bool {
 
 // Lookup returns the value of the term's key in ev, as the term reads it:
 // the last message field of that key, else the header field.
-func (t *Term) Lookup(ev *logfmt.Event) ([]byte, bool) { return t.field.lookup(ev) }
+func (t *Term) Lookup(ev *logfmt.Event) ([]byte, bool) { return t.field.lookup(ev, t.Key) }
