@@ -79,11 +79,34 @@
 //
 // # Sets
 //
-// A [Set] holds windows by name, one per stat definition, with Cut, Apply
-// and Advance over all of them.
+// A [Set] holds windows by name, with Cut, Apply and Advance over all of
+// them. [NewDefSet] makes a definitions set, one window per [stat.Def]
+// (Span = the definition's Window), which also:
+//
+//   - folds events ([Set.Fold]): each event goes only to the definitions
+//     it could match (each definition is indexed under one literal term of
+//     its where filter, such as proc=router or code=H12), then each
+//     matching definition observes it into the bucket of its event time.
+//     The set's clock follows event time in whole buckets;
+//   - derives a window for every l2met metric an l2met definition meets,
+//     up to its cap, on a receiver as events arrive and on a merger as
+//     deltas arrive;
+//   - keeps self-stats of its pipeline (pulse.events, pulse.unparsed,
+//     pulse.skipped, pulse.late, pulse.rejected, pulse.overflow), which cut
+//     and merge like any other stat;
+//   - reads a [Snapshot] at any time T ([Set.Snapshot]): each definition
+//     over its complete buckets in [T − window, T), as the definition
+//     reports it. The snapshot's JSON form is defined in one place, here.
+//
+// Replay folds into a definitions set and snapshots it; a receiver folds
+// and cuts; a merger applies and snapshots. Applying every cut of a set to
+// an empty set rebuilds what was folded, so the three agree.
+//
+// [LogWriter] adapts a definitions set to an io.Writer of log lines, for a
+// program's own log/slog output in its tests.
 //
 // # Concurrency
 //
 // Windows and Sets are owned by one goroutine and are not safe for
-// concurrent use; shard or lock.
+// concurrent use; shard or lock. A LogWriter is safe for concurrent use.
 package window
