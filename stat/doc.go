@@ -28,6 +28,15 @@
 // caller's bytes. Errors wrap ErrCorrupt, ErrVersion, ErrLimit or (from
 // Merge) ErrIncompatible.
 //
+// # Definitions
+//
+// A [Def] says which events a stat takes (a [Where] filter over message and
+// header fields), what it observes (Of, By) and how a snapshot reports it
+// (a rate per Per over Window, quantiles at Q, the top K) as a [Value].
+// [ParseDefs] reads the definitions file format, one logfmt line per
+// definition; [HerokuDefaults] is the default Heroku stat set. Defs are the
+// only part of this package that reads log events (package logfmt).
+//
 // # Concurrency
 //
 // Values are owned by one goroutine and are not safe for concurrent use;
