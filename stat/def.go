@@ -157,6 +157,17 @@ func (d *Def) Validate() error {
 	if d.Warn != nil && math.IsNaN(*d.Warn) || d.Crit != nil && math.IsNaN(*d.Crit) {
 		return fail("warn and crit must be numbers")
 	}
+	for i := range d.Where {
+		if err := d.Where[i].validate(); err != nil {
+			return fail("where: %v", err)
+		}
+	}
+	// A copy with every term prepared: a Where built in code has no
+	// lookups yet, and the caller's slice is left alone.
+	d.Where = slices.Clone(d.Where)
+	for i := range d.Where {
+		d.Where[i].prepare()
+	}
 	d.perGiven, d.windowGiven = d.Per != 0, d.Window != 0
 	if d.Window == 0 {
 		d.Window = time.Minute

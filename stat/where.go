@@ -26,11 +26,49 @@ var opNames = [...]string{"", "!", "=", "!=", ">", ">=", "<", "<="}
 
 // Term is one condition of a where filter.
 type Term struct {
-	Key   string  // a message field, a header field, or "syslog.<header>"
-	Op    Op      // how the value is compared
-	Glob  string  // the pattern of OpGlob and OpNotGlob; '*' matches any run of bytes
-	Num   float64 // the number of OpGT, OpGE, OpLT and OpLE, read as ParseNumber reads it
-	field field   // where Key is looked up
+	Key  string  // a message field, a header field, or "syslog.<header>"
+	Op   Op      // how the value is compared
+	Glob string  // the pattern of OpGlob and OpNotGlob; '*' matches any run of bytes
+	Num  float64 // the number of OpGT, OpGE, OpLT and OpLE, read as ParseNumber reads it
+
+	// Prepared by ParseWhere and Def.Validate (and on the fly for a Term
+	// built in code and used directly):
+	field          field  // where Key is looked up
+	star           bool   // Glob holds a '*'
+	prefix, suffix string // Glob's bytes before its first '*' and after its last
+	oneStar        bool   // Glob holds exactly one '*': prefix and suffix decide
+}
+
+// prepare fills the lookup and the glob's literal ends from Key and Glob.
+func (t *Term) prepare() {
+	t.field = fieldFor(t.Key)
+	first, last := strings.IndexByte(t.Glob, '*'), strings.LastIndexByte(t.Glob, '*')
+	t.star = first >= 0
+	t.prefix, t.suffix, t.oneStar = t.Glob, "", false
+	if t.star {
+		t.prefix, t.suffix, t.oneStar = t.Glob[:first], t.Glob[last+1:], first == last
+	}
+}
+
+// prepared returns t, prepared when it was built in code.
+func (t *Term) prepared() *Term {
+	if t.field.name != "" || t.Key == "" {
+		return t
+	}
+	c := *t
+	c.prepare()
+	return &c
+}
+
+// validate reports what is wrong with a term built in code.
+func (t *Term) validate() error {
+	switch {
+	case t.Key == "":
+		return fmt.Errorf("term %q has no key", t.String())
+	case t.Op > OpLE:
+		return fmt.Errorf("term on %q: unknown operator %d", t.Key, t.Op)
+	}
+	return nil
 }
 
 // Literal reports whether t is an equality with a pattern that has no '*',
@@ -97,6 +135,7 @@ func ParseWhere(s string) (Where, error) {
 		if err != nil {
 			return nil, fmt.Errorf("column %d: %w", i+1, err)
 		}
+		t.prepare()
 		w = append(w, t)
 		i += n
 	}
@@ -118,7 +157,6 @@ func parseTerm(s string) (Term, int, error) {
 	if t.Key == "" {
 		return t, 0, fmt.Errorf("term %q has no key", firstWord(s))
 	}
-	t.field = fieldFor(t.Key)
 	if i == len(s) || s[i] == ' ' || s[i] == '\t' {
 		t.Op = OpPresent
 		if neg {
@@ -260,6 +298,9 @@ func (w Where) Match(ev *logfmt.Event) bool {
 
 // Match reports whether ev satisfies the term.
 func (t *Term) Match(ev *logfmt.Event) bool {
+	if t.field.name == "" {
+		t = t.prepared()
+	}
 	v, ok := t.field.lookup(ev)
 	switch t.Op {
 	case OpPresent:
@@ -267,9 +308,9 @@ func (t *Term) Match(ev *logfmt.Event) bool {
 	case OpAbsent:
 		return !ok
 	case OpGlob:
-		return ok && matchGlob(t.Glob, v)
+		return ok && t.matchGlob(v)
 	case OpNotGlob:
-		return !ok || !matchGlob(t.Glob, v)
+		return !ok || !t.matchGlob(v)
 	}
 	if !ok {
 		return false
@@ -287,6 +328,22 @@ func (t *Term) Match(ev *logfmt.Event) bool {
 		return n < t.Num
 	}
 	return n <= t.Num
+}
+
+// matchGlob matches v against the term's Glob, rejecting on the literal
+// prefix and suffix before any backtracking.
+func (t *Term) matchGlob(v []byte) bool {
+	if !t.star {
+		return string(v) == t.Glob
+	}
+	if len(v) < len(t.prefix)+len(t.suffix) || string(v[:len(t.prefix)]) != t.prefix ||
+		string(v[len(v)-len(t.suffix):]) != t.suffix {
+		return false
+	}
+	if t.oneStar {
+		return true
+	}
+	return matchGlob(t.Glob, v)
 }
 
 // matchGlob reports whether v matches pattern, where '*' matches any run of
@@ -323,4 +380,4 @@ func matchGlob(pattern string, v []byte) bool {
 
 // Lookup returns the value of the term's key in ev, as the term reads it:
 // the last message field of that key, else the header field.
-func (t *Term) Lookup(ev *logfmt.Event) ([]byte, bool) { return t.field.lookup(ev) }
+func (t *Term) Lookup(ev *logfmt.Event) ([]byte, bool) { return t.prepared().field.lookup(ev) }
