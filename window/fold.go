@@ -2,6 +2,7 @@ package window
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -33,8 +34,9 @@ type SetOptions struct {
 
 // defWindow is one definition with its window.
 type defWindow struct {
-	def *stat.Def
-	w   *Window
+	def  *stat.Def
+	w    *Window
+	rest stat.Where // the terms of def.Where left to check once the index has chosen it
 }
 
 // l2metDef is an l2met definition with the windows it has derived, by
@@ -127,21 +129,27 @@ func (s *Set) newDefWindow(d *stat.Def) (*Window, error) {
 // keys other than proc and app (which most definitions share).
 func (s *Set) buildIndex() {
 	keyAt := map[string]int{}
-	for i, dw := range s.defs {
+	for i := range s.defs {
+		dw := &s.defs[i]
+		dw.rest = dw.def.Where
 		var best *stat.Term
+		bestAt := -1
 		for j := range dw.def.Where {
 			t := &dw.def.Where[j]
 			if _, ok := t.Literal(); !ok {
 				continue
 			}
 			if best == nil || isCommonKey(best.Key) && !isCommonKey(t.Key) {
-				best = t
+				best, bestAt = t, j
 			}
 		}
 		if best == nil {
 			s.index.always = append(s.index.always, i)
 			continue
 		}
+		// The index checks the chosen term exactly (the same lookup, an
+		// equal value), so the definition's filter is the other terms.
+		dw.rest = append(slices.Clone(dw.def.Where[:bestAt]), dw.def.Where[bestAt+1:]...)
 		k, ok := keyAt[best.Key]
 		if !ok {
 			k = len(s.index.keys)
@@ -216,7 +224,7 @@ func (s *Set) Fold(ev *logfmt.Event) {
 }
 
 func (s *Set) foldDef(dw *defWindow, ev *logfmt.Event, t time.Time) {
-	if !dw.def.Match(ev) {
+	if !dw.rest.Match(ev) {
 		return
 	}
 	s.observe(dw, ev, t)
