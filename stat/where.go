@@ -2,6 +2,7 @@ package stat
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/pulsehq/pulse/logfmt"
@@ -250,6 +251,7 @@ type field struct {
 	name   string // the message field's key, or the header's name
 	header bool   // only the header (syslog.<name>)
 	msg    bool   // the raw message
+	inHdr  bool   // a message field that the header can answer when absent
 }
 
 var headerNames = []string{"app", "proc", "host", "facility", "severity", "msgid", "slot", "instance", "cloud"}
@@ -268,7 +270,8 @@ func fieldFor(key string) field {
 			return field{name: h, msg: true}
 		}
 	}
-	return field{name: key}
+	// logfmt.Event.Header knows these names and also timestamp and sd.
+	return field{name: key, inHdr: key == "timestamp" || key == "sd" || slices.Contains(headerNames, key)}
 }
 
 // lookup returns the field's value in ev: the last message field of that
@@ -282,6 +285,9 @@ func (f *field) lookup(ev *logfmt.Event) ([]byte, bool) {
 	}
 	if v, ok := ev.Lookup(f.name); ok {
 		return v, true
+	}
+	if !f.inHdr {
+		return nil, false
 	}
 	return ev.Header(f.name)
 }
