@@ -1,6 +1,7 @@
 package window
 
 import (
+	"bytes"
 	"fmt"
 	"slices"
 	"strings"
@@ -216,9 +217,13 @@ func (s *Set) Fold(ev *logfmt.Event) {
 			s.foldDef(&s.defs[i], ev, t)
 		}
 	}
-	for _, l := range s.l2met {
-		if l.def.Match(ev) {
-			s.foldL2met(l, ev, t)
+	// Every pair's key is a run of the message: one without '#' holds
+	// no l2met key, and most events are skipped with one vectorised scan.
+	if len(s.l2met) > 0 && bytes.IndexByte(ev.Msg, '#') >= 0 {
+		for _, l := range s.l2met {
+			if l.def.Match(ev) {
+				s.foldL2met(l, ev, t)
+			}
 		}
 	}
 }
