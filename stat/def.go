@@ -159,6 +159,17 @@ func (d *Def) Validate() error {
 	if d.Warn != nil && math.IsNaN(*d.Warn) || d.Crit != nil && math.IsNaN(*d.Crit) {
 		return fail("warn and crit must be numbers")
 	}
+	for i := range d.Where {
+		if err := d.Where[i].validate(); err != nil {
+			return fail("where: %v", err)
+		}
+	}
+	// A copy with every term prepared: a Where built in code has no
+	// lookups yet, and the caller's slice is left alone.
+	d.Where = slices.Clone(d.Where)
+	for i := range d.Where {
+		d.Where[i].prepare()
+	}
 	d.perGiven, d.windowGiven = d.Per != 0, d.Window != 0
 	if d.Window == 0 {
 		d.Window = time.Minute
@@ -189,19 +200,6 @@ func (d *Def) Validate() error {
 		}
 	}
 	d.of, d.by = fieldFor(d.Of), fieldFor(d.By)
-	for _, t := range d.Where {
-		if t.Key == "" || t.Op > OpLE {
-			return fail("where term %q has no key or an unknown operator", t.String())
-		}
-	}
-	if d.Where != nil {
-		w := make(Where, len(d.Where)) // compiled; the caller's slice is left alone
-		for i, t := range d.Where {
-			t.field = fieldFor(t.Key)
-			w[i] = t
-		}
-		d.Where = w
-	}
 	d.validated = true
 	return nil
 }
@@ -270,7 +268,7 @@ func (d *Def) Observe(s Stat, ev *logfmt.Event) bool {
 		return true
 	}
 	if !d.Kind.numeric() {
-		v, ok := d.of.lookup(ev, d.Of)
+		v, ok := d.of.lookup(ev)
 		if !ok || len(v) == 0 {
 			return false
 		}
@@ -300,7 +298,7 @@ func (d *Def) Observe(s Stat, ev *logfmt.Event) bool {
 	case *Last:
 		s.ObserveAt(ev.Time, v)
 	case *LastBy:
-		key, ok := d.by.lookup(ev, d.By)
+		key, ok := d.by.lookup(ev)
 		if (!ok || len(key) == 0) && d.byProc {
 			key, ok = ev.Header("proc")
 		}
@@ -317,7 +315,7 @@ func (d *Def) number(ev *logfmt.Event) (float64, bool) {
 	if d.Before != "" {
 		return numberBefore(ev, d.Before)
 	}
-	v, ok := d.of.lookup(ev, d.Of)
+	v, ok := d.of.lookup(ev)
 	if !ok {
 		return 0, false
 	}

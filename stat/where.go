@@ -2,6 +2,7 @@ package stat
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/pulsehq/pulse/logfmt"
@@ -26,11 +27,49 @@ var opNames = [...]string{"", "!", "=", "!=", ">", ">=", "<", "<="}
 
 // Term is one condition of a where filter.
 type Term struct {
-	Key   string  // a message field, a header field, or "syslog.<header>"
-	Op    Op      // how the value is compared
-	Glob  string  // the pattern of OpGlob and OpNotGlob; '*' matches any run of bytes
-	Num   float64 // the number of OpGT, OpGE, OpLT and OpLE, read as ParseNumber reads it
-	field field   // where Key is looked up
+	Key  string  // a message field, a header field, or "syslog.<header>"
+	Op   Op      // how the value is compared
+	Glob string  // the pattern of OpGlob and OpNotGlob; '*' matches any run of bytes
+	Num  float64 // the number of OpGT, OpGE, OpLT and OpLE, read as ParseNumber reads it
+
+	// Prepared by ParseWhere and Def.Validate (and on the fly for a Term
+	// built in code and used directly):
+	field          field  // where Key is looked up
+	star           bool   // Glob holds a '*'
+	prefix, suffix string // Glob's bytes before its first '*' and after its last
+	oneStar        bool   // Glob holds exactly one '*': prefix and suffix decide
+}
+
+// prepare fills the lookup and the glob's literal ends from Key and Glob.
+func (t *Term) prepare() {
+	t.field = fieldFor(t.Key)
+	first, last := strings.IndexByte(t.Glob, '*'), strings.LastIndexByte(t.Glob, '*')
+	t.star = first >= 0
+	t.prefix, t.suffix, t.oneStar = t.Glob, "", false
+	if t.star {
+		t.prefix, t.suffix, t.oneStar = t.Glob[:first], t.Glob[last+1:], first == last
+	}
+}
+
+// prepared returns t, prepared when it was built in code.
+func (t *Term) prepared() *Term {
+	if t.field.name != "" || t.Key == "" {
+		return t
+	}
+	c := *t
+	c.prepare()
+	return &c
+}
+
+// validate reports what is wrong with a term built in code.
+func (t *Term) validate() error {
+	switch {
+	case t.Key == "":
+		return fmt.Errorf("term %q has no key", t.String())
+	case t.Op > OpLE:
+		return fmt.Errorf("term on %q: unknown operator %d", t.Key, t.Op)
+	}
+	return nil
 }
 
 // Literal reports whether t is an equality with a pattern that has no '*',
@@ -102,6 +141,7 @@ func ParseWhere(s string) (Where, error) {
 		if err != nil {
 			return nil, fmt.Errorf("column %d: %w", i+1, err)
 		}
+		t.prepare()
 		w = append(w, t)
 		i += n
 	}
@@ -123,7 +163,6 @@ func parseTerm(s string) (Term, int, error) {
 	if t.Key == "" {
 		return t, 0, fmt.Errorf("term %q has no key", firstWord(s))
 	}
-	t.field = fieldFor(t.Key)
 	if i == len(s) || s[i] == ' ' || s[i] == '\t' {
 		t.Op = OpPresent
 		if neg {
@@ -221,7 +260,7 @@ type field struct {
 type lookupMode uint8
 
 const (
-	lookupUnset      lookupMode = iota // not compiled: a Term built in code
+	lookupFieldOnly  lookupMode = iota // the message field only: no header field has the name
 	lookupField                        // the message field, else the header field
 	lookupHeader                       // the header field only (syslog.<name>)
 	lookupRaw                          // the raw message only (syslog.msg)
@@ -244,16 +283,17 @@ func fieldFor(key string) field {
 			}
 		}
 	}
-	return field{name: key, mode: lookupField}
+	// logfmt.Event.Header knows these names and also timestamp and sd.
+	if key == "timestamp" || key == "sd" || slices.Contains(headerNames, key) {
+		return field{name: key, mode: lookupField}
+	}
+	return field{name: key, mode: lookupFieldOnly}
 }
 
 // lookup returns the field's value in ev: the last message field of that
 // key, else the header field of that name (or the raw message, for msg).
-func (f *field) lookup(ev *logfmt.Event, key string) ([]byte, bool) {
+func (f *field) lookup(ev *logfmt.Event) ([]byte, bool) {
 	switch f.mode {
-	case lookupUnset:
-		c := fieldFor(key)
-		return c.lookup(ev, key)
 	case lookupRaw:
 		return ev.Msg, true
 	case lookupHeader:
@@ -262,8 +302,11 @@ func (f *field) lookup(ev *logfmt.Event, key string) ([]byte, bool) {
 	if v, ok := ev.Lookup(f.name); ok {
 		return v, true
 	}
-	if f.mode == lookupFieldOrRaw {
+	switch f.mode {
+	case lookupFieldOrRaw:
 		return ev.Msg, true
+	case lookupFieldOnly:
+		return nil, false
 	}
 	return ev.Header(f.name)
 }
@@ -280,16 +323,19 @@ func (w Where) Match(ev *logfmt.Event) bool {
 
 // Match reports whether ev satisfies the term.
 func (t *Term) Match(ev *logfmt.Event) bool {
-	v, ok := t.field.lookup(ev, t.Key)
+	if t.field.name == "" {
+		t = t.prepared()
+	}
+	v, ok := t.field.lookup(ev)
 	switch t.Op {
 	case OpPresent:
 		return ok
 	case OpAbsent:
 		return !ok
 	case OpGlob:
-		return ok && matchGlob(t.Glob, v)
+		return ok && t.matchGlob(v)
 	case OpNotGlob:
-		return !ok || !matchGlob(t.Glob, v)
+		return !ok || !t.matchGlob(v)
 	}
 	if !ok {
 		return false
@@ -307,6 +353,22 @@ func (t *Term) Match(ev *logfmt.Event) bool {
 		return n < t.Num
 	}
 	return n <= t.Num
+}
+
+// matchGlob matches v against the term's Glob, rejecting on the literal
+// prefix and suffix before any backtracking.
+func (t *Term) matchGlob(v []byte) bool {
+	if !t.star {
+		return string(v) == t.Glob
+	}
+	if len(v) < len(t.prefix)+len(t.suffix) || string(v[:len(t.prefix)]) != t.prefix ||
+		string(v[len(v)-len(t.suffix):]) != t.suffix {
+		return false
+	}
+	if t.oneStar {
+		return true
+	}
+	return matchGlob(t.Glob, v)
 }
 
 // matchGlob reports whether v matches pattern, where '*' matches any run of
@@ -343,4 +405,4 @@ func matchGlob(pattern string, v []byte) bool {
 
 // Lookup returns the value of the term's key in ev, as the term reads it:
 // the last message field of that key, else the header field.
-func (t *Term) Lookup(ev *logfmt.Event) ([]byte, bool) { return t.field.lookup(ev, t.Key) }
+func (t *Term) Lookup(ev *logfmt.Event) ([]byte, bool) { return t.prepared().field.lookup(ev) }

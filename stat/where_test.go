@@ -134,3 +134,42 @@ func TestMatchGlob(t *testing.T) {
 	f("a*a*a*a*b", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", false)
 	f("H1?", "H1?", true)
 }
+
+// TestWhereBuiltInCode: a Where built as a struct literal (no ParseWhere)
+// matches as the parsed one does, through a validated Def and directly.
+// Before the fix its terms had no lookup prepared and never matched.
+func TestWhereBuiltInCode(t *testing.T) {
+	ev := parseEvent(t, routerLine)
+	rows := []struct {
+		name  string
+		where Where
+		want  bool
+	}{
+		{"literal header", Where{{Key: "proc", Op: OpGlob, Glob: "router"}}, true},
+		{"literal field", Where{{Key: "status", Op: OpGlob, Glob: "200"}}, true},
+		{"syslog header", Where{{Key: "syslog.host", Op: OpGlob, Glob: "host"}}, true},
+		{"glob prefix", Where{{Key: "path", Op: OpGlob, Glob: "/api/*"}}, true},
+		{"glob prefix and suffix", Where{{Key: "path", Op: OpGlob, Glob: "/api/*page=2"}}, true},
+		{"glob overlapping ends", Where{{Key: "dyno", Op: OpGlob, Glob: "web.2*web.2"}}, false},
+		{"glob two stars", Where{{Key: "path", Op: OpGlob, Glob: "/*/ord*"}}, true},
+		{"not glob", Where{{Key: "proc", Op: OpNotGlob, Glob: "rout*"}}, false},
+		{"number", Where{{Key: "service", Op: OpGE, Num: 43}}, true},
+		{"absent", Where{{Key: "code", Op: OpAbsent}}, true},
+		{"present and wrong literal", Where{{Key: "code", Op: OpPresent}, {Key: "proc", Op: OpGlob, Glob: "router"}}, false},
+	}
+	for _, row := range rows {
+		t.Run(row.name, func(t *testing.T) {
+			assert.Equal(t, row.want, row.where.Match(ev), "Where.Match")
+			d := Def{Name: "x", Kind: DefRate, Where: row.where}
+			require.NoError(t, d.Validate())
+			assert.Equal(t, row.want, d.Match(ev), "Def.Match")
+			parsed, err := ParseWhere(row.where.String())
+			require.NoError(t, err)
+			assert.Equal(t, row.want, parsed.Match(ev), "ParseWhere(%q)", row.where.String())
+		})
+	}
+	bad := Def{Name: "x", Kind: DefRate, Where: Where{{Op: OpPresent}}}
+	assert.ErrorContains(t, bad.Validate(), "x: where: term \"\" has no key")
+	bad = Def{Name: "y", Kind: DefRate, Where: Where{{Key: "a", Op: 42}}}
+	assert.ErrorContains(t, bad.Validate(), "y: where: term on \"a\": unknown operator 42")
+}

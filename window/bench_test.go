@@ -1,10 +1,14 @@
 package window
 
 import (
+	"bytes"
+	"io"
 	"math/rand/v2"
 	"testing"
 	"time"
 
+	"github.com/pulsehq/pulse/logfmt"
+	"github.com/pulsehq/pulse/logfmt/logfmttest"
 	"github.com/pulsehq/pulse/stat"
 )
 
@@ -65,5 +69,60 @@ func BenchmarkRead(b *testing.B) {
 		if err := w.Read(t0, time.Minute, &c); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// receiveStream is the input of BenchmarkReceivePath: 20 s of generated
+// Heroku traffic at 2000 request lines/s as drain frames, about 41 000
+// events.
+func receiveStream(tb testing.TB) []byte {
+	tb.Helper()
+	var buf bytes.Buffer
+	g := logfmttest.New(logfmttest.Options{Seed: 1, Rate: 2000, Start: ft0, IncidentEvery: time.Minute})
+	if _, err := g.WriteFor(&buf, 20*time.Second); err != nil {
+		tb.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// BenchmarkReceivePath is the whole receive path, parse + match + fold:
+// one op reads the whole stream with logfmt.NewReader and folds every
+// event into a new definitions set, with one rate definition or with the
+// whole default set.
+func BenchmarkReceivePath(b *testing.B) {
+	stream := receiveStream(b)
+	rows := []struct {
+		name string
+		defs []stat.Def
+	}{
+		{"rate", stat.MustParseDefs(`name=req kind=rate per=1s where="proc=router"`, "rate.defs")},
+		{"defaults", stat.HerokuDefaults()},
+	}
+	for _, row := range rows {
+		b.Run(row.name, func(b *testing.B) {
+			var events int64
+			b.SetBytes(int64(len(stream)))
+			b.ReportAllocs()
+			for b.Loop() {
+				set, err := NewDefSet(row.defs, nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				r := logfmt.NewReader(bytes.NewReader(stream), nil)
+				for {
+					ev, err := r.Next()
+					if err != nil {
+						if err == io.EOF {
+							break
+						}
+						b.Fatal(err)
+					}
+					set.Fold(ev)
+					events++
+				}
+			}
+			b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
+			b.ReportMetric(float64(events)/float64(b.N), "events/op")
+		})
 	}
 }

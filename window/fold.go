@@ -1,7 +1,9 @@
 package window
 
 import (
+	"bytes"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -33,8 +35,9 @@ type SetOptions struct {
 
 // defWindow is one definition with its window.
 type defWindow struct {
-	def *stat.Def
-	w   *Window
+	def  *stat.Def
+	w    *Window
+	rest stat.Where // the terms of def.Where left to check once the index has chosen it
 }
 
 // l2metDef is an l2met definition with the windows it has derived, by
@@ -127,21 +130,27 @@ func (s *Set) newDefWindow(d *stat.Def) (*Window, error) {
 // keys other than proc and app (which most definitions share).
 func (s *Set) buildIndex() {
 	keyAt := map[string]int{}
-	for i, dw := range s.defs {
+	for i := range s.defs {
+		dw := &s.defs[i]
+		dw.rest = dw.def.Where
 		var best *stat.Term
+		bestAt := -1
 		for j := range dw.def.Where {
 			t := &dw.def.Where[j]
 			if _, ok := t.Literal(); !ok {
 				continue
 			}
 			if best == nil || isCommonKey(best.Key) && !isCommonKey(t.Key) {
-				best = t
+				best, bestAt = t, j
 			}
 		}
 		if best == nil {
 			s.index.always = append(s.index.always, i)
 			continue
 		}
+		// The index checks the chosen term exactly (the same lookup, an
+		// equal value), so the definition's filter is the other terms.
+		dw.rest = append(slices.Clone(dw.def.Where[:bestAt]), dw.def.Where[bestAt+1:]...)
 		k, ok := keyAt[best.Key]
 		if !ok {
 			k = len(s.index.keys)
@@ -208,15 +217,19 @@ func (s *Set) Fold(ev *logfmt.Event) {
 			s.foldDef(&s.defs[i], ev, t)
 		}
 	}
-	for _, l := range s.l2met {
-		if l.def.Match(ev) {
-			s.foldL2met(l, ev, t)
+	// Every pair's key is a run of the message: one without '#' holds
+	// no l2met key, and most events are skipped with one vectorised scan.
+	if len(s.l2met) > 0 && bytes.IndexByte(ev.Msg, '#') >= 0 {
+		for _, l := range s.l2met {
+			if l.def.Match(ev) {
+				s.foldL2met(l, ev, t)
+			}
 		}
 	}
 }
 
 func (s *Set) foldDef(dw *defWindow, ev *logfmt.Event, t time.Time) {
-	if !dw.def.Match(ev) {
+	if !dw.rest.Match(ev) {
 		return
 	}
 	s.observe(dw, ev, t)

@@ -1,13 +1,16 @@
 package window
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/pulsehq/pulse/logfmt"
+	"github.com/pulsehq/pulse/logfmt/logfmttest"
 	"github.com/pulsehq/pulse/stat"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -264,4 +267,45 @@ func TestFoldL2metSampleWithoutSource(t *testing.T) {
 		line(0, "app", "web.2", "sample#pool.busy=5"),
 	)
 	assert.Equal(t, "app.pool.busy=3", snapJSON(t, s, ft0.Add(time.Second), "app.pool.busy"), "web.1's latest 1 and web.2's 5")
+}
+
+// TestFoldAllocs: folding a realistic mix of events (generated router,
+// app, l2met, runtime-metrics, add-on and incident lines) into a warmed-up
+// default set allocates nothing: every bucket, key and partition exists.
+func TestFoldAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts differ under -race")
+	}
+	var buf bytes.Buffer
+	g := logfmttest.New(logfmttest.Options{Seed: 2, Rate: 2000, Start: ft0, IncidentEvery: time.Minute})
+	_, err := g.WriteFor(&buf, 3*time.Second)
+	require.NoError(t, err)
+	var evs []*logfmt.Event
+	r := logfmt.NewReader(bytes.NewReader(buf.Bytes()), nil)
+	for {
+		_, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		require.NoError(t, err)
+		own := new(logfmt.Event)
+		require.NoError(t, logfmt.ParseFrame(bytes.Clone(r.Raw()), own))
+		evs = append(evs, own)
+	}
+	require.Greater(t, len(evs), 5000)
+	s, err := NewDefSet(stat.HerokuDefaults(), nil)
+	require.NoError(t, err)
+	// Warm up until the buckets' quantile digests have grown to their
+	// bounded size (at most 2c centroids, a 512-value buffer).
+	for range 20 {
+		for _, ev := range evs {
+			s.Fold(ev)
+		}
+	}
+	allocs := testing.AllocsPerRun(5, func() {
+		for _, ev := range evs {
+			s.Fold(ev)
+		}
+	})
+	assert.Zero(t, allocs/float64(len(evs)), "allocations per event (%v per %d events)", allocs, len(evs))
 }
