@@ -116,12 +116,13 @@ func (r *Reader) Next() (*Event, error) {
 		if k, ok := countPrefix(r.buf[r.r:r.w]); ok {
 			return r.octet(k)
 		}
-		if r.form == FormOctet {
-			k, _ := countPrefix(r.buf[r.r:r.w])
-			r.raw = r.buf[r.r:r.w:r.w]
-			r.skip = FormOctet
-			return r.fail(syntaxErr(k, FormOctet, ErrCount, "octet count not followed by a space and '<'"))
-		}
+	}
+	if r.form == FormOctet {
+		k, _ := countPrefix(r.buf[r.r:r.w])
+		end := min(r.r+indexFrom(r.buf[r.r:r.w], 0, '\n')+1, r.w)
+		r.raw = trimEOL(r.buf[r.r:end:end])
+		r.skip = FormOctet
+		return r.fail(syntaxErr(k, FormOctet, ErrCount, "frame does not start with an octet count, a space and '<'"))
 	}
 	return r.line()
 }
@@ -133,7 +134,7 @@ func (r *Reader) octet(k int) (*Event, error) {
 		count = count*10 + int(c-'0') // at most 10 digits: no overflow
 	}
 	if count > r.max || count < 1 {
-		r.raw = r.buf[r.r : r.r+k : r.r+k]
+		r.raw = r.buf[r.r : r.r+k+1 : r.r+k+1]
 		r.skip = FormOctet
 		if count < 1 {
 			return r.fail(syntaxErr(0, FormOctet, ErrCount, "octet count 0"))
