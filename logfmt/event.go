@@ -66,6 +66,7 @@ type Event struct {
 	inline  [inlinePairs]span // the first pairs
 	more    []span            // pairs after the first inlinePairs
 	scratch []byte            // unescaped quoted values
+	times   timeCache         // the last timestamp's minute
 }
 
 // span locates one pair: the key is body[k:ke]; the value is body[v:ve],

@@ -97,3 +97,17 @@ func TestFormString(t *testing.T) {
 	f(Form(6), "form(6)")
 	f(Form(255), "form(255)")
 }
+
+func TestFormText(t *testing.T) {
+	for f := FormUnknown; f <= FormLogfmt; f++ {
+		b, err := f.MarshalText()
+		require.NoError(t, err)
+		var g Form
+		require.NoError(t, g.UnmarshalText(b))
+		assert.Equal(t, f, g)
+	}
+	var g Form = FormOctet
+	require.NoError(t, g.UnmarshalText([]byte("auto")))
+	assert.Equal(t, FormUnknown, g)
+	assert.EqualError(t, g.UnmarshalText([]byte("xml")), `logfmt: unknown form "xml"`)
+}

@@ -99,7 +99,7 @@ func (e *Event) parse5424(b []byte, i int, form Form) error {
 		return syntaxErr(i, form, ErrHeader, "missing TIMESTAMP")
 	}
 	if len(e.Timestamp) != 1 || e.Timestamp[0] != '-' {
-		if e.Time, ok = parseTime(e.Timestamp); !ok {
+		if e.Time, ok = e.times.parse(e.Timestamp); !ok {
 			return syntaxErr(i-len(e.Timestamp)-1, form, ErrHeader, "TIMESTAMP is not RFC 3339")
 		}
 	}
@@ -275,7 +275,7 @@ func (e *Event) timeField(b []byte) (int, error) {
 		return 0, syntaxErr(0, e.Form, ErrHeader, "missing timestamp")
 	}
 	e.Timestamp = ts
-	if e.Time, ok = parseTime(ts); !ok {
+	if e.Time, ok = e.times.parse(ts); !ok {
 		return 0, syntaxErr(0, e.Form, ErrHeader, "timestamp is not RFC 3339")
 	}
 	return i, nil

@@ -74,3 +74,25 @@ func TestParseTimeAllocs(t *testing.T) {
 	in := []byte("2011-10-19T17:14:55.123456-07:00")
 	assert.Zero(t, testing.AllocsPerRun(100, func() { parseTime(in) }))
 }
+
+func TestTimeCache(t *testing.T) {
+	var c timeCache
+	f := func(in string, wantOK bool) {
+		t.Helper()
+		got, ok := c.parse([]byte(in))
+		assert.Equal(t, wantOK, ok, in)
+		if wantOK {
+			want, err := time.Parse(time.RFC3339Nano, in)
+			require.NoError(t, err)
+			assert.True(t, want.Equal(got), in)
+		}
+	}
+	f("2026-03-14T17:02:11.482113+00:00", true)
+	f("2026-03-14T17:02:59.000001+00:00", true) // same minute: cached
+	f("2026-03-14T17:02:59.000001-07:00", true)
+	f("2026-03-14T17:02:5x.000001+00:00", false)
+	f("2026-03-14T17:03:00Z", true) // next minute
+	f("2026-02-30T17:03:00Z", false)
+	f("2026-03-14T17:03:00Z", true)
+	f("2026-03-14T17:03", false)
+}
