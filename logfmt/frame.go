@@ -115,10 +115,6 @@ func (e *Event) parse5424(b []byte, i int, form Form) error {
 	if e.MsgID, i, ok = field(b, i); !ok {
 		return syntaxErr(i, form, ErrHeader, "missing MSGID")
 	}
-	if i > len(b) {
-		e.Msg = b[len(b):]
-		return nil
-	}
 	rest := b[i:]
 	if len(rest) > 0 {
 		switch rest[0] {
@@ -141,7 +137,7 @@ func (e *Event) parse5424(b []byte, i int, form Form) error {
 
 // field returns the header field that starts at b[i] and ends at the next
 // space (or the end of b), and the index after that space. ok is false for
-// an empty field or when i is past the end.
+// an empty field or when i is at the end; next is at most len(b).
 func field(b []byte, i int) (f []byte, next int, ok bool) {
 	if i >= len(b) {
 		return nil, i, false
@@ -153,7 +149,7 @@ func field(b []byte, i int) (f []byte, next int, ok bool) {
 	if k == 0 {
 		return nil, i, false
 	}
-	return b[i : i+k : i+k], i + k + 1, true
+	return b[i : i+k : i+k], min(i+k+1, len(b)), true
 }
 
 // sdLen returns the length of the well-formed RFC 5424 STRUCTURED-DATA at
