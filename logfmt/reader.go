@@ -180,7 +180,7 @@ func boundary(b []byte, n int) bool {
 			break
 		}
 		i += nl + 1
-		if _, ok := countPrefix(frame[i:]); ok {
+		if _, ok := countPrefix(b[i:]); ok {
 			return false
 		}
 	}

@@ -118,6 +118,8 @@ func TestReaderWrongCounts(t *testing.T) {
 		{"long by 22", [][]byte{recount(frames[0], 22), frames[1], frames[2]}, 3, 1},
 		{"long by a whole frame", [][]byte{recount(frames[0], len(frames[1])), frames[1], frames[2]}, 3, 1},
 		{"every count wrong", [][]byte{recount(frames[0], -5), recount(frames[1], 7), recount(frames[2], -100), recount(frames[3], 300)}, 4, 4},
+		{"long by one: lands inside the next count", [][]byte{recount(frames[0], 1), frames[1], frames[2]}, 3, 1},
+		{"long by two", [][]byte{recount(frames[0], 2), frames[1], frames[2]}, 3, 1},
 		{"last frame long", [][]byte{frames[0], recount(frames[1], 50)}, 2, 1},
 		{"count not including newline", [][]byte{recount(frames[0], -1), frames[1]}, 2, 0},
 	}
