@@ -47,7 +47,6 @@ func (f Form) String() string {
 	return "form(" + strconv.Itoa(int(f)) + ")"
 }
 
-
 // MarshalText returns the form's name, as String does.
 func (f Form) MarshalText() ([]byte, error) { return []byte(f.String()), nil }
 
