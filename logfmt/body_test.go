@@ -1,11 +1,14 @@
 package logfmt
 
 import (
+	"bytes"
+	"math/rand/v2"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // kv renders pairs as "key=value" with flags as "key" and values quoted
@@ -114,5 +117,48 @@ func TestParseBodyEscapedValuesSurviveLaterPairs(t *testing.T) {
 	assert.Equal(t, 50, ev.Len())
 	for i := range 50 {
 		assert.Equal(t, `v"`+strings.Repeat("x", i), string(ev.Pair(i).Value), i)
+	}
+}
+
+// TestSWAR checks the word-at-a-time scans against a byte loop, on bytes
+// chosen to trip a wrong has-zero-byte mask (0xA0 is space|0x80, 0x21 is
+// one above space, 0x1F one below).
+func TestSWAR(t *testing.T) {
+	alphabet := []byte{' ', '\t', '=', 'a', 0xA0, 0x21, 0x1F, 0x00, 0xFF, 0x80, 0x89, 0xBD}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 20000 {
+		b := make([]byte, rng.IntN(40))
+		for i := range b {
+			b[i] = alphabet[rng.IntN(len(alphabet))]
+		}
+		from := 0
+		if len(b) > 0 {
+			from = rng.IntN(len(b))
+		}
+		want := len(b)
+		if k := bytes.IndexByte(b[from:], ' '); k >= 0 {
+			want = from + k
+		}
+		require.Equal(t, want, scanSpace(b, from), "%q from %d", b, from)
+
+		// The body parser's inlined scans: a body of one token.
+		var ev Event
+		ParseBody(b, &ev)
+		for p := range ev.Pairs() {
+			require.NotContains(t, string(p.Key), " ")
+			require.NotContains(t, string(p.Key), "\t")
+			require.NotContains(t, string(p.Key), "=")
+		}
+		want = 0
+		for _, f := range bytes.FieldsFunc(b, func(r rune) bool { return r == ' ' || r == '\t' }) {
+			if f[0] == '=' || bytes.IndexByte(f, '"') >= 0 {
+				want = -1 // quotes and empty keys make counting harder
+				break
+			}
+			want++
+		}
+		if want >= 0 {
+			require.Equal(t, want, ev.Len(), "%q", b)
+		}
 	}
 }

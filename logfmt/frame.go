@@ -142,10 +142,7 @@ func field(b []byte, i int) (f []byte, next int, ok bool) {
 	if i >= len(b) {
 		return nil, i, false
 	}
-	k := bytes.IndexByte(b[i:], ' ')
-	if k < 0 {
-		k = len(b) - i
-	}
+	k := scanSpace(b, i) - i
 	if k == 0 {
 		return nil, i, false
 	}
