@@ -58,7 +58,7 @@ func BenchmarkReader(b *testing.B) {
 	r := NewReader(src, nil)
 	for b.Loop() {
 		src.Reset(stream)
-		*r = Reader{src: src, max: r.max, buf: r.buf, ev: r.ev}
+		r.Reset(src)
 		for {
 			_, err := r.Next()
 			if err == io.EOF {

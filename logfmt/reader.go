@@ -78,6 +78,14 @@ func NewReader(r io.Reader, opts *ReaderOptions) *Reader {
 	return rd
 }
 
+// Reset makes r read from src as if new, keeping its options and its
+// buffer: a drain receiver can keep one Reader per worker and Reset it for
+// every request body instead of allocating a buffer each time. The
+// counts of Stats start again from zero.
+func (r *Reader) Reset(src io.Reader) {
+	*r = Reader{src: src, max: r.max, form: r.form, buf: r.buf, ev: r.ev}
+}
+
 // Raw returns the bytes of the last frame or line that Next read, good or
 // bad, including any octet count and without the trailing newline. For a
 // frame or line over MaxFrame it holds only the start. Raw is borrowed

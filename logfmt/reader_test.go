@@ -324,3 +324,43 @@ func TestReaderRawOfRejectedLine(t *testing.T) {
 	require.ErrorIs(t, err, ErrCount)
 	assert.Equal(t, "hello world", string(r.Raw()))
 }
+
+func TestReaderReset(t *testing.T) {
+	frames := sampleFrames(t)
+	r := NewReader(strings.NewReader("a=1\nbad <13>\n"), &ReaderOptions{MaxFrame: 1000, Form: FormOctet})
+	got := readAll(t, r)
+	require.Len(t, got, 2)
+	require.Equal(t, int64(2), r.Stats().Unparsed)
+
+	r.Reset(bytes.NewReader(frames[0]))
+	assert.Equal(t, ReaderStats{}, r.Stats())
+	ev, err := r.Next()
+	require.NoError(t, err)
+	assert.Equal(t, "router", string(ev.Proc))
+	_, err = r.Next()
+	require.ErrorIs(t, err, io.EOF)
+	assert.Equal(t, ReaderStats{Events: 1, Bytes: int64(len(frames[0]))}, r.Stats())
+
+	// The options survive: a frame over 1000 bytes is still too long.
+	r.Reset(strings.NewReader("2000 <13>1 - h a p m - x\n"))
+	_, err = r.Next()
+	require.ErrorIs(t, err, ErrTooLong)
+}
+
+func TestReaderResetAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts differ under -race")
+	}
+	stream := frameBody(sampleFrames(t), true)
+	src := bytes.NewReader(stream)
+	r := NewReader(src, nil)
+	assert.Zero(t, testing.AllocsPerRun(20, func() {
+		src.Reset(stream)
+		r.Reset(src)
+		for {
+			if _, err := r.Next(); err != nil {
+				break
+			}
+		}
+	}))
+}
