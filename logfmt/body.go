@@ -2,11 +2,39 @@ package logfmt
 
 import (
 	"bytes"
+	"encoding/binary"
+	"math/bits"
 	"unicode/utf8"
 )
 
-// keyStop marks the bytes that end a key: space, tab and '='.
-var keyStop = [256]bool{' ': true, '\t': true, '=': true}
+// Word-at-a-time scanning (SWAR): eight bytes per step, which beats a
+// call to bytes.IndexByte on the short keys and values of log lines.
+const (
+	lo8 = 0x0101010101010101
+	hi8 = 0x8080808080808080
+)
+
+// hasByte returns a mask whose lowest set bit marks the first byte of x
+// (little-endian) equal to c*lo8's byte; bits above it may be spurious.
+func hasByte(x, c uint64) uint64 {
+	y := x ^ c
+	return (y - lo8) &^ y
+}
+
+// scanSpace returns the index of the first space in b at or after i, or
+// len(b). Header fields are short, which suits eight bytes at a time.
+func scanSpace(b []byte, i int) int {
+	for ; i+8 <= len(b); i += 8 {
+		x := binary.LittleEndian.Uint64(b[i : i+8 : i+8])
+		if m := hasByte(x, ' '*lo8) & hi8; m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
+		}
+	}
+	for i < len(b) && b[i] != ' ' {
+		i++
+	}
+	return i
+}
 
 // ParseBody parses b as a logfmt body into ev, replacing what ev held. It
 // never fails: every byte lands in a key, a value or a separator. The
@@ -19,14 +47,17 @@ func ParseBody(b []byte, ev *Event) {
 	ev.parseBody(b)
 }
 
-// parseBody appends the pairs of b to e.
+// parseBody appends the pairs of b to e, which must have none yet.
 func (e *Event) parseBody(b []byte) {
+	if len(b) > maxBody {
+		b = b[:maxBody]
+	}
+	e.body = b
 	n := len(b)
-	// tab and bs hold the index of the next tab and backslash at or after
-	// some earlier position, or n when there is none; both are refreshed
-	// only when the scan passes them, so a body without tabs or escapes
-	// costs one vectorised scan each.
-	tab, bs := -1, -1
+	// bs holds the index of the next backslash at or after some earlier
+	// position, or n when there is none; it is refreshed only when the
+	// scan passes it, so a body without escapes costs one vectorised scan.
+	bs := -1
 	i := 0
 	for {
 		for i < n && (b[i] == ' ' || b[i] == '\t') {
@@ -35,20 +66,28 @@ func (e *Event) parseBody(b []byte) {
 		if i >= n {
 			return
 		}
-		// The key runs to '=', a space or a tab: keys are short, so a
-		// table-driven loop beats a call.
+		// The key runs to '=', a space or a tab. This loop and the value's
+		// are scanSpace's, written in place: a call per key and per value
+		// was a fifth of the time.
 		j := i
-		for j < n && !keyStop[b[j]] {
+		for ; j+8 <= n; j += 8 {
+			x := binary.LittleEndian.Uint64(b[j : j+8 : j+8]) // [j:j+8] lets the compiler drop a bounds check
+			if m := (hasByte(x, ' '*lo8) | hasByte(x, '\t'*lo8) | hasByte(x, '='*lo8)) & hi8; m != 0 {
+				j += bits.TrailingZeros64(m) >> 3
+				goto key
+			}
+		}
+		for j < n && b[j] != ' ' && b[j] != '\t' && b[j] != '=' {
 			j++
 		}
-		p := e.addPair()
-		p.Key = b[i:j:j]
+	key:
+		p := e.addSpan()
+		p.k, p.ke = uint32(i), uint32(j)
 		if j >= n || b[j] != '=' {
-			p.Value, p.Flag = nil, true
+			p.v, p.ve = 0, isFlag
 			i = j
 			continue
 		}
-		p.Flag = false
 		v := j + 1
 		if v < n && b[v] == '"' {
 			// Quoted: up to the next unescaped quote, or the end.
@@ -62,25 +101,29 @@ func (e *Event) parseBody(b []byte) {
 				bs = indexFrom(b, v, '\\')
 			}
 			if bs >= q {
-				p.Value = b[v+1 : q : q]
+				p.v, p.ve = uint32(v+1), uint32(q)
 				i = q + 1
 				continue
 			}
-			p.Value, i = e.unquote(b, v+1)
+			start := len(e.scratch)
+			i = e.unquote(b, v+1)
+			p.v, p.ve = uint32(start)|inScratch, uint32(len(e.scratch))
 			continue
 		}
 		// Unquoted: to the next space or tab; may hold '=' and '"'.
-		end := indexFrom(b, v, ' ')
-		if tab < end {
-			if tab < v {
-				tab = indexFrom(b, v, '\t')
-			}
-			if tab < end {
-				end = tab
+		i = v
+		for ; i+8 <= n; i += 8 {
+			x := binary.LittleEndian.Uint64(b[i : i+8 : i+8])
+			if m := (hasByte(x, ' '*lo8) | hasByte(x, '\t'*lo8)) & hi8; m != 0 {
+				i += bits.TrailingZeros64(m) >> 3
+				goto value
 			}
 		}
-		p.Value = b[v:end:end]
-		i = end
+		for i < n && b[i] != ' ' && b[i] != '\t' {
+			i++
+		}
+	value:
+		p.v, p.ve = uint32(v), uint32(i)
 	}
 }
 
@@ -93,17 +136,16 @@ func indexFrom(b []byte, i int, c byte) int {
 	return i + k
 }
 
-// unquote reads a quoted value that starts at b[i] (after the opening
-// quote) and holds a backslash, into e.scratch. It returns the value and
-// the index after the closing quote (len(b) when unterminated).
-func (e *Event) unquote(b []byte, i int) ([]byte, int) {
-	start := len(e.scratch)
+// unquote appends the quoted value that starts at b[i] (after the opening
+// quote), unescaped, to e.scratch. It returns the index after the closing
+// quote (len(b) when unterminated).
+func (e *Event) unquote(b []byte, i int) int {
 	n := len(b)
 	for i < n {
 		c := b[i]
 		switch {
 		case c == '"':
-			return e.scratchValue(start), i + 1
+			return i + 1
 		case c != '\\' || i+1 >= n:
 			e.scratch = append(e.scratch, c)
 			i++
@@ -134,12 +176,7 @@ func (e *Event) unquote(b []byte, i int) ([]byte, int) {
 		}
 		i += 2
 	}
-	return e.scratchValue(start), n
-}
-
-func (e *Event) scratchValue(start int) []byte {
-	end := len(e.scratch)
-	return e.scratch[start:end:end]
+	return n
 }
 
 // unicodeEscape decodes "\uXXXX", or a surrogate pair "\uXXXX\uXXXX", at

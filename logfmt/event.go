@@ -61,11 +61,29 @@ type Event struct {
 	// Msg is the raw message body, without the frame's trailing newline.
 	Msg []byte
 
+	body    []byte            // what the spans index
 	n       int               // pairs in use
-	inline  [inlinePairs]Pair // the first pairs
-	more    []Pair            // pairs after the first inlinePairs
+	inline  [inlinePairs]span // the first pairs
+	more    []span            // pairs after the first inlinePairs
 	scratch []byte            // unescaped quoted values
+	times   timeCache         // the last timestamp's minute
 }
+
+// span locates one pair: the key is body[k:ke]; the value is body[v:ve],
+// or scratch[v&^inScratch:ve] when v has the inScratch bit, or absent (a
+// flag) when ve is isFlag. Offsets keep a pair at 16 bytes, a third of a
+// Pair, which is most of what a parse writes.
+type span struct {
+	k, ke, v, ve uint32
+}
+
+const (
+	inScratch = 1 << 31
+	isFlag    = 1<<32 - 1
+	// maxBody is the longest body whose every byte is parsed; the rest of
+	// a longer one is ignored (a Reader's MaxFrame is far below it).
+	maxBody = 1<<31 - 1
+)
 
 // reset clears the event for reuse, keeping its storage.
 func (e *Event) reset() {
@@ -82,6 +100,7 @@ func (e *Event) reset() {
 }
 
 func (e *Event) resetPairs() {
+	e.body = nil
 	e.n = 0
 	e.more = e.more[:0]
 	e.scratch = e.scratch[:0]
@@ -96,24 +115,35 @@ func (e *Event) Pair(i int) Pair {
 	if uint(i) >= uint(e.n) {
 		panic("logfmt: pair index " + itoa(i) + " out of range [0:" + itoa(e.n) + "]")
 	}
-	if i < inlinePairs {
-		return e.inline[i]
-	}
-	return e.more[i-inlinePairs]
+	return e.pairOf(e.spanAt(i))
 }
 
-func (e *Event) pairAt(i int) *Pair {
+func (e *Event) spanAt(i int) *span {
 	if i < inlinePairs {
 		return &e.inline[i]
 	}
 	return &e.more[i-inlinePairs]
 }
 
+// pairOf builds the Pair that s locates.
+func (e *Event) pairOf(s *span) Pair {
+	p := Pair{Key: e.body[s.k:s.ke:s.ke]}
+	switch {
+	case s.ve == isFlag:
+		p.Flag = true
+	case s.v&inScratch != 0:
+		p.Value = e.scratch[s.v&^inScratch : s.ve : s.ve]
+	default:
+		p.Value = e.body[s.v:s.ve:s.ve]
+	}
+	return p
+}
+
 // Pairs yields every pair in order, duplicates kept.
 func (e *Event) Pairs() iter.Seq[Pair] {
 	return func(yield func(Pair) bool) {
 		for i := range e.n {
-			if !yield(*e.pairAt(i)) {
+			if !yield(e.pairOf(e.spanAt(i))) {
 				return
 			}
 		}
@@ -124,8 +154,9 @@ func (e *Event) Pairs() iter.Seq[Pair] {
 // would hold it. A flag gives (nil, true); a missing key (nil, false).
 func (e *Event) Lookup(key string) (value []byte, ok bool) {
 	for i := e.n - 1; i >= 0; i-- {
-		p := e.pairAt(i)
-		if string(p.Key) == key {
+		s := e.spanAt(i)
+		if string(e.body[s.k:s.ke]) == key {
+			p := e.pairOf(s)
 			return p.Value, true
 		}
 	}
@@ -177,14 +208,14 @@ func (e *Event) Header(name string) ([]byte, bool) {
 	return v, v != nil
 }
 
-// addPair appends a pair and returns it for filling.
-func (e *Event) addPair() *Pair {
+// addSpan appends a pair and returns it for filling.
+func (e *Event) addSpan() *span {
 	i := e.n
 	e.n++
 	if i < inlinePairs {
 		return &e.inline[i]
 	}
-	e.more = append(e.more, Pair{})
+	e.more = append(e.more, span{})
 	return &e.more[len(e.more)-1]
 }
 

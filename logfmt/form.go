@@ -1,6 +1,9 @@
 package logfmt
 
-import "strconv"
+import (
+	"errors"
+	"strconv"
+)
 
 // Form is the shape of one input line or frame.
 type Form uint8
@@ -44,3 +47,23 @@ func (f Form) String() string {
 	return "form(" + strconv.Itoa(int(f)) + ")"
 }
 
+// MarshalText returns the form's name, as String does.
+func (f Form) MarshalText() ([]byte, error) { return []byte(f.String()), nil }
+
+// UnmarshalText sets the form from its name ("octet", "rfc5424",
+// "classic", "heroku-logs", "logfmt"; "unknown", "auto" or "" for
+// FormUnknown), so a Form can be a flag.TextVar.
+func (f *Form) UnmarshalText(b []byte) error {
+	switch string(b) {
+	case "", "auto":
+		*f = FormUnknown
+		return nil
+	}
+	for i, name := range formNames {
+		if name == string(b) {
+			*f = Form(i)
+			return nil
+		}
+	}
+	return errors.New("logfmt: unknown form " + strconv.Quote(string(b)))
+}

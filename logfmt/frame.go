@@ -99,7 +99,7 @@ func (e *Event) parse5424(b []byte, i int, form Form) error {
 		return syntaxErr(i, form, ErrHeader, "missing TIMESTAMP")
 	}
 	if len(e.Timestamp) != 1 || e.Timestamp[0] != '-' {
-		if e.Time, ok = parseTime(e.Timestamp); !ok {
+		if e.Time, ok = e.times.parse(e.Timestamp); !ok {
 			return syntaxErr(i-len(e.Timestamp)-1, form, ErrHeader, "TIMESTAMP is not RFC 3339")
 		}
 	}
@@ -114,10 +114,6 @@ func (e *Event) parse5424(b []byte, i int, form Form) error {
 	}
 	if e.MsgID, i, ok = field(b, i); !ok {
 		return syntaxErr(i, form, ErrHeader, "missing MSGID")
-	}
-	if i > len(b) {
-		e.Msg = b[len(b):]
-		return nil
 	}
 	rest := b[i:]
 	if len(rest) > 0 {
@@ -141,19 +137,16 @@ func (e *Event) parse5424(b []byte, i int, form Form) error {
 
 // field returns the header field that starts at b[i] and ends at the next
 // space (or the end of b), and the index after that space. ok is false for
-// an empty field or when i is past the end.
+// an empty field or when i is at the end; next is at most len(b).
 func field(b []byte, i int) (f []byte, next int, ok bool) {
 	if i >= len(b) {
 		return nil, i, false
 	}
-	k := bytes.IndexByte(b[i:], ' ')
-	if k < 0 {
-		k = len(b) - i
-	}
+	k := scanSpace(b, i) - i
 	if k == 0 {
 		return nil, i, false
 	}
-	return b[i : i+k : i+k], i + k + 1, true
+	return b[i : i+k : i+k], min(i+k+1, len(b)), true
 }
 
 // sdLen returns the length of the well-formed RFC 5424 STRUCTURED-DATA at
@@ -275,7 +268,7 @@ func (e *Event) timeField(b []byte) (int, error) {
 		return 0, syntaxErr(0, e.Form, ErrHeader, "missing timestamp")
 	}
 	e.Timestamp = ts
-	if e.Time, ok = parseTime(ts); !ok {
+	if e.Time, ok = e.times.parse(ts); !ok {
 		return 0, syntaxErr(0, e.Form, ErrHeader, "timestamp is not RFC 3339")
 	}
 	return i, nil

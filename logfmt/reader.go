@@ -78,6 +78,14 @@ func NewReader(r io.Reader, opts *ReaderOptions) *Reader {
 	return rd
 }
 
+// Reset makes r read from src as if new, keeping its options and its
+// buffer: a drain receiver can keep one Reader per worker and Reset it for
+// every request body instead of allocating a buffer each time. The
+// counts of Stats start again from zero.
+func (r *Reader) Reset(src io.Reader) {
+	*r = Reader{src: src, max: r.max, form: r.form, buf: r.buf, ev: r.ev}
+}
+
 // Raw returns the bytes of the last frame or line that Next read, good or
 // bad, including any octet count and without the trailing newline. For a
 // frame or line over MaxFrame it holds only the start. Raw is borrowed
@@ -116,12 +124,13 @@ func (r *Reader) Next() (*Event, error) {
 		if k, ok := countPrefix(r.buf[r.r:r.w]); ok {
 			return r.octet(k)
 		}
-		if r.form == FormOctet {
-			k, _ := countPrefix(r.buf[r.r:r.w])
-			r.raw = r.buf[r.r:r.w:r.w]
-			r.skip = FormOctet
-			return r.fail(syntaxErr(k, FormOctet, ErrCount, "octet count not followed by a space and '<'"))
-		}
+	}
+	if r.form == FormOctet {
+		k, _ := countPrefix(r.buf[r.r:r.w])
+		end := min(r.r+indexFrom(r.buf[r.r:r.w], 0, '\n')+1, r.w)
+		r.raw = trimEOL(r.buf[r.r:end:end])
+		r.skip = FormOctet
+		return r.fail(syntaxErr(k, FormOctet, ErrCount, "frame does not start with an octet count, a space and '<'"))
 	}
 	return r.line()
 }
@@ -133,7 +142,7 @@ func (r *Reader) octet(k int) (*Event, error) {
 		count = count*10 + int(c-'0') // at most 10 digits: no overflow
 	}
 	if count > r.max || count < 1 {
-		r.raw = r.buf[r.r : r.r+k : r.r+k]
+		r.raw = r.buf[r.r : r.r+k+1 : r.r+k+1]
 		r.skip = FormOctet
 		if count < 1 {
 			return r.fail(syntaxErr(0, FormOctet, ErrCount, "octet count 0"))
@@ -179,7 +188,7 @@ func boundary(b []byte, n int) bool {
 			break
 		}
 		i += nl + 1
-		if _, ok := countPrefix(frame[i:]); ok {
+		if _, ok := countPrefix(b[i:]); ok {
 			return false
 		}
 	}

@@ -8,21 +8,44 @@ import "time"
 // returns the instant in UTC. It does not allocate: time.Parse would, for
 // any offset other than Z.
 func parseTime(b []byte) (time.Time, bool) {
-	if len(b) < 20 || b[4] != '-' || b[7] != '-' || (b[10] != 'T' && b[10] != 't') || b[13] != ':' || b[16] != ':' {
+	if len(b) < 20 {
 		return time.Time{}, false
+	}
+	base, ok := parseMinute(b[:16])
+	if !ok {
+		return time.Time{}, false
+	}
+	return parseSeconds(base, b[16:])
+}
+
+// parseMinute reads "YYYY-MM-DDTHH:MM" and returns its Unix time.
+func parseMinute(b []byte) (int64, bool) {
+	if b[4] != '-' || b[7] != '-' || (b[10] != 'T' && b[10] != 't') || b[13] != ':' {
+		return 0, false
 	}
 	year, ok1 := digits(b[0:4])
 	month, ok2 := digits(b[5:7])
 	day, ok3 := digits(b[8:10])
 	hour, ok4 := digits(b[11:13])
 	minute, ok5 := digits(b[14:16])
-	sec, ok6 := digits(b[17:19])
-	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) ||
+	if !(ok1 && ok2 && ok3 && ok4 && ok5) ||
 		month < 1 || month > 12 || day < 1 || day > daysIn(year, month) ||
-		hour > 23 || minute > 59 || sec > 60 {
+		hour > 23 || minute > 59 {
+		return 0, false
+	}
+	return daysFromCivil(year, month, day)*86400 + int64(hour*3600+minute*60), true
+}
+
+// parseSeconds reads ":SS[.frac](Z|±hh:mm)" and adds it to base.
+func parseSeconds(base int64, b []byte) (time.Time, bool) {
+	if len(b) < 4 || b[0] != ':' {
 		return time.Time{}, false
 	}
-	i := 19
+	sec, ok := digits(b[1:3])
+	if !ok || sec > 60 {
+		return time.Time{}, false
+	}
+	i := 3
 	nsec := 0
 	if b[i] == '.' {
 		i++
@@ -64,8 +87,32 @@ func parseTime(b []byte) (time.Time, bool) {
 	if i != len(b) {
 		return time.Time{}, false
 	}
-	secs := daysFromCivil(year, month, day)*86400 + int64(hour*3600+minute*60+sec) - int64(offset)
-	return time.Unix(secs, int64(nsec)).UTC(), true
+	return time.Unix(base+int64(sec-offset), int64(nsec)).UTC(), true
+}
+
+// timeCache remembers the last "YYYY-MM-DDTHH:MM" an Event parsed: in a
+// stream, consecutive timestamps almost always share it, and then only
+// the seconds are read.
+type timeCache struct {
+	minute [16]byte
+	base   int64
+	ok     bool
+}
+
+// parse is parseTime with the cache.
+func (c *timeCache) parse(b []byte) (time.Time, bool) {
+	if len(b) < 20 {
+		return time.Time{}, false
+	}
+	if !c.ok || string(b[:16]) != string(c.minute[:]) {
+		base, ok := parseMinute(b[:16])
+		if !ok {
+			return time.Time{}, false
+		}
+		copy(c.minute[:], b[:16])
+		c.base, c.ok = base, true
+	}
+	return parseSeconds(c.base, b[16:])
 }
 
 // digits reads a run of ASCII digits.

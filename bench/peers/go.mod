@@ -1,0 +1,15 @@
+module github.com/pulsehq/pulse/bench/peers
+
+go 1.24
+
+require (
+	github.com/go-logfmt/logfmt v0.6.1
+	github.com/kr/logfmt v0.0.0-20140226030751-b84e30acd515
+	github.com/leodido/go-syslog/v4 v4.6.0
+	github.com/pulsehq/pulse v0.0.0-00010101000000-000000000000
+	github.com/stretchr/testify v1.12.1
+)
+
+require go.yaml.in/yaml/v3 v3.0.5 // indirect
+
+replace github.com/pulsehq/pulse => ../..

@@ -1,0 +1,68 @@
+// Command pulse runs Pulse's roles and tools. Run "pulse" with no
+// arguments for the list of subcommands.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/pulsehq/pulse/cmd/internal/parse"
+)
+
+// A command is one subcommand: its name, a one-line summary for the usage,
+// and its Run.
+type command struct {
+	name, summary string
+	run           func(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error
+}
+
+// commands is the dispatch table; keep it sorted by name.
+var commands = []command{
+	{"parse", parse.Usage, parse.Run},
+}
+
+func main() {
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], logger))
+}
+
+// run dispatches to a subcommand and returns the exit status.
+func run(ctx context.Context, args []string, logger *slog.Logger) int {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		usage(os.Stdout)
+		return 0
+	}
+	for _, c := range commands {
+		if c.name != args[0] {
+			continue
+		}
+		err := c.run(ctx, args[1:], os.Stdin, os.Stdout, os.Stderr)
+		switch {
+		case err == nil, errors.Is(err, flag.ErrHelp), errors.Is(err, context.Canceled):
+			return 0
+		default:
+			logger.Error("pulse "+c.name+" failed", "err", err)
+			return 1
+		}
+	}
+	fmt.Fprintf(os.Stderr, "pulse: unknown command %q\n\n", args[0])
+	usage(os.Stderr)
+	return 2
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintf(w, "usage: pulse <command> [arguments]\n\ncommands:\n")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintf(w, "\nRun \"pulse <command> -h\" for a command's flags.\n")
+}

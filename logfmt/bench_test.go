@@ -1,0 +1,91 @@
+package logfmt
+
+import (
+	"bytes"
+	"io"
+	"testing"
+)
+
+const mixSize = 1000
+
+func totalLen(bs [][]byte) int64 {
+	var n int64
+	for _, b := range bs {
+		n += int64(len(b))
+	}
+	return n
+}
+
+// BenchmarkParseBody parses the bodies of the Heroku mix; one op is the
+// whole mix of 1000 bodies.
+func BenchmarkParseBody(b *testing.B) {
+	_, bodies := herokuMix(mixSize, 1)
+	b.SetBytes(totalLen(bodies))
+	b.ReportAllocs()
+	var ev Event
+	for b.Loop() {
+		for _, body := range bodies {
+			ParseBody(body, &ev)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(bodies)), "ns/event")
+}
+
+// BenchmarkParseFrame parses whole frames of the mix (header, timestamp,
+// body); one op is the whole mix.
+func BenchmarkParseFrame(b *testing.B) {
+	frames, _ := herokuMix(mixSize, 1)
+	b.SetBytes(totalLen(frames))
+	b.ReportAllocs()
+	var ev Event
+	for b.Loop() {
+		for _, f := range frames {
+			if err := ParseFrame(f, &ev); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(frames)), "ns/event")
+}
+
+// BenchmarkReader reads the mix as one logplex stream through a Reader.
+func BenchmarkReader(b *testing.B) {
+	frames, _ := herokuMix(mixSize, 1)
+	stream := bytes.Join(frames, nil)
+	b.SetBytes(int64(len(stream)))
+	b.ReportAllocs()
+	src := bytes.NewReader(stream)
+	r := NewReader(src, nil)
+	for b.Loop() {
+		src.Reset(stream)
+		r.Reset(src)
+		for {
+			_, err := r.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(frames)), "ns/event")
+}
+
+func BenchmarkParseNumber(b *testing.B) {
+	vals := [][]byte{[]byte("43ms"), []byte("412.37MB"), []byte("200"), []byte("0.99871"), []byte("9831245312bytes")}
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, v := range vals {
+			ParseNumber(v)
+		}
+	}
+}
+
+func BenchmarkParseTime(b *testing.B) {
+	ts := []byte("2026-03-14T17:02:11.482113+00:00")
+	b.ReportAllocs()
+	for b.Loop() {
+		parseTime(ts)
+	}
+}

@@ -1,0 +1,129 @@
+package logfmt_test
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/pulsehq/pulse/logfmt"
+)
+
+// A logplex drain body: octet-counted frames, one with a wrong count and
+// one that is not a frame at all.
+func ExampleReader() {
+	body := "" +
+		"93 <158>1 2026-03-14T17:02:11.482113+00:00 host heroku router - at=info service=43ms status=200\n" +
+		"50 <45>1 2026-03-14T17:04:02.770133+00:00 host heroku worker.1 - Error R14 (Memory quota exceeded)\n" +
+		"11 <999>1 bad\n" +
+		"92 <158>1 2026-03-14T17:02:12.000001+00:00 host heroku router - at=info service=7ms status=304\n"
+	r := logfmt.NewReader(strings.NewReader(body), nil)
+	for {
+		ev, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		var se *logfmt.SyntaxError
+		if errors.As(err, &se) {
+			fmt.Printf("skipped %q: %s\n", r.Raw(), se.Msg)
+			continue
+		}
+		if err != nil {
+			panic(err)
+		}
+		service, _ := ev.Number("service")
+		fmt.Printf("%s %s/%s pairs=%d service=%gms\n", ev.Time.Format("15:04:05.000"), ev.App, ev.Proc, ev.Len(), service)
+	}
+	fmt.Printf("%+v\n", r.Stats())
+	// Output:
+	// 17:02:11.482 heroku/router pairs=3 service=43ms
+	// 17:04:02.770 heroku/worker.1 pairs=5 service=0ms
+	// skipped "11 <999>1 bad": PRI is not 0 to 191 followed by '>'
+	// 17:02:12.000 heroku/router pairs=3 service=7ms
+	// {Events:3 Unparsed:1 Mismatches:1 Bytes:304}
+}
+
+func ExampleParseLine() {
+	var ev logfmt.Event
+	err := logfmt.ParseLine([]byte(`2026-03-14T17:02:11.482113+00:00 heroku[router]: sock=client at=warning code=H27 desc="Client Request Interrupted" dyno= service=2207ms`), &ev)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(ev.Form, string(ev.App), string(ev.Proc))
+	for p := range ev.Pairs() {
+		fmt.Printf("%s=%q\n", p.Key, p.Value)
+	}
+	// Output:
+	// heroku-logs heroku router
+	// sock="client"
+	// at="warning"
+	// code="H27"
+	// desc="Client Request Interrupted"
+	// dyno=""
+	// service="2207ms"
+}
+
+func ExampleParseFrame() {
+	var ev logfmt.Event
+	err := logfmt.ParseFrame([]byte("<158>1 2026-03-14T17:02:11.482113+00:00 d.9173ea1f heroku router - - at=info bytes=5321\n"), &ev)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(ev.Priority, string(ev.Facility), string(ev.Severity), string(ev.Host), string(ev.StructuredData))
+	fmt.Println(ev.Time)
+	bytes, _ := ev.Number("bytes")
+	fmt.Println(bytes)
+	// Output:
+	// 158 local3 info d.9173ea1f -
+	// 2026-03-14 17:02:11.482113 +0000 UTC
+	// 5321
+}
+
+func ExampleParseBody() {
+	var ev logfmt.Event
+	logfmt.ParseBody([]byte(`Process running mem=563M(110.0%) a=1 a=2`), &ev)
+	for i := range ev.Len() {
+		p := ev.Pair(i)
+		fmt.Printf("%s %v %q\n", p.Key, p.Flag, p.Value)
+	}
+	a, _ := ev.Lookup("a")
+	fmt.Println("a:", string(a))
+	// Output:
+	// Process true ""
+	// running true ""
+	// mem false "563M(110.0%)"
+	// a false "1"
+	// a false "2"
+	// a: 2
+}
+
+func ExampleParseNumber() {
+	for _, v := range []string{"43ms", "2.5s", "250us", "412.37MB", "9831245312bytes", "110.0%", "web.1"} {
+		n, ok := logfmt.ParseNumber([]byte(v))
+		fmt.Println(v, n, ok)
+	}
+	// Output:
+	// 43ms 43 true
+	// 2.5s 2500 true
+	// 250us 0.25 true
+	// 412.37MB 412.37 true
+	// 9831245312bytes 9.831245312e+09 true
+	// 110.0% 110 true
+	// web.1 0 false
+}
+
+func ExampleEvent_Header() {
+	var ev logfmt.Event
+	_ = logfmt.ParseLine([]byte("2011-10-19T17:14:55-07:00 10.1.2.3 local3.info hermes[12345]: - hermes.12@heroku.com key=value"), &ev)
+	for _, name := range []string{"app", "proc", "slot", "instance", "cloud", "msgid"} {
+		v, ok := ev.Header(name)
+		fmt.Printf("%s=%s %v\n", name, v, ok)
+	}
+	// Output:
+	// app=hermes true
+	// proc=12345 true
+	// slot=hermes true
+	// instance=12 true
+	// cloud=heroku.com true
+	// msgid= false
+}

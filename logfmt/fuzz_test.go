@@ -1,0 +1,233 @@
+package logfmt
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// seeds returns the sample frames and lines and a malformed table.
+func seeds(t testing.TB) [][]byte {
+	out := sampleFrames(t)
+	lines, err := os.ReadFile("testdata/lines.txt")
+	require.NoError(t, err)
+	for l := range bytes.Lines(lines) {
+		out = append(out, l)
+	}
+	for _, s := range []string{
+		``, `a`, `a=`, `=`, `a="b\"c\\d\u00e9\ud83d\ude00" e`, `a="unterminated`, "a=1\tb=2",
+		`<165>1 2003-10-11T22:14:15.003Z h a p m [x@1 a="\]"][y@2] msg`, `<13>1 - h a p m -`,
+		`12 x`, `<192>1 - h a p m`, `<13>1 2026-03-14 h a p m`, "2011-10-19T17:14:55Z host local0 app: x",
+		"999999999 <158>1 x\n", "0 <13>1\n", "10 <13>1 - h a p m - a=1\n5 <13>1 - h a p m - b=2\n",
+		"2026-03-14T17:02:11.482113+00:00 heroku[router]: a=\xff",
+	} {
+		out = append(out, []byte(s))
+	}
+	return out
+}
+
+// checkSyntaxError fails unless err is nil or a *SyntaxError with an
+// offset inside the input and one of the sentinels. (Plain code: testify
+// in the fuzz loop slows the fuzzer a hundredfold.)
+func checkSyntaxError(t *testing.T, err error, inputLen int) {
+	t.Helper()
+	if err == nil {
+		return
+	}
+	var se *SyntaxError
+	if !errors.As(err, &se) || !errors.Is(err, ErrSyntax) {
+		t.Fatalf("not a *SyntaxError: %v", err)
+	}
+	if !errors.Is(err, ErrHeader) && !errors.Is(err, ErrCount) && !errors.Is(err, ErrTooLong) {
+		t.Fatalf("no sentinel: %v", err)
+	}
+	if se.Offset < 0 || se.Offset > int64(inputLen) {
+		t.Fatalf("offset %d outside input of %d bytes: %v", se.Offset, inputLen, err)
+	}
+	if se.Error() == "" {
+		t.Fatal("empty error")
+	}
+}
+
+// formatBody writes the pairs back as logfmt: flags bare, every value
+// quoted and escaped.
+func formatBody(ev *Event) []byte {
+	var b []byte
+	for p := range ev.Pairs() {
+		if len(b) > 0 {
+			b = append(b, ' ')
+		}
+		b = append(b, p.Key...)
+		if p.Flag {
+			continue
+		}
+		b = append(b, '=', '"')
+		for _, c := range p.Value {
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			default:
+				b = append(b, c)
+			}
+		}
+		b = append(b, '"')
+	}
+	return b
+}
+
+// checkRoundTrip parses the formatted pairs of ev again and compares.
+// It uses plain comparisons, not testify, and checks Lookup on the first
+// pairs only: inputs of many thousand pairs must stay fast.
+func checkRoundTrip(t *testing.T, ev *Event) {
+	t.Helper()
+	var again Event
+	ParseBody(formatBody(ev), &again)
+	if ev.Len() != again.Len() {
+		t.Fatalf("round trip: %d pairs, then %d", ev.Len(), again.Len())
+	}
+	for i := range ev.Len() {
+		p, q := ev.Pair(i), again.Pair(i)
+		if !bytes.Equal(p.Key, q.Key) || p.Flag != q.Flag || !bytes.Equal(p.Value, q.Value) || (p.Value == nil) != (q.Value == nil) {
+			t.Fatalf("round trip: pair %d %+v became %+v", i, p, q)
+		}
+		if p.Flag != (p.Value == nil) {
+			t.Fatalf("pair %d: flag %v with value %q", i, p.Flag, p.Value)
+		}
+		if !p.Flag {
+			ParseNumber(p.Value)
+		}
+		if i < 64 {
+			if _, ok := ev.Lookup(string(p.Key)); !ok {
+				t.Fatalf("pair %d: Lookup(%q) missed", i, p.Key)
+			}
+		}
+	}
+}
+
+func FuzzParseBody(f *testing.F) {
+	for _, s := range seeds(f) {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var ev Event
+		ParseBody(b, &ev)
+		if ev.Form != FormLogfmt {
+			t.Fatalf("form %v", ev.Form)
+		}
+		for p := range ev.Pairs() {
+			if bytes.ContainsAny(p.Key, " \t=") || (p.Flag && len(p.Key) == 0) {
+				t.Fatalf("bad key %q (flag %v)", p.Key, p.Flag)
+			}
+		}
+		checkRoundTrip(t, &ev)
+	})
+}
+
+func FuzzParseFrame(f *testing.F) {
+	for _, s := range seeds(f) {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var ev Event
+		err := ParseFrame(b, &ev)
+		checkSyntaxError(t, err, len(b))
+		if err != nil {
+			return
+		}
+		assert.Contains(t, []Form{FormOctet, FormRFC5424}, ev.Form)
+		assert.True(t, ev.Priority >= 0 && ev.Priority <= 191)
+		assert.NotEmpty(t, ev.Host)
+		assert.NotEmpty(t, ev.MsgID)
+		checkRoundTrip(t, &ev)
+	})
+}
+
+func FuzzParseLine(f *testing.F) {
+	for _, s := range seeds(f) {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var ev Event
+		err := ParseLine(b, &ev)
+		checkSyntaxError(t, err, len(b))
+		if err != nil {
+			return
+		}
+		if ev.Form == FormClassic || ev.Form == FormHerokuLogs {
+			assert.False(t, ev.Time.IsZero())
+		}
+		for _, name := range []string{"app", "proc", "host", "facility", "severity", "msgid", "slot", "instance", "cloud", "timestamp", "sd"} {
+			ev.Header(name)
+		}
+		checkRoundTrip(t, &ev)
+	})
+}
+
+// chunkReader returns at most n bytes per Read.
+type chunkReader struct {
+	b []byte
+	n int
+}
+
+func (c *chunkReader) Read(p []byte) (int, error) {
+	if len(c.b) == 0 {
+		return 0, io.EOF
+	}
+	k := min(len(p), c.n, len(c.b))
+	copy(p, c.b[:k])
+	c.b = c.b[k:]
+	return k, nil
+}
+
+func FuzzReader(f *testing.F) {
+	frames := sampleFrames(f)
+	f.Add(bytes.Join(frames, nil), uint8(0), uint8(7))
+	f.Add(frameBody(frames[:5], false), uint8(100), uint8(1))
+	for _, s := range seeds(f) {
+		f.Add(s, uint8(3), uint8(64))
+	}
+	f.Fuzz(func(t *testing.T, data []byte, maxFrame, chunk uint8) {
+		// Small limits, so that the fuzzer reaches them.
+		opts := &ReaderOptions{MaxFrame: 16 + int(maxFrame)*4}
+		if maxFrame == 0 {
+			opts.MaxFrame = 0
+		}
+		r := NewReader(&chunkReader{b: data, n: 1 + int(chunk)}, opts)
+		limit := opts.MaxFrame
+		if limit == 0 {
+			limit = DefaultMaxFrame
+		}
+		var events, bad int64
+		for calls := 0; ; calls++ {
+			if calls > 2*len(data)+2 {
+				t.Fatalf("no progress after %d calls on %d bytes", calls, len(data))
+			}
+			ev, err := r.Next()
+			if err == io.EOF {
+				break
+			}
+			checkSyntaxError(t, err, len(data))
+			if len(r.Raw()) > limit+maxCountDigits+1 {
+				t.Fatalf("raw of %d bytes over limit %d", len(r.Raw()), limit)
+			}
+			if err != nil {
+				bad++
+				continue
+			}
+			events++
+			checkRoundTrip(t, ev)
+		}
+		st := r.Stats()
+		if st.Events != events || st.Unparsed != bad || st.Bytes != int64(len(data)) {
+			t.Fatalf("stats %+v, counted events=%d unparsed=%d of %d bytes", st, events, bad, len(data))
+		}
+		if _, err := r.Next(); err != io.EOF {
+			t.Fatalf("EOF is not sticky: %v", err)
+		}
+	})
+}

@@ -1,0 +1,366 @@
+package logfmt
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"strconv"
+	"strings"
+	"testing"
+	"testing/iotest"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// result is what a test keeps of one Next call.
+type result struct {
+	app, proc, msg string
+	err            error
+	raw            string
+}
+
+func readAll(t *testing.T, r *Reader) []result {
+	t.Helper()
+	var out []result
+	for range 10000 {
+		ev, err := r.Next()
+		if err == io.EOF {
+			return out
+		}
+		res := result{err: err, raw: string(r.Raw())}
+		if err == nil {
+			res.app, res.proc, res.msg = string(ev.App), string(ev.Proc), string(ev.Msg)
+		} else {
+			var se *SyntaxError
+			if !errors.As(err, &se) {
+				out = append(out, res)
+				return out
+			}
+		}
+		out = append(out, res)
+	}
+	t.Fatal("reader did not reach EOF")
+	return nil
+}
+
+// body joins frames, each with its count, optionally without newlines.
+func frameBody(frames [][]byte, newlines bool) []byte {
+	var b []byte
+	for _, f := range frames {
+		if newlines {
+			b = append(b, f...)
+			continue
+		}
+		// Recount without the newline.
+		sp := bytes.IndexByte(f, ' ')
+		msg := bytes.TrimSuffix(f[sp+1:], []byte("\n"))
+		b = strconv.AppendInt(b, int64(len(msg)), 10)
+		b = append(b, ' ')
+		b = append(b, msg...)
+	}
+	return b
+}
+
+func TestReaderSampleFrames(t *testing.T) {
+	frames := sampleFrames(t)
+	for _, tt := range []struct {
+		name     string
+		body     []byte
+		wrap     func(io.Reader) io.Reader
+		maxFrame int
+	}{
+		{"with newlines", frameBody(frames, true), nil, 0},
+		{"without newlines", frameBody(frames, false), nil, 0},
+		{"one byte at a time", frameBody(frames, true), iotest.OneByteReader, 0},
+		{"half reads without newlines", frameBody(frames, false), iotest.HalfReader, 0},
+		{"data with EOF", frameBody(frames, true), iotest.DataErrReader, 0},
+		{"small buffer", frameBody(frames, false), iotest.OneByteReader, 700},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var src io.Reader = bytes.NewReader(tt.body)
+			if tt.wrap != nil {
+				src = tt.wrap(src)
+			}
+			r := NewReader(src, &ReaderOptions{MaxFrame: tt.maxFrame})
+			got := readAll(t, r)
+			require.Len(t, got, len(frames))
+			for i, res := range got {
+				require.NoError(t, res.err)
+				var want Event
+				require.NoError(t, ParseFrame(frames[i], &want))
+				assert.Equal(t, string(want.App), res.app, i)
+				assert.Equal(t, string(want.Proc), res.proc, i)
+				assert.Equal(t, string(want.Msg), res.msg, i)
+				frame := string(bytes.TrimSuffix(frames[i][bytes.IndexByte(frames[i], ' ')+1:], []byte("\n")))
+				assert.Contains(t, []string{strconv.Itoa(len(frame)) + " " + frame, strconv.Itoa(len(frame)+1) + " " + frame}, res.raw, i)
+			}
+			st := r.Stats()
+			assert.Equal(t, ReaderStats{Events: 24, Bytes: int64(len(tt.body))}, st)
+		})
+	}
+}
+
+func TestReaderWrongCounts(t *testing.T) {
+	frames := sampleFrames(t)
+	recount := func(f []byte, delta int) []byte {
+		sp := bytes.IndexByte(f, ' ')
+		n, _ := strconv.Atoi(string(f[:sp]))
+		return append(strconv.AppendInt(nil, int64(n+delta), 10), f[sp:]...)
+	}
+	tests := []struct {
+		name           string
+		body           [][]byte
+		wantEvents     int64
+		wantMismatches int64
+	}{
+		{"short by 18 (router example)", [][]byte{frames[0], recount(frames[1], -18), frames[2]}, 3, 1},
+		{"long by 22", [][]byte{recount(frames[0], 22), frames[1], frames[2]}, 3, 1},
+		{"long by a whole frame", [][]byte{recount(frames[0], len(frames[1])), frames[1], frames[2]}, 3, 1},
+		{"every count wrong", [][]byte{recount(frames[0], -5), recount(frames[1], 7), recount(frames[2], -100), recount(frames[3], 300)}, 4, 4},
+		{"long by one: lands inside the next count", [][]byte{recount(frames[0], 1), frames[1], frames[2]}, 3, 1},
+		{"long by two", [][]byte{recount(frames[0], 2), frames[1], frames[2]}, 3, 1},
+		{"last frame long", [][]byte{frames[0], recount(frames[1], 50)}, 2, 1},
+		{"count not including newline", [][]byte{recount(frames[0], -1), frames[1]}, 2, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := NewReader(bytes.NewReader(bytes.Join(tt.body, nil)), nil)
+			got := readAll(t, r)
+			for _, res := range got {
+				require.NoError(t, res.err)
+				assert.NotContains(t, res.msg, "\n")
+			}
+			st := r.Stats()
+			assert.Equal(t, tt.wantEvents, st.Events)
+			assert.Equal(t, tt.wantMismatches, st.Mismatches)
+			assert.Zero(t, st.Unparsed)
+		})
+	}
+	t.Run("without newlines, wrong count resyncs at the next frame start", func(t *testing.T) {
+		body := frameBody(frames[:3], false)
+		body = append([]byte("250"), body[3:]...) // 277-1 → 250: short
+		r := NewReader(bytes.NewReader(body), nil)
+		got := readAll(t, r)
+		require.Len(t, got, 3)
+		assert.Equal(t, "router", got[1].proc)
+		assert.Equal(t, int64(1), r.Stats().Mismatches)
+	})
+}
+
+func TestReaderBadRecords(t *testing.T) {
+	frames := sampleFrames(t)
+	t.Run("count over the limit is skipped without reading it", func(t *testing.T) {
+		body := "999999999 <158>1 " + strings.Repeat("x", 3000) + "\n" + string(frames[0]) + string(frames[1])
+		r := NewReader(bytes.NewReader([]byte(body)), &ReaderOptions{MaxFrame: 1024})
+		got := readAll(t, r)
+		require.Len(t, got, 3)
+		require.ErrorIs(t, got[0].err, ErrTooLong)
+		assert.Contains(t, got[0].err.Error(), "octet count 999999999 exceeds limit 1024")
+		assert.Equal(t, "999999999 <", got[0].raw)
+		assert.Equal(t, "router", got[1].proc)
+		assert.Equal(t, ReaderStats{Events: 2, Unparsed: 1, Bytes: int64(len(body))}, r.Stats())
+	})
+	t.Run("count over the limit without newlines resyncs at a frame start", func(t *testing.T) {
+		body := frameBody(frames[:3], false)
+		body = append([]byte("9999999"), body[3:]...)
+		r := NewReader(bytes.NewReader(body), &ReaderOptions{MaxFrame: 1024})
+		got := readAll(t, r)
+		require.Len(t, got, 3)
+		require.ErrorIs(t, got[0].err, ErrTooLong)
+		assert.NoError(t, got[1].err)
+		assert.NoError(t, got[2].err)
+	})
+	t.Run("bad header", func(t *testing.T) {
+		body := string(frames[0]) + "20 <999>1 - h a p m - x\n" + string(frames[1])
+		r := NewReader(strings.NewReader(body), nil)
+		got := readAll(t, r)
+		require.Len(t, got, 3)
+		require.ErrorIs(t, got[1].err, ErrHeader)
+		var se *SyntaxError
+		require.ErrorAs(t, got[1].err, &se)
+		assert.Equal(t, int64(len(frames[0])+4), se.Offset, "offset of the PRI digits in the stream")
+		assert.Equal(t, "20 <999>1 - h a p m - x", got[1].raw)
+		assert.Equal(t, ReaderStats{Events: 2, Unparsed: 1, Bytes: int64(len(body))}, r.Stats())
+	})
+	t.Run("line over the limit", func(t *testing.T) {
+		body := "a=1\n" + strings.Repeat("k=v ", 1000) + "\nb=2\n" + strings.Repeat("x", 5000)
+		r := NewReader(strings.NewReader(body), &ReaderOptions{MaxFrame: 100})
+		got := readAll(t, r)
+		require.Len(t, got, 4)
+		assert.NoError(t, got[0].err)
+		require.ErrorIs(t, got[1].err, ErrTooLong)
+		assert.Len(t, got[1].raw, 100)
+		assert.Equal(t, "b=2", got[2].msg)
+		require.ErrorIs(t, got[3].err, ErrTooLong)
+		var se *SyntaxError
+		require.ErrorAs(t, got[3].err, &se)
+		assert.Equal(t, int64(4+4000+1+4), se.Offset)
+	})
+	t.Run("forced octet form rejects a line", func(t *testing.T) {
+		body := "hello world\n" + string(frames[0])
+		r := NewReader(strings.NewReader(body), &ReaderOptions{Form: FormOctet})
+		got := readAll(t, r)
+		require.Len(t, got, 2)
+		require.ErrorIs(t, got[0].err, ErrCount)
+		assert.NoError(t, got[1].err)
+	})
+	t.Run("count zero", func(t *testing.T) {
+		r := NewReader(strings.NewReader("0 <13>1\n"+string(frames[0])), nil)
+		got := readAll(t, r)
+		require.Len(t, got, 2)
+		require.ErrorIs(t, got[0].err, ErrCount)
+		assert.NoError(t, got[1].err)
+	})
+}
+
+func TestReaderMixedForms(t *testing.T) {
+	lines := "\n\n" + strings.Join([]string{
+		"2026-03-14T17:02:11.482113+00:00 heroku[router]: at=info service=43ms",
+		string(bytes.TrimSuffix(sampleFrames(t)[0], []byte("\n"))),
+		"<158>1 2026-03-14T17:02:11.482113+00:00 d.x heroku router - - at=info",
+		"2011-10-19T17:14:55-07:00 10.1.2.3 local3.info hermes[12345]: - hermes.12@heroku.com key=value",
+		"at=info a=1",
+		"2026-03-14T17:02:11 heroku[router]: x",
+		"  \t",
+		"last=line",
+	}, "\r\n")
+	r := NewReader(strings.NewReader(lines), nil)
+	var forms []Form
+	var errs int
+	for {
+		ev, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			require.ErrorIs(t, err, ErrSyntax)
+			errs++
+			continue
+		}
+		forms = append(forms, ev.Form)
+	}
+	assert.Equal(t, []Form{FormHerokuLogs, FormOctet, FormRFC5424, FormClassic, FormLogfmt, FormLogfmt}, forms)
+	assert.Equal(t, 1, errs)
+	assert.Equal(t, ReaderStats{Events: 6, Unparsed: 1, Bytes: int64(len(lines))}, r.Stats())
+}
+
+func TestReaderForcedForm(t *testing.T) {
+	r := NewReader(strings.NewReader("2026-03-14T17:02:11Z heroku[router]: a=1\n"), &ReaderOptions{Form: FormLogfmt})
+	ev, err := r.Next()
+	require.NoError(t, err)
+	assert.Equal(t, FormLogfmt, ev.Form)
+	assert.Equal(t, 3, ev.Len())
+}
+
+func TestReaderIOError(t *testing.T) {
+	boom := errors.New("boom")
+	frames := sampleFrames(t)
+	r := NewReader(io.MultiReader(bytes.NewReader(frames[0]), iotest.ErrReader(boom)), nil)
+	ev, err := r.Next()
+	require.NoError(t, err)
+	assert.Equal(t, "router", string(ev.Proc))
+	_, err = r.Next()
+	require.ErrorIs(t, err, boom)
+	_, err = r.Next()
+	require.ErrorIs(t, err, boom, "the error is sticky")
+}
+
+func TestReaderNoProgress(t *testing.T) {
+	r := NewReader(zeroReader{}, nil)
+	_, err := r.Next()
+	require.ErrorIs(t, err, io.ErrNoProgress)
+}
+
+type zeroReader struct{}
+
+func (zeroReader) Read([]byte) (int, error) { return 0, nil }
+
+// loopReader repeats a body forever without allocating.
+type loopReader struct {
+	body []byte
+	off  int
+}
+
+func (l *loopReader) Read(p []byte) (int, error) {
+	n := copy(p, l.body[l.off:])
+	l.off = (l.off + n) % len(l.body)
+	return n, nil
+}
+
+func TestReaderAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts differ under -race")
+	}
+	frames := sampleFrames(t)
+	for _, tt := range []struct {
+		name string
+		body []byte
+	}{
+		{"frames", frameBody(frames, true)},
+		{"frames without newlines", frameBody(frames, false)},
+		{"lines", []byte("2026-03-14T17:02:11.482113+00:00 heroku[router]: at=info service=43ms desc=\"a \\\"b\\\"\"\nat=info\n")},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := NewReader(&loopReader{body: tt.body}, nil)
+			for range 100 { // warm up: buffer, scratch
+				_, err := r.Next()
+				require.NoError(t, err)
+			}
+			allocs := testing.AllocsPerRun(1000, func() {
+				ev, err := r.Next()
+				if err != nil || ev.Len() == 0 {
+					t.Fatal(err)
+				}
+			})
+			assert.Zero(t, allocs)
+		})
+	}
+}
+
+func TestReaderRawOfRejectedLine(t *testing.T) {
+	r := NewReader(strings.NewReader("hello world\r\nnext"), &ReaderOptions{Form: FormOctet})
+	_, err := r.Next()
+	require.ErrorIs(t, err, ErrCount)
+	assert.Equal(t, "hello world", string(r.Raw()))
+}
+
+func TestReaderReset(t *testing.T) {
+	frames := sampleFrames(t)
+	r := NewReader(strings.NewReader("a=1\nbad <13>\n"), &ReaderOptions{MaxFrame: 1000, Form: FormOctet})
+	got := readAll(t, r)
+	require.Len(t, got, 2)
+	require.Equal(t, int64(2), r.Stats().Unparsed)
+
+	r.Reset(bytes.NewReader(frames[0]))
+	assert.Equal(t, ReaderStats{}, r.Stats())
+	ev, err := r.Next()
+	require.NoError(t, err)
+	assert.Equal(t, "router", string(ev.Proc))
+	_, err = r.Next()
+	require.ErrorIs(t, err, io.EOF)
+	assert.Equal(t, ReaderStats{Events: 1, Bytes: int64(len(frames[0]))}, r.Stats())
+
+	// The options survive: a frame over 1000 bytes is still too long.
+	r.Reset(strings.NewReader("2000 <13>1 - h a p m - x\n"))
+	_, err = r.Next()
+	require.ErrorIs(t, err, ErrTooLong)
+}
+
+func TestReaderResetAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts differ under -race")
+	}
+	stream := frameBody(sampleFrames(t), true)
+	src := bytes.NewReader(stream)
+	r := NewReader(src, nil)
+	assert.Zero(t, testing.AllocsPerRun(20, func() {
+		src.Reset(stream)
+		r.Reset(src)
+		for {
+			if _, err := r.Next(); err != nil {
+				break
+			}
+		}
+	}))
+}
