@@ -1,5 +1,6 @@
-// Command pulse runs Pulse's roles and tools. Run "pulse" with no
-// arguments for the list of subcommands.
+// Command pulse runs Pulse's roles and tools. With no arguments it runs the
+// demo: a minute of generated Heroku traffic folded through the default
+// stats. "pulse help" lists the commands.
 package main
 
 import (
@@ -13,7 +14,11 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/pulsehq/pulse/cmd/internal/defs"
+	"github.com/pulsehq/pulse/cmd/internal/demo"
+	"github.com/pulsehq/pulse/cmd/internal/gen"
 	"github.com/pulsehq/pulse/cmd/internal/parse"
+	"github.com/pulsehq/pulse/cmd/internal/replay"
 )
 
 // A command is one subcommand: its name, a one-line summary for the usage,
@@ -25,27 +30,37 @@ type command struct {
 
 // commands is the dispatch table; keep it sorted by name.
 var commands = []command{
+	{"defs", defs.Usage, defs.Run},
+	{"demo", demo.Usage, demo.Run},
+	{"gen", gen.Usage, gen.Run},
 	{"parse", parse.Usage, parse.Run},
+	{"replay", replay.Usage, replay.Run},
 }
+
+// defaultCommand runs when pulse is given no command.
+const defaultCommand = "demo"
 
 func main() {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	os.Exit(run(ctx, os.Args[1:], logger))
+	os.Exit(run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, logger))
 }
 
 // run dispatches to a subcommand and returns the exit status.
-func run(ctx context.Context, args []string, logger *slog.Logger) int {
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
-		usage(os.Stdout)
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, logger *slog.Logger) int {
+	if len(args) == 0 {
+		args = []string{defaultCommand}
+	}
+	if args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		usage(stdout)
 		return 0
 	}
 	for _, c := range commands {
 		if c.name != args[0] {
 			continue
 		}
-		err := c.run(ctx, args[1:], os.Stdin, os.Stdout, os.Stderr)
+		err := c.run(ctx, args[1:], stdin, stdout, stderr)
 		switch {
 		case err == nil, errors.Is(err, flag.ErrHelp), errors.Is(err, context.Canceled):
 			return 0
@@ -54,13 +69,13 @@ func run(ctx context.Context, args []string, logger *slog.Logger) int {
 			return 1
 		}
 	}
-	fmt.Fprintf(os.Stderr, "pulse: unknown command %q\n\n", args[0])
-	usage(os.Stderr)
+	fmt.Fprintf(stderr, "pulse: unknown command %q\n\n", args[0])
+	usage(stderr)
 	return 2
 }
 
 func usage(w io.Writer) {
-	fmt.Fprintf(w, "usage: pulse <command> [arguments]\n\ncommands:\n")
+	fmt.Fprintf(w, "usage: pulse [command] [arguments]\n\nWith no command, pulse runs %q.\n\ncommands:\n", defaultCommand)
 	for _, c := range commands {
 		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
 	}

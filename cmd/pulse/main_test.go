@@ -1,31 +1,50 @@
 package main
 
 import (
+	"bytes"
 	"context"
-	"io"
 	"log/slog"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 )
 
 func TestRunDispatch(t *testing.T) {
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	tests := []struct {
-		name string
-		args []string
-		want int
+		name       string
+		args       []string
+		want       int
+		wantStdout string
+		wantStderr string
 	}{
-		{"no arguments prints usage", nil, 0},
-		{"help", []string{"help"}, 0},
-		{"unknown command", []string{"nope"}, 2},
-		{"parse help", []string{"parse", "-h"}, 0},
-		{"parse unreadable file", []string{"parse", "/nonexistent/pulse-test"}, 1},
+		{"no arguments runs the demo", nil, 0, "Router requests/s", ""},
+		{"help", []string{"help"}, 0, "commands:", ""},
+		{"unknown command", []string{"nope"}, 2, "", `pulse: unknown command "nope"`},
+		{"parse help", []string{"parse", "-h"}, 0, "", "usage"},
+		{"parse unreadable file", []string{"parse", "/nonexistent/pulse-test"}, 1, "", "pulse parse failed"},
+		{"defs", []string{"defs"}, 0, "name=router.requests", ""},
+		{"gen", []string{"gen", "--seconds", "1", "--rate", "10"}, 0, "<158>1 ", ""},
+		{"replay stdin", []string{"replay"}, 0, `"stats":{`, "events=0 unparsed=0"},
+		{"bad flag", []string{"replay", "--nope"}, 1, "", "flag provided but not defined"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			assert.Equal(t, tt.want, run(context.Background(), tt.args, logger))
+			var stdout, stderr bytes.Buffer
+			logger := slog.New(slog.NewTextHandler(&stderr, nil))
+			got := run(context.Background(), tt.args, strings.NewReader(""), &stdout, &stderr, logger)
+			assert.Equal(t, tt.want, got, "stderr: %s", stderr.String())
+			assert.Contains(t, stdout.String(), tt.wantStdout)
+			assert.Contains(t, stderr.String(), tt.wantStderr)
 		})
+	}
+}
+
+func TestUsageListsEveryCommand(t *testing.T) {
+	var b bytes.Buffer
+	usage(&b)
+	for _, c := range commands {
+		assert.Contains(t, b.String(), "  "+c.name+" ")
 	}
 }
 

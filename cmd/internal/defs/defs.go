@@ -13,6 +13,9 @@ import (
 	"github.com/pulsehq/pulse/stat"
 )
 
+// Usage is the one-line summary for pulse's command list.
+const Usage = "print the default Heroku stat definitions, or check a definitions file"
+
 // Run prints the embedded default definitions file, or with --check FILE
 // parses FILE and reports its definitions or its first error.
 func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {

@@ -23,6 +23,9 @@ H10s, H12 bursts, R14, scaling, L10). The same flags give the same bytes.
 Flags:
 `
 
+// Usage is the one-line summary for pulse's command list.
+const Usage = "write realistic, deterministic Heroku log traffic to stdout"
+
 // Run parses args (the flags after "gen") and writes the traffic they ask
 // for to stdout until the span is written, ctx is done, or a write fails.
 // It returns flag.ErrHelp for -h, an error for bad flags (after printing

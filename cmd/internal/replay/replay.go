@@ -17,6 +17,9 @@ import (
 	"github.com/pulsehq/pulse/window"
 )
 
+// Usage is the one-line summary for pulse's command list.
+const Usage = "fold logs through stat definitions in event time and print one snapshot as JSON"
+
 // Run parses the flags and replays the logs named in args (stdin when
 // none).
 func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
