@@ -24,14 +24,14 @@ import (
 )
 
 // Usage is the one-line summary for pulse's command list.
-const Usage = "fold a minute of generated Heroku traffic through the default stats and print them (the default)"
+const Usage = "fold generated Heroku traffic through the default stats and print the last minute (the default)"
 
 // Run generates traffic, replays it through the default set and prints the
 // snapshot at the end of the last second.
 func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("pulse demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	seconds := fs.Int("seconds", 60, "seconds of traffic to generate")
+	seconds := fs.Int("seconds", 330, "seconds of traffic to generate (the default ends in an app crash and an H12 burst)")
 	rate := fs.Float64("rate", 500, "router and app lines per second")
 	seed := fs.Uint64("seed", 1, "generator seed")
 	asJSON := fs.Bool("json", false, "print the snapshot as JSON instead of a table")
@@ -46,9 +46,10 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if err != nil {
 		return err
 	}
-	// Start an hour before an incident so that the minute shown has one.
-	start := logfmttest.DefaultStart.Add(9 * time.Minute)
-	gen := logfmttest.New(logfmttest.Options{Seed: *seed, Start: start, Rate: *rate})
+	// With the default seed, the generator's first incident episode has
+	// an app crashing (H10s) from about 3 minutes in and an H12 burst from
+	// about 5: the last minute of 330 s shows both.
+	gen := logfmttest.New(logfmttest.Options{Seed: *seed, Start: logfmttest.DefaultStart, Rate: *rate})
 	var buf bytes.Buffer
 	if _, err := gen.WriteFor(&buf, time.Duration(*seconds)*time.Second); err != nil {
 		return err
