@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"math"
 	"os"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -230,4 +232,31 @@ func FuzzReader(f *testing.F) {
 			t.Fatalf("EOF is not sticky: %v", err)
 		}
 	})
+}
+
+// FuzzParseNumber: any bytes give a number or false, never a panic, and a
+// plain decimal agrees with strconv.ParseFloat.
+func FuzzParseNumber(f *testing.F) {
+	for _, s := range []string{"43ms", "412.37MB", "1m30.5s", "2h0m0s", "-1e3", "1.2.3", "563M(110.0%)", "µs", "1e999"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		got, ok := ParseNumber(b)
+		if want, err := strconv.ParseFloat(string(b), 64); err == nil && !math.IsInf(want, 0) && !math.IsNaN(want) && onlyDecimal(b) {
+			if !ok || got != want {
+				t.Fatalf("ParseNumber(%q) = %v, %v; strconv says %v", b, got, ok, want)
+			}
+		}
+	})
+}
+
+// onlyDecimal reports whether b is a plain decimal (sign, digits, point,
+// exponent), the syntax both parsers share.
+func onlyDecimal(b []byte) bool {
+	for _, c := range b {
+		if !(c >= '0' && c <= '9' || c == '.' || c == '-' || c == '+' || c == 'e' || c == 'E') {
+			return false
+		}
+	}
+	return len(b) > 0
 }

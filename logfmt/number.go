@@ -13,7 +13,8 @@ var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
 // optional exponent. A duration unit converts to milliseconds: ns, us, µs,
 // ms, s, m (minutes), h. Any other suffix made of letters, '%', '/' or 'µ'
 // ("MB", "kB", "bytes", "pages", "M") is stripped and the number kept as
-// written. Anything else (an empty value, "NaN", "1.2.3", "12 ms") gives
+// written. A compound duration as Go writes one ("1m30.5s", "2h0m0s",
+// "-1h2m3.5s") converts to milliseconds too. Anything else (an empty value, "NaN", "1.2.3", "12 ms") gives
 // (0, false). It does not allocate.
 func ParseNumber(v []byte) (float64, bool) {
 	i := 0
@@ -85,7 +86,9 @@ func ParseNumber(v []byte) (float64, bool) {
 	numEnd := i
 	scale, ok := unitScale(v[i:])
 	if !ok {
-		return 0, false
+		// Go's time.Duration.String writes compound durations from a
+		// minute up ("1m30.5s", "2h0m0s"), and log/slog logs them so.
+		return parseCompoundDuration(v)
 	}
 	var f float64
 	e10 := exp - fracDigits
@@ -141,4 +144,61 @@ func unitScale(u []byte) (float64, bool) {
 		}
 	}
 	return 1, true
+}
+
+// parseCompoundDuration reads a duration of two or more number-unit
+// components, as time.Duration.String writes them, in milliseconds.
+func parseCompoundDuration(v []byte) (float64, bool) {
+	i, neg := 0, false
+	if i < len(v) && (v[i] == '-' || v[i] == '+') {
+		neg = v[i] == '-'
+		i++
+	}
+	total, parts := 0.0, 0
+	for i < len(v) {
+		start, dots := i, 0
+		for i < len(v) && (v[i] >= '0' && v[i] <= '9' || v[i] == '.') {
+			if v[i] == '.' {
+				dots++
+			}
+			i++
+		}
+		if i == start || dots > 1 {
+			return 0, false // a plain number, so ParseNumber never comes back here
+		}
+		num, ok := ParseNumber(v[start:i])
+		if !ok {
+			return 0, false
+		}
+		u := i
+		for i < len(v) && !(v[i] >= '0' && v[i] <= '9') {
+			i++
+		}
+		var scale float64
+		switch string(v[u:i]) {
+		case "h":
+			scale = 3600e3
+		case "m":
+			scale = 60e3
+		case "s":
+			scale = 1e3
+		case "ms":
+			scale = 1
+		case "us", "µs":
+			scale = 1e-3
+		case "ns":
+			scale = 1e-6
+		default:
+			return 0, false
+		}
+		total += num * scale
+		parts++
+	}
+	if parts < 2 {
+		return 0, false
+	}
+	if neg {
+		total = -total
+	}
+	return total, true
 }

@@ -38,6 +38,14 @@ func TestParseNumber(t *testing.T) {
 	f("2s", 2000, true)
 	f("1.5m", 90000, true)
 	f("2h", 7200000, true)
+	// Compound durations as time.Duration.String (and so log/slog) writes them.
+	f("1m30.5s", 90500, true)
+	f("2h0m0s", 7200000, true)
+	f("-1h2m3.5s", -3723500, true)
+	f("1m0.000001s", 60000.001, true)
+	f("1m30", 0, false)
+	f("1m30x", 0, false)
+	f("1m1.2.3s", 0, false)
 	// Other units are stripped.
 	f("412.37MB", 412.37, true)
 	f("8024288kB", 8024288, true)
