@@ -67,6 +67,48 @@ type Event struct {
 	more    []span            // pairs after the first inlinePairs
 	scratch []byte            // unescaped quoted values
 	times   timeCache         // the last timestamp's minute
+	keys    [keySlots]uint8       // open-addressed index: pair number + 1 of each key's last pair
+	keysOK  bool                  // keys indexes the current pairs
+}
+
+// keySlots is the size of an Event's key index, which Lookup builds on
+// its first call for an event with at most maxIndexed pairs: most events
+// are looked up many times (once per stat definition), and the index
+// answers each in a probe or two instead of a scan of every pair.
+const (
+	keySlots   = 64
+	maxIndexed = 40
+)
+
+// keyHash places a key in the index, from its length and its first and
+// last bytes.
+func keyHash(first, last byte, n int) uint {
+	return (uint(first)*31 + uint(n)*17 + uint(last)*7) & (keySlots - 1)
+}
+
+// indexKeys builds the key index of the current pairs.
+func (e *Event) indexKeys() {
+	e.keys = [keySlots]uint8{}
+	for i := range e.n {
+		s := e.spanAt(i)
+		k := e.body[s.k:s.ke]
+		h := uint(0)
+		if len(k) > 0 {
+			h = keyHash(k[0], k[len(k)-1], len(k))
+		}
+		for ; ; h = (h + 1) & (keySlots - 1) {
+			j := e.keys[h]
+			if j == 0 {
+				e.keys[h] = uint8(i + 1)
+				break
+			}
+			if o := e.spanAt(int(j - 1)); string(e.body[o.k:o.ke]) == string(k) {
+				e.keys[h] = uint8(i + 1) // a later duplicate wins
+				break
+			}
+		}
+	}
+	e.keysOK = true
 }
 
 // span locates one pair: the key is body[k:ke]; the value is body[v:ve],
@@ -102,6 +144,7 @@ func (e *Event) reset() {
 func (e *Event) resetPairs() {
 	e.body = nil
 	e.n = 0
+	e.keysOK = false
 	e.more = e.more[:0]
 	e.scratch = e.scratch[:0]
 }
@@ -152,7 +195,27 @@ func (e *Event) Pairs() iter.Seq[Pair] {
 
 // Lookup returns the value of the last pair with the given key, as a map
 // would hold it. A flag gives (nil, true); a missing key (nil, false).
+// The first Lookup of an event indexes its keys, so that later lookups
+// cost a probe or two, whether the key is there or not.
 func (e *Event) Lookup(key string) (value []byte, ok bool) {
+	if e.n <= maxIndexed {
+		if !e.keysOK {
+			e.indexKeys()
+		}
+		h := uint(0)
+		if len(key) > 0 {
+			h = keyHash(key[0], key[len(key)-1], len(key))
+		}
+		for ; ; h = (h + 1) & (keySlots - 1) {
+			j := e.keys[h]
+			if j == 0 {
+				return nil, false
+			}
+			if s := e.spanAt(int(j - 1)); string(e.body[s.k:s.ke]) == key {
+				return e.pairOf(s).Value, true
+			}
+		}
+	}
 	for i := e.n - 1; i >= 0; i-- {
 		s := e.spanAt(i)
 		if string(e.body[s.k:s.ke]) == key {
@@ -212,6 +275,7 @@ func (e *Event) Header(name string) ([]byte, bool) {
 func (e *Event) addSpan() *span {
 	i := e.n
 	e.n++
+	e.keysOK = false
 	if i < inlinePairs {
 		return &e.inline[i]
 	}

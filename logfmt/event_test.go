@@ -1,6 +1,8 @@
 package logfmt
 
 import (
+	"math/rand/v2"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -110,4 +112,42 @@ func TestFormText(t *testing.T) {
 	require.NoError(t, g.UnmarshalText([]byte("auto")))
 	assert.Equal(t, FormUnknown, g)
 	assert.EqualError(t, g.UnmarshalText([]byte("xml")), `logfmt: unknown form "xml"`)
+}
+
+// TestLookupMatchesScan checks the key index against a plain scan for the
+// last pair of each key, over bodies with duplicates, flags, empty values,
+// colliding keys and more pairs than the index holds.
+func TestLookupMatchesScan(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 7))
+	keys := []string{"a", "b", "at", "ta", "code", "host", "proc", "sample#memory_total", "x1", "1x", "service", "status", "k", "kk", "kkk"}
+	var ev Event
+	for round := range 500 {
+		n := 1 + r.IntN(60)
+		var b []byte
+		for i := range n {
+			if i > 0 {
+				b = append(b, ' ')
+			}
+			b = append(b, keys[r.IntN(len(keys))]...)
+			if r.IntN(4) > 0 {
+				b = append(b, '=')
+				b = append(b, strconv.Itoa(r.IntN(100))...)
+			}
+		}
+		ParseBody(b, &ev)
+		for _, k := range append(keys, "missing", "") {
+			var want []byte
+			found := false
+			for p := range ev.Pairs() {
+				if string(p.Key) == k {
+					want, found = p.Value, true
+				}
+			}
+			got, ok := ev.Lookup(k)
+			if !assert.Equal(t, found, ok, "round %d key %q in %q", round, k, b) {
+				return
+			}
+			assert.Equal(t, string(want), string(got), "round %d key %q", round, k)
+		}
+	}
 }

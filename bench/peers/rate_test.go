@@ -1,0 +1,130 @@
+package peers_test
+
+import (
+	"bytes"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	krlogfmt "github.com/kr/logfmt"
+	"github.com/leodido/go-syslog/v4"
+	"github.com/leodido/go-syslog/v4/rfc5424"
+	"github.com/pulsehq/pulse/logfmt"
+	"github.com/pulsehq/pulse/stat"
+	"github.com/pulsehq/pulse/window"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// rateDef is the one definition of the receive-path comparison.
+const rateDef = `name=req kind=rate per=1s where="proc=router"`
+
+// pulseRate folds the mix through a definitions set holding rateDef and
+// returns its snapshot's value at end.
+func pulseRate(tb testing.TB, r *logfmt.Reader, src *bytes.Reader, stream []byte, defs []stat.Def, end time.Time) float64 {
+	set, err := window.NewDefSet(defs, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	src.Reset(stream)
+	r.Reset(src)
+	for {
+		ev, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			tb.Fatal(err)
+		}
+		set.Fold(ev)
+	}
+	v, _ := set.Snapshot(end).Stats["req"].Number()
+	return v
+}
+
+// peerRate is the peer pipeline folding the same rate: go-syslog parses
+// each frame (SD NILVALUE inserted beforehand), kr/logfmt its body, and
+// router events are counted into one-second buckets of event time; the
+// rate is the count over the 10 s before end, per second.
+func peerRate(tb testing.TB, p syslog.Machine, frames [][]byte, h *nopHandler, buckets map[int64]int, end time.Time) float64 {
+	clear(buckets)
+	for _, f := range frames {
+		msg, err := p.Parse(f)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		sm := msg.(*rfc5424.SyslogMessage)
+		if sm.Message != nil {
+			if err := krlogfmt.Unmarshal([]byte(*sm.Message), h); err != nil {
+				tb.Fatal(err)
+			}
+		}
+		if sm.ProcID != nil && *sm.ProcID == "router" && sm.Timestamp != nil {
+			buckets[sm.Timestamp.Unix()]++
+		}
+	}
+	n := 0
+	for s := end.Unix() - 10; s < end.Unix(); s++ {
+		n += buckets[s]
+	}
+	return float64(n) / 10
+}
+
+// mixEnd is the end of the second that holds the mix's last event.
+func mixEnd(tb testing.TB, stream []byte) time.Time {
+	var last time.Time
+	r := logfmt.NewReader(bytes.NewReader(stream), nil)
+	for {
+		ev, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		require.NoError(tb, err)
+		if ev.Time.After(last) {
+			last = ev.Time
+		}
+	}
+	return last.Truncate(time.Second).Add(time.Second)
+}
+
+func TestRateAgree(t *testing.T) {
+	m := loadMix(t)
+	defs, err := stat.ParseDefs(strings.NewReader(rateDef), "rate")
+	require.NoError(t, err)
+	end := mixEnd(t, m.stream)
+	src := bytes.NewReader(m.stream)
+	want := pulseRate(t, logfmt.NewReader(src, nil), src, m.stream, defs, end)
+	p := rfc5424.NewParser(rfc5424.WithBestEffort())
+	got := peerRate(t, p, m.withSD, &nopHandler{}, map[int64]int{}, end)
+	assert.Greater(t, want, 0.0)
+	assert.Equal(t, want, got, "both pipelines fold the same rate")
+}
+
+// BenchmarkReceiveRate is issue 6's receive-path comparison: parse every
+// frame of the mix and fold one rate definition; one op is the whole mix.
+func BenchmarkReceiveRate(b *testing.B) {
+	m := loadMix(b)
+	defs, err := stat.ParseDefs(strings.NewReader(rateDef), "rate")
+	require.NoError(b, err)
+	end := mixEnd(b, m.stream)
+	b.Run("pulse", func(b *testing.B) {
+		src := bytes.NewReader(m.stream)
+		r := logfmt.NewReader(src, nil)
+		mt := startMeter(b, len(m.frames), m.frameBytes)
+		for b.Loop() {
+			pulseRate(b, r, src, m.stream, defs, end)
+		}
+		mt.stop()
+	})
+	b.Run("go-syslog+kr-logfmt", func(b *testing.B) {
+		p := rfc5424.NewParser(rfc5424.WithBestEffort())
+		h := &nopHandler{}
+		buckets := map[int64]int{}
+		mt := startMeter(b, len(m.frames), m.frameBytes)
+		for b.Loop() {
+			peerRate(b, p, m.withSD, h, buckets, end)
+		}
+		mt.stop()
+	})
+}
