@@ -330,12 +330,15 @@ func (q *Quantiles) centroids() []tdigest.Centroid {
 // Min at 0.5 and Max at n − 0.5, and the answer interpolates linearly
 // between the anchors on either side of j − 0.5, the centre of rank j, as
 // the digest's own Quantile does at q·n. But a centroid whose values are
-// known to be equal, one of weight 1 or one whose mean is Min or Max, is a
-// point: it is anchored at the centres of its first and last ranks, and a
-// rank on it gets its mean. So an answer that falls on a single value, or
-// on a spike of equal values at either end, is that value and not a point
-// between it and a neighbour, which would cost up to one value's (or the
-// whole spike's) share of rank.
+// taken to be equal is a point: it is anchored at the centres of its first
+// and last ranks, and a rank on it gets its mean. That is a centroid of
+// weight 1; one whose mean is Min or Max; and one whose mean equals a
+// neighbour's, which (the centroids covering runs of the sorted values,
+// so that one's values are at most the next one's) holds only if both are
+// runs of that one value: a spike, such as timeouts at exactly 30000 ms,
+// split over several centroids. So an answer that falls on a single value
+// or on a spike is that value and not a point between it and a neighbour,
+// which would cost up to one value's (or a whole centroid's) share of rank.
 func (q *Quantiles) estimate(p float64, cents []tdigest.Centroid) float64 {
 	n := float64(q.n)
 	j := min(max(math.Ceil(p*n), 1), n)
@@ -348,10 +351,11 @@ func (q *Quantiles) estimate(p float64, cents []tdigest.Centroid) float64 {
 	u := j - 0.5
 	prevPos, prevVal := 0.5, q.min
 	cum := 0.0
-	for _, c := range cents {
+	for i, c := range cents {
 		m, w := c.Mean, c.Weight
 		lo, hi := cum+w/2, cum+w/2
-		if w == 1 || m == q.min || m == q.max {
+		if w == 1 || m == q.min || m == q.max ||
+			i > 0 && cents[i-1].Mean == m || i+1 < len(cents) && cents[i+1].Mean == m {
 			lo, hi = cum+0.5, cum+w-0.5
 		}
 		if lo >= u {
