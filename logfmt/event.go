@@ -67,8 +67,8 @@ type Event struct {
 	more    []span            // pairs after the first inlinePairs
 	scratch []byte            // unescaped quoted values
 	times   timeCache         // the last timestamp's minute
-	keys    [keySlots]uint8       // open-addressed index: pair number + 1 of each key's last pair
-	keysOK  bool                  // keys indexes the current pairs
+	keys    [keySlots]uint8   // open-addressed index: pair number + 1 of each key's last pair
+	keysOK  bool              // keys indexes the current pairs
 }
 
 // keySlots is the size of an Event's key index, which Lookup builds on

@@ -58,6 +58,30 @@ func decimals(v float64) uint8 {
 	return noDecimals
 }
 
+// QuantilesRankBound returns the rank error bound that Quantiles states for
+// n values at the default compression, as a fraction (0.01 is one
+// percentage point): 0 up to 64 values (exact), then 0.03 below 200 values,
+// 0.015 below 1000, 0.01 below 10⁴, 0.004 below 10⁵, 0.0015 below 10⁶ and
+// 0.001 from 10⁶. Tests of code that reports quantiles can hold answers to
+// it.
+func QuantilesRankBound(n uint64) float64 {
+	switch {
+	case n <= quantilesSmall:
+		return 0
+	case n < 200:
+		return 0.03
+	case n < 1000:
+		return 0.015
+	case n < 10000:
+		return 0.01
+	case n < 100000:
+		return 0.004
+	case n < 1000000:
+		return 0.0015
+	}
+	return 0.001
+}
+
 // snap returns x rounded to the nearest multiple of 10^-k, or x when k is
 // noDecimals.
 func snap(x float64, k uint8) float64 {
@@ -78,7 +102,7 @@ func snap(x float64, k uint8) float64 {
 // seeds per n up to 3000 and 1 to 10 seeds above, was 2.9: two values'
 // share), 1.5 for n < 1000 (measured 1.0), 1 for n < 10⁴ (0.53), 0.4 for
 // n < 10⁵ (0.35), 0.15 for n < 10⁶ (0.12) and 0.1 from 10⁶ values
-// (0.092): the compression leaves centroids of
+// (0.092) (QuantilesRankBound): the compression leaves centroids of
 // several values in the middle of the distribution, and an answer inside
 // one is interpolated. TestQuantilesAccuracy holds these bounds over fixed
 // seeds from 65 to 10⁶ values, observed into one

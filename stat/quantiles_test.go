@@ -352,24 +352,6 @@ func rankError(sorted []float64, x, q float64) float64 {
 	return max(0, lo-q, q-hi)
 }
 
-// quantilesRankBound is the rank error Quantiles states at c = 100 for n
-// values: see the type's doc.
-func quantilesRankBound(n int) float64 {
-	switch {
-	case n < 200:
-		return 0.03
-	case n < 1000:
-		return 0.015
-	case n < 10000:
-		return 0.01
-	case n < 100000:
-		return 0.004
-	case n < 1000000:
-		return 0.0015
-	}
-	return 0.001
-}
-
 // TestQuantilesAccuracy holds Quantiles' stated rank error bound at
 // c = 100 (quantilesRankBound) at q = 0.5 … 0.999, in one Quantiles and
 // merged from 16 round-tripped partial ones, from just past the exact 64
@@ -410,7 +392,7 @@ func TestQuantilesAccuracy(t *testing.T) {
 			if n >= 100000 {
 				seeds = 1
 			}
-			bound := quantilesRankBound(n)
+			bound := QuantilesRankBound(uint64(n))
 			t.Run(dist.name+"/n="+strconv.Itoa(n), func(t *testing.T) {
 				worst := 0.0
 				for seed := range seeds {

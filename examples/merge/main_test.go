@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"io"
-	"math"
 	"sort"
 	"strings"
 	"testing"
@@ -156,20 +155,9 @@ func exactQuantileValues(t *testing.T, defs []stat.Def, raw []byte, at time.Time
 	return out
 }
 
-// rankBound is the rank error a Quantiles answer may have over values:
-// the 0.1 percentage point that stat.Quantiles states. That bound is
-// measured on integers and continuous values; on values with one decimal
-// (l2met measure# lines such as 12.4ms) the digest interpolates between
-// neighbouring values and was seen 0.59 points off at n = 68 and 0.14 at
-// n = 10⁵, in one Quantiles as in a merge, so those get 0.6 points.
-func rankBound(values []float64) float64 {
-	for _, v := range values {
-		if v != math.Trunc(v) {
-			return 0.006
-		}
-	}
-	return 0.001
-}
+// rankBound is the rank error a Quantiles answer may have over values,
+// as stat.Quantiles states it.
+func rankBound(values []float64) float64 { return stat.QuantilesRankBound(uint64(len(values))) }
 
 // rankError is the distance from q to the ranks [F(x−), F(x)] that x holds
 // among the sorted values: 0 when x is a right answer for q.
