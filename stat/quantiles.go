@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"sync"
 	"unsafe"
 
 	"github.com/influxdata/tdigest"
@@ -124,8 +125,9 @@ func snap(x float64, k uint8) float64 {
 // wrong by up to the share of rank the next one holds.
 //
 // Memory: under 1 KiB while it holds at most 64 values (128 bytes empty);
-// about 27 KB at c = 100 once it has a digest, most of it the digest's
-// buffers, which grow with c (TestQuantilesMemory). The encoding takes at
+// under 12 KB at c = 100 once it has a digest: its centroids (at most 2c)
+// and a buffer of 512 pending values; the digest that compresses them is
+// borrowed from a pool (TestQuantilesMemory). The encoding takes at
 // most 48 + 8n bytes for n ≤ 64 values and 48 + 16·2c with a digest
 // (about 1.25 KB at c = 100 after 10⁶ values).
 //
@@ -143,8 +145,29 @@ type Quantiles struct {
 	dec      uint8     // decimal places of every value so far, or noDecimals
 	vals     []float64 // cents == nil: every value; otherwise pending ones
 	cents    []tdigest.Centroid
-	td       *tdigest.TDigest // scratch for folding, nil while small
-	rad      []uint64         // scratch for sortFloats
+}
+
+// foldScratch is what fold borrows: a digest that compresses and the radix
+// sort's buffer. Keeping them in a pool, not in every Quantiles, is what
+// keeps a digest-backed Quantiles at a few KB (a window holds one per
+// bucket), where the digest's buffers alone are about 25 KB at c = 100.
+type foldScratch struct {
+	td  *tdigest.TDigest
+	rad []uint64
+}
+
+// scratchPools holds a sync.Pool of *foldScratch per compression.
+var scratchPools sync.Map // float64 → *sync.Pool
+
+func getScratch(c float64) (*foldScratch, *sync.Pool) {
+	p, ok := scratchPools.Load(c)
+	if !ok {
+		p, _ = scratchPools.LoadOrStore(c, &sync.Pool{New: func() any {
+			return &foldScratch{td: tdigest.NewWithCompression(c)}
+		}})
+	}
+	pool := p.(*sync.Pool)
+	return pool.Get().(*foldScratch), pool
 }
 
 // NewQuantiles returns an empty Quantiles of the given compression, which
@@ -197,9 +220,9 @@ func (q *Quantiles) Observe(v float64) {
 // centroid, so the digest's own sort meets sorted input: that is what makes
 // Observe cheaper than the digest's Add.
 func (q *Quantiles) fold(o *Quantiles) {
-	if q.td == nil {
-		q.td = tdigest.NewWithCompression(q.Compression())
-	}
+	sc, pool := getScratch(q.Compression())
+	defer pool.Put(sc)
+	td := sc.td
 	if cap(q.vals) < quantilesBuffer {
 		q.vals = append(make([]float64, 0, quantilesBuffer), q.vals...)
 	}
@@ -207,8 +230,8 @@ func (q *Quantiles) fold(o *Quantiles) {
 		q.vals = append(q.vals, o.vals...)
 	}
 	vals := q.vals
-	q.rad = sortFloats(vals, q.rad)
-	q.td.Reset()
+	sc.rad = sortFloats(vals, sc.rad)
+	td.Reset()
 	i := 0
 	for j := 0; j < len(vals); {
 		k := j + 1
@@ -216,17 +239,17 @@ func (q *Quantiles) fold(o *Quantiles) {
 			k++
 		}
 		for i < len(q.cents) && q.cents[i].Mean <= vals[j] {
-			q.td.AddCentroid(q.cents[i])
+			td.AddCentroid(q.cents[i])
 			i++
 		}
-		q.td.Add(vals[j], float64(k-j))
+		td.Add(vals[j], float64(k-j))
 		j = k
 	}
-	q.td.AddCentroidList(q.cents[i:])
+	td.AddCentroidList(q.cents[i:])
 	if o != nil {
-		q.td.AddCentroidList(o.cents)
+		td.AddCentroidList(o.cents)
 	}
-	q.cents = tidy(q.td.Centroids(q.cents[:0]), q.min, q.max)
+	q.cents = tidy(td.Centroids(q.cents[:0]), q.min, q.max)
 	q.vals = q.vals[:0]
 }
 
@@ -496,7 +519,7 @@ func (q *Quantiles) Merge(other Stat) error {
 
 // Reset empties the Quantiles, keeping its compression and its buffers.
 func (q *Quantiles) Reset() {
-	*q = Quantiles{c: q.c, vals: q.vals[:0], td: q.td, rad: q.rad}
+	*q = Quantiles{c: q.c, vals: q.vals[:0]}
 }
 
 // Clone returns a deep copy. The copy shares nothing with q and gets its
@@ -505,7 +528,6 @@ func (q *Quantiles) Clone() Stat {
 	cp := *q
 	cp.vals = slices.Clone(q.vals)
 	cp.cents = slices.Clone(q.cents)
-	cp.td, cp.rad = nil, nil
 	return &cp
 }
 

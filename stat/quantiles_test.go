@@ -524,7 +524,7 @@ func TestQuantilesMemory(t *testing.T) {
 		max  float64
 	}{
 		{"64 values", 64, 1024},
-		{"digest", 10000, 32 << 10},
+		{"digest", 10000, 12 << 10},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
