@@ -127,7 +127,7 @@ func snap(x float64, k uint8) float64 {
 // Memory: under 1 KiB while it holds at most 64 values (128 bytes empty);
 // under 12 KB at c = 100 once it has a digest: its centroids (at most 2c)
 // and a buffer of 512 pending values; the digest that compresses them is
-// borrowed from a pool (TestQuantilesMemory). The encoding takes at
+// borrowed from a shared free list (TestQuantilesMemory). The encoding takes at
 // most 48 + 8n bytes for n ≤ 64 values and 48 + 16·2c with a digest
 // (about 1.25 KB at c = 100 after 10⁶ values).
 //
@@ -148,7 +148,7 @@ type Quantiles struct {
 }
 
 // foldScratch is what fold borrows: a digest that compresses and the radix
-// sort's buffer. Keeping them in a pool, not in every Quantiles, is what
+// sort's buffer. Keeping them in a free list, not in every Quantiles, is what
 // keeps a digest-backed Quantiles at a few KB (a window holds one per
 // bucket), where the digest's buffers alone are about 25 KB at c = 100.
 type foldScratch struct {
@@ -156,18 +156,38 @@ type foldScratch struct {
 	rad []uint64
 }
 
-// scratchPools holds a sync.Pool of *foldScratch per compression.
-var scratchPools sync.Map // float64 → *sync.Pool
+// scratchFree keeps up to maxFreeScratch idle scratches per compression.
+// It is a plain free list rather than a sync.Pool: a pool is emptied at
+// every garbage collection, and a receiver that allocates buckets collects
+// often enough that each fold would build a new 25 KB digest.
+var scratchFree struct {
+	sync.Mutex
+	by map[float64][]*foldScratch
+}
 
-func getScratch(c float64) (*foldScratch, *sync.Pool) {
-	p, ok := scratchPools.Load(c)
-	if !ok {
-		p, _ = scratchPools.LoadOrStore(c, &sync.Pool{New: func() any {
-			return &foldScratch{td: tdigest.NewWithCompression(c)}
-		}})
+const maxFreeScratch = 8
+
+// getScratch borrows a scratch for compression c; putScratch returns it.
+func getScratch(c float64) *foldScratch {
+	scratchFree.Lock()
+	defer scratchFree.Unlock()
+	if l := scratchFree.by[c]; len(l) > 0 {
+		sc := l[len(l)-1]
+		scratchFree.by[c] = l[:len(l)-1]
+		return sc
 	}
-	pool := p.(*sync.Pool)
-	return pool.Get().(*foldScratch), pool
+	return &foldScratch{td: tdigest.NewWithCompression(c)}
+}
+
+func putScratch(c float64, sc *foldScratch) {
+	scratchFree.Lock()
+	defer scratchFree.Unlock()
+	if scratchFree.by == nil {
+		scratchFree.by = make(map[float64][]*foldScratch)
+	}
+	if len(scratchFree.by[c]) < maxFreeScratch {
+		scratchFree.by[c] = append(scratchFree.by[c], sc)
+	}
 }
 
 // NewQuantiles returns an empty Quantiles of the given compression, which
@@ -220,8 +240,9 @@ func (q *Quantiles) Observe(v float64) {
 // centroid, so the digest's own sort meets sorted input: that is what makes
 // Observe cheaper than the digest's Add.
 func (q *Quantiles) fold(o *Quantiles) {
-	sc, pool := getScratch(q.Compression())
-	defer pool.Put(sc)
+	c := q.Compression()
+	sc := getScratch(c)
+	defer putScratch(c, sc)
 	td := sc.td
 	if cap(q.vals) < quantilesBuffer {
 		q.vals = append(make([]float64, 0, quantilesBuffer), q.vals...)
