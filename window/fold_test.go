@@ -309,3 +309,13 @@ func TestFoldAllocs(t *testing.T) {
 	})
 	assert.Zero(t, allocs/float64(len(evs)), "allocations per event (%v per %d events)", allocs, len(evs))
 }
+
+func TestSnapshotJSONLimit(t *testing.T) {
+	var s Snapshot
+	big := make([]byte, MaxSnapshotJSON+1)
+	err := s.UnmarshalJSON(big)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "exceed")
+	require.Error(t, json.Unmarshal([]byte(`{"stats":{}}`), &s), "no time")
+	require.Error(t, json.Unmarshal([]byte(`{"time":"2026-03-14T17:02:00Z","stats":{},"x":1}`), &s), "unknown key")
+}

@@ -46,8 +46,15 @@ func (s Snapshot) AppendJSON(dst []byte) []byte {
 // MarshalJSON returns the snapshot's JSON form.
 func (s Snapshot) MarshalJSON() ([]byte, error) { return s.AppendJSON(nil), nil }
 
-// UnmarshalJSON reads the form MarshalJSON writes.
+// MaxSnapshotJSON is the largest snapshot UnmarshalJSON reads: 16 MiB.
+const MaxSnapshotJSON = 16 << 20
+
+// UnmarshalJSON reads the form MarshalJSON writes. Input over
+// MaxSnapshotJSON, unknown keys or a missing time are errors.
 func (s *Snapshot) UnmarshalJSON(b []byte) error {
+	if len(b) > MaxSnapshotJSON {
+		return fmt.Errorf("window: snapshot: %d bytes exceed %d", len(b), MaxSnapshotJSON)
+	}
 	var raw struct {
 		Time  *time.Time                 `json:"time"`
 		Stats map[string]json.RawMessage `json:"stats"`
