@@ -22,7 +22,18 @@ const (
 	StatOverflow = "pulse.overflow" // l2met metrics not created because a definition's cap was reached
 )
 
+// selfStats are the self-stats in the order of Set.self, which the
+// self… constants index.
 var selfStats = []string{StatEvents, StatUnparsed, StatSkipped, StatLate, StatRejected, StatOverflow}
+
+const (
+	selfEvents = iota
+	selfUnparsed
+	selfSkipped
+	selfLate
+	selfRejected
+	selfOverflow
+)
 
 // SetOptions configures a definitions set. Zero fields mean defaults.
 type SetOptions struct {
@@ -203,7 +214,7 @@ func (s *Set) Fold(ev *logfmt.Event) {
 	}
 	ns := t.UnixNano()
 	s.advanceTo(ns)
-	s.self[0].w.add(t, 1) // pulse.events
+	s.self[selfEvents].w.add(t, 1)
 	for _, i := range s.index.always {
 		s.foldDef(&s.defs[i], ev, t)
 	}
@@ -242,14 +253,14 @@ func (s *Set) observe(dw *defWindow, ev *logfmt.Event, t time.Time) {
 	if st == nil {
 		now := time.Unix(0, s.clock)
 		if dw.w.late != late {
-			s.self[3].w.add(now, 1)
+			s.self[selfLate].w.add(now, 1)
 		} else if dw.w.rejected != rejected {
-			s.self[4].w.add(now, 1)
+			s.self[selfRejected].w.add(now, 1)
 		}
 		return
 	}
 	if !dw.def.Observe(st, ev) {
-		s.self[2].w.add(t, 1)
+		s.self[selfSkipped].w.add(t, 1)
 	}
 }
 
@@ -300,7 +311,7 @@ func isL2metKey(key []byte) bool {
 // overflow when the definition's cap is reached.
 func (s *Set) deriveL2met(l *l2metDef, key []byte) ([]defWindow, bool) {
 	if len(l.metrics) >= l.def.Max {
-		s.self[5].w.add(time.Unix(0, s.clock), 1)
+		s.self[selfOverflow].w.add(time.Unix(0, s.clock), 1)
 		return nil, false
 	}
 	defs, ok := l.def.L2met(key)
@@ -313,7 +324,7 @@ func (s *Set) deriveL2met(l *l2metDef, key []byte) ([]defWindow, bool) {
 		if s.byName[d.Name] != nil {
 			// The same name from another type (count#x after measure#x) or
 			// another definition: the first keeps it.
-			s.self[5].w.add(time.Unix(0, s.clock), 1)
+			s.self[selfOverflow].w.add(time.Unix(0, s.clock), 1)
 			continue
 		}
 		w, err := s.newDefWindow(d)
@@ -336,7 +347,7 @@ func (w *Window) add(t time.Time, n int64) {
 // Unparsed counts n lines that could not be parsed, at the set's clock.
 func (s *Set) Unparsed(n int64) {
 	if s.started {
-		s.self[1].w.add(time.Unix(0, s.clock), n)
+		s.self[selfUnparsed].w.add(time.Unix(0, s.clock), n)
 	} else {
 		s.pendingUnparsed += n
 	}
@@ -364,7 +375,7 @@ func (s *Set) advanceTo(ns int64) {
 		s.Unparsed(n)
 	}
 	if s.dropped > 0 {
-		s.self[4].w.add(now, int64(s.dropped))
+		s.self[selfRejected].w.add(now, int64(s.dropped))
 		s.dropped = 0
 	}
 }
