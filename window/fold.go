@@ -67,7 +67,7 @@ type defIndex struct {
 }
 
 type indexKey struct {
-	term    stat.Term // the key to look up (its Glob unused)
+	term    stat.Term // its Lookup reads the key (its Op and Glob unused)
 	byValue map[string][]int
 }
 
@@ -166,8 +166,8 @@ func (s *Set) buildIndex() {
 		if !ok {
 			k = len(s.index.keys)
 			keyAt[best.Key] = k
-			s.index.keys = append(s.index.keys, indexKey{term: stat.Term{Key: best.Key}, byValue: map[string][]int{}})
-			s.index.keys[k].term = presentTerm(best.Key)
+			// The term's lookup is all the index uses of it.
+			s.index.keys = append(s.index.keys, indexKey{term: *best, byValue: map[string][]int{}})
 		}
 		lit, _ := best.Literal()
 		s.index.keys[k].byValue[lit] = append(s.index.keys[k].byValue[lit], i)
@@ -180,15 +180,6 @@ func isCommonKey(k string) bool {
 		return true
 	}
 	return false
-}
-
-// presentTerm returns a term that looks key up as where filters do.
-func presentTerm(key string) stat.Term {
-	w, err := stat.ParseWhere(key)
-	if err != nil || len(w) != 1 {
-		return stat.Term{Key: key}
-	}
-	return w[0]
 }
 
 // Fold folds one event into every definition it matches, in its event
