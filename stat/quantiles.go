@@ -20,8 +20,12 @@ const (
 
 const (
 	// quantilesSmall is how many values a Quantiles keeps exactly before
-	// it builds a digest.
-	quantilesSmall = 64
+	// it builds a digest. The exact values live in the slice that holds
+	// the pending values once there is a digest, so the two are equal.
+	quantilesSmall = 512
+	// quantilesV1Small is how many values version 1 of the encoding holds
+	// exactly; an exact state of more is version 3.
+	quantilesV1Small = 64
 	// quantilesBuffer is how many observations a digest-backed Quantiles
 	// buffers before it folds them into its centroids.
 	quantilesBuffer = 512
@@ -32,6 +36,9 @@ const (
 	// quantilesDecimalVersion is the encoding version of a digest of
 	// values with 1 to 6 decimal places; everything else is version 1.
 	quantilesDecimalVersion = 2
+	// quantilesExactVersion is the encoding version of an exact state of
+	// more than quantilesV1Small values.
+	quantilesExactVersion = 3
 )
 
 // pow10 holds 10^k for the decimal scales, indexed by k&7.
@@ -152,8 +159,9 @@ type Quantiles struct {
 // keeps a digest-backed Quantiles at a few KB (a window holds one per
 // bucket), where the digest's buffers alone are about 25 KB at c = 100.
 type foldScratch struct {
-	td  *tdigest.TDigest
-	rad []uint64
+	td   *tdigest.TDigest
+	rad  []uint64
+	vals []float64 // the receiver's and a merged Quantiles' values together
 }
 
 // scratchFree keeps up to maxFreeScratch idle scratches per compression.
@@ -228,10 +236,28 @@ func (q *Quantiles) Observe(v float64) {
 	if q.dec != noDecimals && !onGrid(v, q.dec) {
 		q.dec = max(q.dec, decimals(v))
 	}
+	if len(q.vals) == cap(q.vals) {
+		q.grow()
+	}
 	q.vals = append(q.vals, v)
-	if (q.cents == nil && len(q.vals) > quantilesSmall) || len(q.vals) >= quantilesBuffer {
+	if q.cents != nil && len(q.vals) >= quantilesBuffer {
 		q.fold(nil)
 	}
+}
+
+// grow makes room in q.vals for one more value, which is full: it doubles
+// the slice, up to quantilesSmall values (4 KiB, so that an exact
+// Quantiles stays under 4.5 KB, where append would grow 300 values to
+// 608), and once an exact Quantiles is full it folds the values into a
+// digest, leaving a buffer of quantilesBuffer. A digest-backed Quantiles
+// gets here only while its buffer is smaller than that (after a decode):
+// at quantilesBuffer pending values Observe has folded them.
+func (q *Quantiles) grow() {
+	if len(q.vals) >= quantilesSmall {
+		q.fold(nil)
+		return
+	}
+	q.vals = append(make([]float64, 0, min(max(2*len(q.vals), 8), quantilesSmall)), q.vals...)
 }
 
 // fold folds the pending values, and other's state when other is not nil,
@@ -244,13 +270,14 @@ func (q *Quantiles) fold(o *Quantiles) {
 	sc := getScratch(c)
 	defer putScratch(c, sc)
 	td := sc.td
-	if cap(q.vals) < quantilesBuffer {
-		q.vals = append(make([]float64, 0, quantilesBuffer), q.vals...)
-	}
-	if o != nil {
-		q.vals = append(q.vals, o.vals...)
-	}
+	// The values of both sides meet in the scratch, so that the
+	// receiver's buffer keeps its size (o's values are not to be sorted
+	// in place either).
 	vals := q.vals
+	if o != nil && len(o.vals) > 0 {
+		sc.vals = append(append(sc.vals[:0], q.vals...), o.vals...)
+		vals = sc.vals
+	}
 	sc.rad = sortFloats(vals, sc.rad)
 	td.Reset()
 	i := 0
@@ -271,6 +298,9 @@ func (q *Quantiles) fold(o *Quantiles) {
 		td.AddCentroidList(o.cents)
 	}
 	q.cents = tidy(td.Centroids(q.cents[:0]), q.min, q.max)
+	if cap(q.vals) < quantilesBuffer {
+		q.vals = make([]float64, 0, quantilesBuffer)
+	}
 	q.vals = q.vals[:0]
 }
 
@@ -530,7 +560,10 @@ func (q *Quantiles) Merge(other Stat) error {
 	}
 	q.n += o.n
 	q.dec = max(q.dec, o.dec)
-	if q.cents == nil && o.cents == nil && len(q.vals)+len(o.vals) <= quantilesSmall {
+	if need := len(q.vals) + len(o.vals); q.cents == nil && o.cents == nil && need <= quantilesSmall {
+		if need > cap(q.vals) {
+			q.vals = append(make([]float64, 0, min(max(need, 2*cap(q.vals)), quantilesSmall)), q.vals...)
+		}
 		q.vals = append(q.vals, o.vals...)
 		return nil
 	}
@@ -567,14 +600,16 @@ func (q *Quantiles) String() string {
 // observations are folded into the centroids of the encoding (on a copy:
 // the receiver is left alone).
 func (q *Quantiles) AppendBinary(dst []byte) ([]byte, error) {
-	flags := byte(0) // version 1: bit 0 set if some value is not an integer
+	flags := byte(0) // versions 1 and 3: bit 0 set if some value is not an integer
+	if q.dec != 0 {
+		flags = 1
+	}
 	switch {
 	case q.cents != nil && q.dec >= 1 && q.dec <= maxDecimals:
 		dst = append(dst, byte(KindQuantiles), quantilesDecimalVersion)
 		flags = q.dec
-	case q.dec != 0:
-		dst = appendHeader(dst, KindQuantiles)
-		flags = 1
+	case q.cents == nil && len(q.vals) > quantilesV1Small:
+		dst = append(dst, byte(KindQuantiles), quantilesExactVersion)
 	default:
 		dst = appendHeader(dst, KindQuantiles)
 	}
@@ -657,8 +692,8 @@ func (q *Quantiles) MarshalBinary() ([]byte, error) { return q.AppendBinary(nil)
 func (q *Quantiles) UnmarshalBinary(b []byte) error {
 	d := &decoder{b: b, kind: KindQuantiles}
 	version := byte(0)
-	if len(b) >= 2 && Kind(b[0]) == KindQuantiles && b[1] == quantilesDecimalVersion {
-		version, d.off = quantilesDecimalVersion, 2
+	if len(b) >= 2 && Kind(b[0]) == KindQuantiles && (b[1] == quantilesDecimalVersion || b[1] == quantilesExactVersion) {
+		version, d.off = b[1], 2
 	} else {
 		d.header()
 		version = encVersion
@@ -673,10 +708,12 @@ func (q *Quantiles) UnmarshalBinary(b []byte) error {
 	flags := d.byte1("flags")
 	switch {
 	case d.err != nil:
-	case version == quantilesDecimalVersion && (flags < 1 || flags > maxDecimals || v.n <= quantilesSmall):
+	case version == quantilesDecimalVersion && (flags < 1 || flags > maxDecimals || v.n <= quantilesV1Small):
 		d.fail(ErrCorrupt, "version 2 with %d decimal places and count %d", flags, v.n)
 	case version == quantilesDecimalVersion:
 		v.dec = flags
+	case version == quantilesExactVersion && (v.n <= quantilesV1Small || v.n > quantilesSmall):
+		d.fail(ErrCorrupt, "version 3 with count %d outside [%d, %d]", v.n, quantilesV1Small+1, quantilesSmall)
 	case flags > 1 || v.n == 0 && flags != 0:
 		d.fail(ErrCorrupt, "flags %#x with count %d", flags, v.n)
 	case flags == 1:
@@ -693,7 +730,7 @@ func (q *Quantiles) UnmarshalBinary(b []byte) error {
 	if d.err == nil && (v.min > v.max || v.dec != noDecimals && !(onGrid(v.min, v.dec) && onGrid(v.max, v.dec))) {
 		d.fail(ErrCorrupt, "min %v and max %v (%s)", v.min, v.max, placesString(v.dec))
 	}
-	if v.n <= quantilesSmall {
+	if v.n <= quantilesV1Small || version == quantilesExactVersion {
 		if d.err == nil && uint64(d.remaining()) < 8*v.n {
 			d.fail(ErrCorrupt, "%d values need %d bytes, have %d", v.n, 8*v.n, d.remaining())
 		}
