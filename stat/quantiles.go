@@ -68,18 +68,13 @@ func decimals(v float64) uint8 {
 
 // QuantilesRankBound returns the rank error bound that Quantiles states for
 // n values at the default compression, as a fraction (0.01 is one
-// percentage point): 0 up to 64 values (exact), then 0.03 below 200 values,
-// 0.015 below 1000, 0.01 below 10⁴, 0.004 below 10⁵, 0.0015 below 10⁶ and
-// 0.001 from 10⁶. Tests of code that reports quantiles can hold answers to
-// it.
+// percentage point): 0 up to 512 values (exact), then 0.01 below 10⁴
+// values, 0.004 below 10⁵, 0.0015 below 10⁶ and 0.001 from 10⁶. Tests of
+// code that reports quantiles can hold answers to it.
 func QuantilesRankBound(n uint64) float64 {
 	switch {
 	case n <= quantilesSmall:
 		return 0
-	case n < 200:
-		return 0.03
-	case n < 1000:
-		return 0.015
 	case n < 10000:
 		return 0.01
 	case n < 100000:
@@ -100,20 +95,20 @@ func snap(x float64, k uint8) float64 {
 	return math.Round(x*p) / p
 }
 
-// Quantiles estimates quantiles of float64 values: up to 64 values it keeps
-// them and answers exactly; past that it keeps a merging t-digest
+// Quantiles estimates quantiles of float64 values: up to 512 values it
+// keeps them and answers exactly; past that it keeps a merging t-digest
 // (github.com/influxdata/tdigest) of compression c.
 //
-// Error bound: exact (nearest rank) up to 64 values. Beyond, at the default
-// compression 100, the rank error at q = 0.5, 0.9, 0.95, 0.99 and 0.999 is
-// at most 3 percentage points for n < 200 (the worst measured, over 200
-// seeds per n up to 3000 and 1 to 10 seeds above, was 2.9: two values'
-// share), 1.5 for n < 1000 (measured 1.0), 1 for n < 10⁴ (0.53), 0.4 for
-// n < 10⁵ (0.35), 0.15 for n < 10⁶ (0.12) and 0.1 from 10⁶ values
-// (0.092) (QuantilesRankBound): the compression leaves centroids of
-// several values in the middle of the distribution, and an answer inside
-// one is interpolated. TestQuantilesAccuracy holds these bounds over fixed
-// seeds from 65 to 10⁶ values, observed into one
+// Error bound: exact (nearest rank) up to 512 values, observed or merged.
+// Beyond, at the default compression 100, the rank error at q = 0.5, 0.9,
+// 0.95, 0.99 and 0.999 is at most 1 percentage point for n < 10⁴, 0.4 for
+// n < 10⁵, 0.15 for n < 10⁶ and 0.1 from 10⁶ values (QuantilesRankBound):
+// the compression leaves centroids of several values in the middle of the
+// distribution, and an answer inside one is interpolated.
+// TestQuantilesAccuracy holds these bounds over fixed seeds (20 per n
+// below 10⁴, 1 or 2 above) from 513 to 10⁶ values; the worst it measures
+// is 0.53 points for n < 1000, 0.4 for n < 10⁴, 0.13 for n < 10⁵, 0.095
+// for n < 10⁶ and 0.076 at 10⁶. Values are observed into one
 // Quantiles and merged from 16 partial Quantiles that each went through
 // MarshalBinary and UnmarshalBinary, for continuous lognormal values
 // (median 20, σ 1.5), the same rounded to whole numbers and to one
@@ -131,12 +126,15 @@ func snap(x float64, k uint8) float64 {
 // Such values have ties, and an answer between two of them would be
 // wrong by up to the share of rank the next one holds.
 //
-// Memory: under 1 KiB while it holds at most 64 values (128 bytes empty);
-// under 12 KB at c = 100 once it has a digest: its centroids (at most 2c)
-// and a buffer of 512 pending values; the digest that compresses them is
-// borrowed from a shared free list (TestQuantilesMemory). The encoding takes at
-// most 48 + 8n bytes for n ≤ 64 values and 48 + 16·2c with a digest
-// (about 1.25 KB at c = 100 after 10⁶ values).
+// Memory: while exact, the struct (128 bytes empty) and a slice of the
+// values that doubles as it fills, from 8 up to 512 values: under 1 KiB up
+// to 64 values and at most 4.25 KB (4 KiB of values) up to 512, observed or
+// merged; under 12 KB at c = 100 once it has a digest: its centroids (at
+// most 2c) and that slice, now a buffer of 512 pending values; the digest
+// that compresses them is borrowed from a shared free list
+// (TestQuantilesMemory). The encoding takes at most 48 + 8n bytes for
+// n ≤ 512 values and 48 + 16·2c with a digest (about 1.25 KB at c = 100
+// after 10⁶ values).
 //
 // NaN and ±Inf are ignored and counted (see Ignored).
 // The zero value is an empty Quantiles of compression 100, ready to use.
@@ -398,7 +396,7 @@ func (q *Quantiles) view() *tdigest.TDigest {
 
 // Quantile returns the q-quantile of the values observed, for 0 ≤ q ≤ 1,
 // and true; or 0 and false when q is outside [0, 1] or NaN, or nothing was
-// observed. Up to 64 values the answer is exact: the smallest value x with
+// observed. Up to 512 values the answer is exact: the smallest value x with
 // at least ⌈q·n⌉ values ≤ x (Min for q = 0). See the type's error bound
 // beyond that. Quantile does not change the receiver. With a digest it
 // costs O(c) work, and about 25 KB of garbage while observations are
@@ -678,14 +676,27 @@ func (q *Quantiles) MarshalBinary() ([]byte, error) { return q.AppendBinary(nil)
 // places, and n > 64 (a digest). A value x has at most k places when
 // round(x·10^k)/10^k, the division rounded as IEEE 754 does, is x again.
 //
-// Design note: the places are what a reader needs to round answers, and a
-// state that has them is written in the oldest version that can hold it.
-// With n ≤ 64 they are computed from the values, and for integers they are
-// 0, so version 1 holds every state but a digest of values with 1 to 6
-// places: an older release reads everything it can and fails on the rest
-// with ErrVersion, not with a misleading ErrCorrupt on a flags bit it does
-// not know. A version 1 digest with bit 0 set decodes with its places
-// unknown (answers are not rounded), as that version did not record them.
+// Version 3 is version 1 with 64 < n ≤ 512 values kept exactly: the
+// flags byte as in version 1, then the n values as for n ≤ 64 (in
+// non-decreasing order, the first = min, the last = max; bit 0 set
+// exactly if one is not an integer), and no centroids. A count outside
+// (64, 512] is ErrCorrupt.
+//
+// Design note: each state is written in the oldest version that can hold
+// it, so an older release reads everything it can and fails on the rest
+// with ErrVersion, not with a misleading ErrCorrupt on a flags bit or a
+// layout it does not know; and version 1 bytes are the same as the
+// releases that wrote only version 1 gave for every state that version
+// can hold. The places are what a reader needs to round answers; with
+// values kept exactly they are computed from the values, and for integers
+// they are 0. So version 1 holds an empty state, up to 64 exact values,
+// and a digest of integers or of values with more than 6 places; version
+// 2 a digest of values with 1 to 6 places; version 3 65 to 512 exact
+// values. A digest is written only for n > 512, except that a digest of
+// 65 to 512 values decoded from an older release's version 1 or 2 is kept
+// as it is and re-encoded to the same bytes. A version 1 digest with bit 0
+// set decodes with its places unknown (answers are not rounded), as that
+// version did not record them.
 //
 // The encoding is canonical: the same state gives the same bytes, and
 // decoding then encoding gives back the input.
