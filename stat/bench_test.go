@@ -271,6 +271,59 @@ func BenchmarkQuantilesQuantile(b *testing.B) {
 	}
 }
 
+// BenchmarkQuantilesObserveExact observes 500 whole-ms values into a
+// Quantiles and resets it, as a one-second bucket of a few hundred values
+// does: the values are kept exactly. Reported per value.
+func BenchmarkQuantilesObserveExact(b *testing.B) {
+	b.ReportAllocs()
+	vals := benchLognormal(500)
+	var q Quantiles
+	for b.Loop() {
+		for _, v := range vals {
+			q.Observe(v)
+		}
+		q.Reset()
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(vals)), "ns/value")
+}
+
+// BenchmarkQuantilesQuantileExact reads p99 of 500 exact values: a copy
+// on the stack and a sort.
+func BenchmarkQuantilesQuantileExact(b *testing.B) {
+	b.ReportAllocs()
+	var q Quantiles
+	for _, v := range benchLognormal(500) {
+		q.Observe(v)
+	}
+	for b.Loop() {
+		q.Quantile(0.99)
+	}
+}
+
+// BenchmarkQuantilesMarshalExact encodes 500 exact values (version 3).
+func BenchmarkQuantilesMarshalExact(b *testing.B) {
+	b.ReportAllocs()
+	var q Quantiles
+	for _, v := range benchLognormal(500) {
+		q.Observe(v)
+	}
+	var buf []byte
+	for b.Loop() {
+		buf, _ = q.AppendBinary(buf[:0])
+	}
+	b.ReportMetric(float64(len(buf)), "bytes/500values")
+}
+
+// benchLognormal returns n whole-ms lognormal latencies (median 20).
+func benchLognormal(n int) []float64 {
+	r := rand.New(rand.NewPCG(5, 6))
+	vals := make([]float64, n)
+	for i := range vals {
+		vals[i] = math.Round(20 * math.Exp(1.5*r.NormFloat64()))
+	}
+	return vals
+}
+
 // Exact kinds: Mean, Min, Max, Last, LastBy.
 
 // benchValues returns n whole-millisecond latencies, as a router line has.

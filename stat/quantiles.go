@@ -20,8 +20,12 @@ const (
 
 const (
 	// quantilesSmall is how many values a Quantiles keeps exactly before
-	// it builds a digest.
-	quantilesSmall = 64
+	// it builds a digest. The exact values live in the slice that holds
+	// the pending values once there is a digest, so the two are equal.
+	quantilesSmall = 512
+	// quantilesV1Small is how many values version 1 of the encoding holds
+	// exactly; an exact state of more is version 3.
+	quantilesV1Small = 64
 	// quantilesBuffer is how many observations a digest-backed Quantiles
 	// buffers before it folds them into its centroids.
 	quantilesBuffer = 512
@@ -32,6 +36,9 @@ const (
 	// quantilesDecimalVersion is the encoding version of a digest of
 	// values with 1 to 6 decimal places; everything else is version 1.
 	quantilesDecimalVersion = 2
+	// quantilesExactVersion is the encoding version of an exact state of
+	// more than quantilesV1Small values.
+	quantilesExactVersion = 3
 )
 
 // pow10 holds 10^k for the decimal scales, indexed by k&7.
@@ -61,18 +68,13 @@ func decimals(v float64) uint8 {
 
 // QuantilesRankBound returns the rank error bound that Quantiles states for
 // n values at the default compression, as a fraction (0.01 is one
-// percentage point): 0 up to 64 values (exact), then 0.03 below 200 values,
-// 0.015 below 1000, 0.01 below 10⁴, 0.004 below 10⁵, 0.0015 below 10⁶ and
-// 0.001 from 10⁶. Tests of code that reports quantiles can hold answers to
-// it.
+// percentage point): 0 up to 512 values (exact), then 0.01 below 10⁴
+// values, 0.004 below 10⁵, 0.0015 below 10⁶ and 0.001 from 10⁶. Tests of
+// code that reports quantiles can hold answers to it.
 func QuantilesRankBound(n uint64) float64 {
 	switch {
 	case n <= quantilesSmall:
 		return 0
-	case n < 200:
-		return 0.03
-	case n < 1000:
-		return 0.015
 	case n < 10000:
 		return 0.01
 	case n < 100000:
@@ -93,20 +95,20 @@ func snap(x float64, k uint8) float64 {
 	return math.Round(x*p) / p
 }
 
-// Quantiles estimates quantiles of float64 values: up to 64 values it keeps
-// them and answers exactly; past that it keeps a merging t-digest
+// Quantiles estimates quantiles of float64 values: up to 512 values it
+// keeps them and answers exactly; past that it keeps a merging t-digest
 // (github.com/influxdata/tdigest) of compression c.
 //
-// Error bound: exact (nearest rank) up to 64 values. Beyond, at the default
-// compression 100, the rank error at q = 0.5, 0.9, 0.95, 0.99 and 0.999 is
-// at most 3 percentage points for n < 200 (the worst measured, over 200
-// seeds per n up to 3000 and 1 to 10 seeds above, was 2.9: two values'
-// share), 1.5 for n < 1000 (measured 1.0), 1 for n < 10⁴ (0.53), 0.4 for
-// n < 10⁵ (0.35), 0.15 for n < 10⁶ (0.12) and 0.1 from 10⁶ values
-// (0.092) (QuantilesRankBound): the compression leaves centroids of
-// several values in the middle of the distribution, and an answer inside
-// one is interpolated. TestQuantilesAccuracy holds these bounds over fixed
-// seeds from 65 to 10⁶ values, observed into one
+// Error bound: exact (nearest rank) up to 512 values, observed or merged.
+// Beyond, at the default compression 100, the rank error at q = 0.5, 0.9,
+// 0.95, 0.99 and 0.999 is at most 1 percentage point for n < 10⁴, 0.4 for
+// n < 10⁵, 0.15 for n < 10⁶ and 0.1 from 10⁶ values (QuantilesRankBound):
+// the compression leaves centroids of several values in the middle of the
+// distribution, and an answer inside one is interpolated.
+// TestQuantilesAccuracy holds these bounds over fixed seeds (20 per n
+// below 10⁴, 1 or 2 above) from 513 to 10⁶ values; the worst it measures
+// is 0.53 points for n < 1000, 0.4 for n < 10⁴, 0.13 for n < 10⁵, 0.095
+// for n < 10⁶ and 0.076 at 10⁶. Values are observed into one
 // Quantiles and merged from 16 partial Quantiles that each went through
 // MarshalBinary and UnmarshalBinary, for continuous lognormal values
 // (median 20, σ 1.5), the same rounded to whole numbers and to one
@@ -124,12 +126,15 @@ func snap(x float64, k uint8) float64 {
 // Such values have ties, and an answer between two of them would be
 // wrong by up to the share of rank the next one holds.
 //
-// Memory: under 1 KiB while it holds at most 64 values (128 bytes empty);
-// under 12 KB at c = 100 once it has a digest: its centroids (at most 2c)
-// and a buffer of 512 pending values; the digest that compresses them is
-// borrowed from a shared free list (TestQuantilesMemory). The encoding takes at
-// most 48 + 8n bytes for n ≤ 64 values and 48 + 16·2c with a digest
-// (about 1.25 KB at c = 100 after 10⁶ values).
+// Memory: while exact, the struct (128 bytes empty) and a slice of the
+// values that doubles as it fills, from 8 up to 512 values: under 1 KiB up
+// to 64 values and at most 4.25 KB (4 KiB of values) up to 512, observed or
+// merged; under 12 KB at c = 100 once it has a digest: its centroids (at
+// most 2c) and that slice, now a buffer of 512 pending values; the digest
+// that compresses them is borrowed from a shared free list
+// (TestQuantilesMemory). The encoding takes at most 48 + 8n bytes for
+// n ≤ 512 values and 48 + 16·2c with a digest (about 1.25 KB at c = 100
+// after 10⁶ values).
 //
 // NaN and ±Inf are ignored and counted (see Ignored).
 // The zero value is an empty Quantiles of compression 100, ready to use.
@@ -152,8 +157,9 @@ type Quantiles struct {
 // keeps a digest-backed Quantiles at a few KB (a window holds one per
 // bucket), where the digest's buffers alone are about 25 KB at c = 100.
 type foldScratch struct {
-	td  *tdigest.TDigest
-	rad []uint64
+	td   *tdigest.TDigest
+	rad  []uint64
+	vals []float64 // the receiver's and a merged Quantiles' values together
 }
 
 // scratchFree keeps up to maxFreeScratch idle scratches per compression.
@@ -228,10 +234,28 @@ func (q *Quantiles) Observe(v float64) {
 	if q.dec != noDecimals && !onGrid(v, q.dec) {
 		q.dec = max(q.dec, decimals(v))
 	}
+	if len(q.vals) == cap(q.vals) {
+		q.grow()
+	}
 	q.vals = append(q.vals, v)
-	if (q.cents == nil && len(q.vals) > quantilesSmall) || len(q.vals) >= quantilesBuffer {
+	if q.cents != nil && len(q.vals) >= quantilesBuffer {
 		q.fold(nil)
 	}
+}
+
+// grow makes room in q.vals for one more value, which is full: it doubles
+// the slice, up to quantilesSmall values (4 KiB, so that an exact
+// Quantiles stays under 4.5 KB, where append would grow 300 values to
+// 608), and once an exact Quantiles is full it folds the values into a
+// digest, leaving a buffer of quantilesBuffer. A digest-backed Quantiles
+// gets here only while its buffer is smaller than that (after a decode):
+// at quantilesBuffer pending values Observe has folded them.
+func (q *Quantiles) grow() {
+	if len(q.vals) >= quantilesSmall {
+		q.fold(nil)
+		return
+	}
+	q.vals = append(make([]float64, 0, min(max(2*len(q.vals), 8), quantilesSmall)), q.vals...)
 }
 
 // fold folds the pending values, and other's state when other is not nil,
@@ -244,13 +268,14 @@ func (q *Quantiles) fold(o *Quantiles) {
 	sc := getScratch(c)
 	defer putScratch(c, sc)
 	td := sc.td
-	if cap(q.vals) < quantilesBuffer {
-		q.vals = append(make([]float64, 0, quantilesBuffer), q.vals...)
-	}
-	if o != nil {
-		q.vals = append(q.vals, o.vals...)
-	}
+	// The values of both sides meet in the scratch, so that the
+	// receiver's buffer keeps its size (o's values are not to be sorted
+	// in place either).
 	vals := q.vals
+	if o != nil && len(o.vals) > 0 {
+		sc.vals = append(append(sc.vals[:0], q.vals...), o.vals...)
+		vals = sc.vals
+	}
 	sc.rad = sortFloats(vals, sc.rad)
 	td.Reset()
 	i := 0
@@ -271,6 +296,9 @@ func (q *Quantiles) fold(o *Quantiles) {
 		td.AddCentroidList(o.cents)
 	}
 	q.cents = tidy(td.Centroids(q.cents[:0]), q.min, q.max)
+	if cap(q.vals) < quantilesBuffer {
+		q.vals = make([]float64, 0, quantilesBuffer)
+	}
 	q.vals = q.vals[:0]
 }
 
@@ -368,7 +396,7 @@ func (q *Quantiles) view() *tdigest.TDigest {
 
 // Quantile returns the q-quantile of the values observed, for 0 ≤ q ≤ 1,
 // and true; or 0 and false when q is outside [0, 1] or NaN, or nothing was
-// observed. Up to 64 values the answer is exact: the smallest value x with
+// observed. Up to 512 values the answer is exact: the smallest value x with
 // at least ⌈q·n⌉ values ≤ x (Min for q = 0). See the type's error bound
 // beyond that. Quantile does not change the receiver. With a digest it
 // costs O(c) work, and about 25 KB of garbage while observations are
@@ -530,7 +558,10 @@ func (q *Quantiles) Merge(other Stat) error {
 	}
 	q.n += o.n
 	q.dec = max(q.dec, o.dec)
-	if q.cents == nil && o.cents == nil && len(q.vals)+len(o.vals) <= quantilesSmall {
+	if need := len(q.vals) + len(o.vals); q.cents == nil && o.cents == nil && need <= quantilesSmall {
+		if need > cap(q.vals) {
+			q.vals = append(make([]float64, 0, min(max(need, 2*cap(q.vals)), quantilesSmall)), q.vals...)
+		}
 		q.vals = append(q.vals, o.vals...)
 		return nil
 	}
@@ -567,14 +598,16 @@ func (q *Quantiles) String() string {
 // observations are folded into the centroids of the encoding (on a copy:
 // the receiver is left alone).
 func (q *Quantiles) AppendBinary(dst []byte) ([]byte, error) {
-	flags := byte(0) // version 1: bit 0 set if some value is not an integer
+	flags := byte(0) // versions 1 and 3: bit 0 set if some value is not an integer
+	if q.dec != 0 {
+		flags = 1
+	}
 	switch {
 	case q.cents != nil && q.dec >= 1 && q.dec <= maxDecimals:
 		dst = append(dst, byte(KindQuantiles), quantilesDecimalVersion)
 		flags = q.dec
-	case q.dec != 0:
-		dst = appendHeader(dst, KindQuantiles)
-		flags = 1
+	case q.cents == nil && len(q.vals) > quantilesV1Small:
+		dst = append(dst, byte(KindQuantiles), quantilesExactVersion)
 	default:
 		dst = appendHeader(dst, KindQuantiles)
 	}
@@ -643,22 +676,35 @@ func (q *Quantiles) MarshalBinary() ([]byte, error) { return q.AppendBinary(nil)
 // places, and n > 64 (a digest). A value x has at most k places when
 // round(x·10^k)/10^k, the division rounded as IEEE 754 does, is x again.
 //
-// Design note: the places are what a reader needs to round answers, and a
-// state that has them is written in the oldest version that can hold it.
-// With n ≤ 64 they are computed from the values, and for integers they are
-// 0, so version 1 holds every state but a digest of values with 1 to 6
-// places: an older release reads everything it can and fails on the rest
-// with ErrVersion, not with a misleading ErrCorrupt on a flags bit it does
-// not know. A version 1 digest with bit 0 set decodes with its places
-// unknown (answers are not rounded), as that version did not record them.
+// Version 3 is version 1 with 64 < n ≤ 512 values kept exactly: the
+// flags byte as in version 1, then the n values as for n ≤ 64 (in
+// non-decreasing order, the first = min, the last = max; bit 0 set
+// exactly if one is not an integer), and no centroids. A count outside
+// (64, 512] is ErrCorrupt.
+//
+// Design note: each state is written in the oldest version that can hold
+// it, so an older release reads everything it can and fails on the rest
+// with ErrVersion, not with a misleading ErrCorrupt on a flags bit or a
+// layout it does not know; and version 1 bytes are the same as the
+// releases that wrote only version 1 gave for every state that version
+// can hold. The places are what a reader needs to round answers; with
+// values kept exactly they are computed from the values, and for integers
+// they are 0. So version 1 holds an empty state, up to 64 exact values,
+// and a digest of integers or of values with more than 6 places; version
+// 2 a digest of values with 1 to 6 places; version 3 65 to 512 exact
+// values. A digest is written only for n > 512, except that a digest of
+// 65 to 512 values decoded from an older release's version 1 or 2 is kept
+// as it is and re-encoded to the same bytes. A version 1 digest with bit 0
+// set decodes with its places unknown (answers are not rounded), as that
+// version did not record them.
 //
 // The encoding is canonical: the same state gives the same bytes, and
 // decoding then encoding gives back the input.
 func (q *Quantiles) UnmarshalBinary(b []byte) error {
 	d := &decoder{b: b, kind: KindQuantiles}
 	version := byte(0)
-	if len(b) >= 2 && Kind(b[0]) == KindQuantiles && b[1] == quantilesDecimalVersion {
-		version, d.off = quantilesDecimalVersion, 2
+	if len(b) >= 2 && Kind(b[0]) == KindQuantiles && (b[1] == quantilesDecimalVersion || b[1] == quantilesExactVersion) {
+		version, d.off = b[1], 2
 	} else {
 		d.header()
 		version = encVersion
@@ -673,10 +719,12 @@ func (q *Quantiles) UnmarshalBinary(b []byte) error {
 	flags := d.byte1("flags")
 	switch {
 	case d.err != nil:
-	case version == quantilesDecimalVersion && (flags < 1 || flags > maxDecimals || v.n <= quantilesSmall):
+	case version == quantilesDecimalVersion && (flags < 1 || flags > maxDecimals || v.n <= quantilesV1Small):
 		d.fail(ErrCorrupt, "version 2 with %d decimal places and count %d", flags, v.n)
 	case version == quantilesDecimalVersion:
 		v.dec = flags
+	case version == quantilesExactVersion && (v.n <= quantilesV1Small || v.n > quantilesSmall):
+		d.fail(ErrCorrupt, "version 3 with count %d outside [%d, %d]", v.n, quantilesV1Small+1, quantilesSmall)
 	case flags > 1 || v.n == 0 && flags != 0:
 		d.fail(ErrCorrupt, "flags %#x with count %d", flags, v.n)
 	case flags == 1:
@@ -693,7 +741,7 @@ func (q *Quantiles) UnmarshalBinary(b []byte) error {
 	if d.err == nil && (v.min > v.max || v.dec != noDecimals && !(onGrid(v.min, v.dec) && onGrid(v.max, v.dec))) {
 		d.fail(ErrCorrupt, "min %v and max %v (%s)", v.min, v.max, placesString(v.dec))
 	}
-	if v.n <= quantilesSmall {
+	if v.n <= quantilesV1Small || version == quantilesExactVersion {
 		if d.err == nil && uint64(d.remaining()) < 8*v.n {
 			d.fail(ErrCorrupt, "%d values need %d bytes, have %d", v.n, 8*v.n, d.remaining())
 		}

@@ -35,13 +35,23 @@ func init() {
 			n: 3000,
 		},
 		contractCase{
-			// Up to 64 values a Quantiles is exact, so byte-identical.
+			// Up to 512 values a Quantiles is exact, so byte-identical; 60
+			// values are version 1.
 			name: "quantiles small",
 			zero: func() Stat { return new(Quantiles) },
 			observe: func(s Stat, r *rand.Rand, i int) {
 				s.(*Quantiles).Observe(float64(r.IntN(500)))
 			},
 			n: 60,
+		},
+		contractCase{
+			// Up to 512 values too, written as version 3 past 64.
+			name: "quantiles exact 500 one decimal",
+			zero: func() Stat { return new(Quantiles) },
+			observe: func(s Stat, r *rand.Rand, i int) {
+				s.(*Quantiles).Observe(float64(r.IntN(10000)) / 10)
+			},
+			n: 500,
 		},
 		contractCase{
 			name: "quantiles whole ms c=50",
@@ -151,6 +161,66 @@ func TestQuantilesSmallExact(t *testing.T) {
 	assert.Equal(t, 10.0, q.Max())
 	assert.True(t, q.Integers())
 	assert.Equal(t, "quantiles c=100 n=6 p50=3 p99=10", q.String())
+}
+
+// TestQuantilesExactUpTo512 observes and merges up to 512 values and
+// holds every answer to the nearest rank; checks the version each size is
+// written in (1 up to 64 values, 3 up to 512, then a digest in 1 or 2);
+// and that a round trip gives the same bytes and answers.
+func TestQuantilesExactUpTo512(t *testing.T) {
+	tests := []struct {
+		name    string
+		n       int
+		parts   int // 0: observed into one; else merged from parts
+		gen     func(r *rand.Rand) float64
+		version byte
+		exact   bool
+	}{
+		{"64 whole ms", 64, 0, func(r *rand.Rand) float64 { return float64(r.IntN(300)) }, 1, true},
+		{"65 whole ms", 65, 0, func(r *rand.Rand) float64 { return float64(r.IntN(300)) }, 3, true},
+		{"300 one decimal", 300, 0, func(r *rand.Rand) float64 { return float64(r.IntN(3000)) / 10 }, 3, true},
+		{"512 lognormal", 512, 0, func(r *rand.Rand) float64 { return 20 * math.Exp(1.5*r.NormFloat64()) }, 3, true},
+		{"512 merged from 7", 512, 7, func(r *rand.Rand) float64 { return float64(r.IntN(300)) }, 3, true},
+		{"513 whole ms", 513, 0, func(r *rand.Rand) float64 { return float64(r.IntN(300)) }, 1, false},
+		{"513 merged from 2", 513, 2, func(r *rand.Rand) float64 { return float64(r.IntN(3000)) / 10 }, 2, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := rand.New(rand.NewPCG(7, uint64(tt.n)))
+			data := make([]float64, tt.n)
+			var q Quantiles
+			parts := make([]Quantiles, max(tt.parts, 1))
+			for i := range data {
+				data[i] = tt.gen(r)
+				if tt.parts == 0 {
+					q.Observe(data[i])
+				} else {
+					parts[i*tt.parts/tt.n].Observe(data[i])
+				}
+			}
+			for i := range tt.parts {
+				require.NoError(t, q.Merge(&parts[i]))
+			}
+			require.Equal(t, uint64(tt.n), q.Count())
+			assert.Equal(t, tt.exact, q.cents == nil, "exact")
+			b := mustMarshal(t, &q)
+			assert.Equal(t, tt.version, b[1], "version")
+			var back Quantiles
+			require.NoError(t, back.UnmarshalBinary(b))
+			assert.Equal(t, b, mustMarshal(t, &back), "canonical")
+			sorted := slices.Sorted(slices.Values(data))
+			for _, p := range []float64{0.001, 0.1, 0.5, 0.9, 0.95, 0.99, 0.999} {
+				x, ok := q.Quantile(p)
+				require.True(t, ok)
+				y, _ := back.Quantile(p)
+				assert.Equal(t, x, y, "q=%v after a round trip", p)
+				if tt.exact {
+					want := sorted[max(int(math.Ceil(p*float64(tt.n)))-1, 0)]
+					assert.Equal(t, want, x, "q=%v: nearest rank", p)
+				}
+			}
+		})
+	}
 }
 
 func TestQuantilesIntegersAndClamp(t *testing.T) {
@@ -354,10 +424,10 @@ func rankError(sorted []float64, x, q float64) float64 {
 
 // TestQuantilesAccuracy holds Quantiles' stated rank error bound at
 // c = 100 (quantilesRankBound) at q = 0.5 … 0.999, in one Quantiles and
-// merged from 16 round-tripped partial ones, from just past the exact 64
-// values to 10⁶ values (10⁵ under -race), several seeds below 10⁴.
+// merged from 16 round-tripped partial ones, from just past the exact 512
+// values to 10⁶ values (10⁵ under -race), 20 seeds below 10⁴.
 func TestQuantilesAccuracy(t *testing.T) {
-	ns := []int{65, 68, 100, 200, 500, 1000, 3000, 10000, 100000, 1000000}
+	ns := []int{513, 520, 600, 800, 999, 1000, 3000, 10000, 100000, 1000000}
 	if raceEnabled {
 		ns = ns[:len(ns)-1]
 	}
@@ -462,6 +532,15 @@ func TestQuantilesUnmarshalErrors(t *testing.T) {
 	// v2 turns a version 1 header into a version 2 one (the flags byte is
 	// then the decimal places).
 	v2 := func(b []byte) []byte { b[1] = 2; return b }
+	// v3 marks an exact encoding of more than 64 values; floats appends
+	// k values f(0) … f(k−1).
+	v3 := func(b []byte) []byte { b[1] = 3; return b }
+	floats := func(b []byte, k int, f func(int) float64) []byte {
+		for i := range k {
+			b = appendFloat(b, f(i))
+		}
+		return b
+	}
 	cent := func(b []byte, mean float64, w uint64) []byte { return appendUvarint(appendFloat(b, mean), w) }
 	huge := appendUvarint(head(100, 200, 1, 0, 10), 1e8)
 	huge = append(huge, make([]byte, 100)...)
@@ -493,7 +572,15 @@ func TestQuantilesUnmarshalErrors(t *testing.T) {
 		{"weights short of count", cent(appendUvarint(head(100, 100, 1, 0, 10), 1), 5, 99), ErrCorrupt, "sum to 99"},
 		{"weights beyond count", cent(cent(appendUvarint(head(100, 100, 1, 0, 10), 2), 5, 90), 6, 90), ErrCorrupt, "exceed"},
 		{"trailing byte", append(bytes.Clone(good), 0), ErrCorrupt, "trailing"},
-		{"version 3", append([]byte{byte(KindQuantiles), 3}, head(100, 100, 1, 0, 10)[2:]...), ErrVersion, "version 3"},
+		{"version 4", append([]byte{byte(KindQuantiles), 4}, head(100, 100, 1, 0, 10)[2:]...), ErrVersion, "version 4"},
+		{"version 3 of 64 values", v3(head(100, 64, 0, 0, 10)), ErrCorrupt, "version 3 with count 64 outside [65, 512]"},
+		{"version 3 of 513 values", v3(head(100, 513, 0, 0, 10)), ErrCorrupt, "version 3 with count 513"},
+		{"version 3 when empty", v3(head(100, 0, 0, 0, 0)), ErrCorrupt, "count 0"},
+		{"version 3 with places", v3(head(100, 100, 2, 0, 10)), ErrCorrupt, "flags 0x2"},
+		{"version 3 truncated", v3(floats(head(100, 100, 0, 0, 99), 99, func(i int) float64 { return float64(i) })), ErrCorrupt, "100 values need 800 bytes, have 792"},
+		{"version 3 unsorted", v3(floats(head(100, 100, 0, 0, 99), 100, func(i int) float64 { return float64(i % 99) })), ErrCorrupt, "value 99 = 0 out of order"},
+		{"version 3 integer flag wrong", v3(floats(head(100, 100, 1, 0, 99), 100, func(i int) float64 { return float64(i) })), ErrCorrupt, "disagrees"},
+		{"version 3 last value not max", v3(floats(head(100, 100, 0, 0, 100), 100, func(i int) float64 { return float64(i) })), ErrCorrupt, "value 99 = 99"},
 		{"version 2 with 0 places", v2(head(100, 100, 0, 0, 10)), ErrCorrupt, "version 2 with 0 decimal places"},
 		{"version 2 with 7 places", v2(head(100, 100, 7, 0, 10)), ErrCorrupt, "version 2 with 7 decimal places"},
 		{"version 2 of a few values", v2(head(100, 3, 1, 0, 10)), ErrCorrupt, "count 3"},
@@ -513,31 +600,46 @@ func TestQuantilesUnmarshalErrors(t *testing.T) {
 	}
 }
 
-// TestQuantilesMemory measures the heap of Quantiles holding 64 and 10⁴
-// values: ≤ 1 KiB while small, and about 25 KB with a digest. An empty one
-// is its struct alone.
+// TestQuantilesMemory measures the heap of Quantiles holding 64, 300 and
+// 512 values (exact: their values and the struct, ≤ 4.5 KB at 512, also
+// when merged) and 10⁴ values (a digest). An empty one is its struct
+// alone.
 func TestQuantilesMemory(t *testing.T) {
 	assert.LessOrEqual(t, unsafe.Sizeof(Quantiles{}), uintptr(128))
 	tests := []struct {
-		name string
-		n    int
-		max  float64
+		name  string
+		n     int
+		parts int // merged from parts of n/parts values when > 0
+		max   float64
 	}{
-		{"64 values", 64, 1024},
-		{"digest", 10000, 12 << 10},
+		{"64 values", 64, 0, 1024},
+		{"300 values", 300, 0, 4500},
+		{"512 values", 512, 0, 4500},
+		{"512 values merged from 3", 512, 3, 4500},
+		{"digest", 10000, 0, 12 << 10},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			const count = 200
+			const count = 1000
 			keep := make([]*Quantiles, count)
 			var before, after runtime.MemStats
 			runtime.GC()
 			runtime.ReadMemStats(&before)
 			for i := range keep {
 				q := new(Quantiles)
-				for j := range tt.n {
-					q.Observe(float64(j))
+				if tt.parts == 0 {
+					for j := range tt.n {
+						q.Observe(float64(j))
+					}
 				}
+				for k := range tt.parts {
+					var part Quantiles
+					for j := k * tt.n / tt.parts; j < (k+1)*tt.n/tt.parts; j++ {
+						part.Observe(float64(j))
+					}
+					require.NoError(t, q.Merge(&part))
+				}
+				require.Equal(t, uint64(tt.n), q.Count())
 				keep[i] = q
 			}
 			runtime.GC()
