@@ -69,7 +69,7 @@
 //	Last       exact (latest time; equal times: larger value)      ~32 B
 //	LastBy     exact to 10 000 partitions, then the latest         ~110 B a partition
 //	Distinct   exact while small; then ≤ 3 % (mean ≤ 1 %) at p=14  16 B empty, ≤ 16 KiB
-//	Quantiles  exact to 512 values; then rank error ≤ 1 point         ≤ 4.3 KB to 512 values,
+//	Quantiles  exact to 512 values; then rank error ≤ 1 point      ≤ 4.3 KB to 512 values,
 //	           below 10⁴ values, 0.4 below 10⁵, 0.15 below 10⁶,    ~8 KB with a digest
 //	           0.1 from 10⁶
 //	TopK       exact while keys fit capacity; else over by         ~110 B a counter
