@@ -18,7 +18,7 @@ var t0 = time.Unix(1_700_000_000, 0).UTC()
 // fillers make a non-empty stat of a kind from a random source. Kinds
 // join the mixed-kind tests and benchmarks by being added here.
 var fillers = map[stat.Kind]func(r *rand.Rand) stat.Stat{
-	stat.KindCount: func(r *rand.Rand) stat.Stat { c := new(stat.Count); c.Add(r.Int64N(100_000)); return c },
+	stat.KindCount: func(r *rand.Rand) stat.Stat { c := new(stat.Count); c.Add(r.Uint64N(100_000)); return c },
 	stat.KindSum: func(r *rand.Rand) stat.Stat {
 		s := new(stat.Sum)
 		for range 1 + r.IntN(20) {
@@ -138,7 +138,7 @@ func mustBatch(t testing.TB, source string, seq uint64, at time.Time, ds []windo
 
 // goldenBatch is the batch in testdata/batch-v1.bin.
 func goldenBatch(t testing.TB) Batch {
-	count := func(n int64) stat.Stat { c := new(stat.Count); c.Add(n); return c }
+	count := func(n int64) stat.Stat { c := new(stat.Count); c.Add(uint64(n)); return c }
 	sum := func(vs ...float64) stat.Stat {
 		s := new(stat.Sum)
 		for _, v := range vs {

@@ -378,9 +378,9 @@ func (d *Def) Read(s Stat, span time.Duration) Value {
 		}
 		return QuantilesValue(qs)
 	case *TopK:
-		var top []TopEntry
+		var top []TopValueEntry
 		for k, n := range s.Top() {
-			top = append(top, TopEntry{Key: string(k), Value: rate(float64(n), span, d.Per)})
+			top = append(top, TopValueEntry{Key: string(k), Value: rate(float64(n), span, d.Per)})
 		}
 		return TopValue(top)
 	}

@@ -3,11 +3,14 @@ package stat
 import (
 	"encoding/binary"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 
 	"github.com/axiomhq/hyperloglog"
 	metro "github.com/dgryski/go-metro"
+
+	"github.com/pulsehq/pulse/internal/wire"
 )
 
 // Precision limits of a Distinct, from github.com/axiomhq/hyperloglog.
@@ -282,104 +285,186 @@ func parseHLL(b []byte, p uint8) (keys []uint32, regs []byte, err error) {
 //	n × [uvarint] the keys in increasing order as deltas: the first key,
 //	          then each key minus the one before it (≥ 1). A key is
 //	          hyperloglog's 32-bit sparse encoding of a hash at precision
-//	          25; the deltas, as minimal varints, take at most m bytes
-//	          (hyperloglog turns dense beyond that, and so does the encoder)
+//	          25 (see below); the deltas, as minimal varints, take at most
+//	          m bytes (hyperloglog turns dense beyond that, and so does the
+//	          encoder)
 //	dense:
 //	[3m/4 bytes] the m registers, 6 bits each, four per 3 bytes, each
 //	          group little-endian (register 4i in the low bits); every
 //	          register ≤ 65 − p, and at least one is not 0
+//
+// A register holds 1 + the number of leading zeros of the 64 − p hash bits
+// below the register's index, and hyperloglog ends that count at 64 − p,
+// so 65 − p is the largest register a hash gives (a hash whose 64 − p low
+// bits are all zero does). A sparse key k is either the 25-bit index i of
+// the hash's top 25 bits with a 0 flag bit, k = i<<1, where i's low 25 − p
+// bits are not all zero (else the key has the other form); or, when they
+// are all zero, k = i<<7 | z<<1 | 1, where z, 1 ≤ z ≤ 40, is 1 + the number
+// of leading zeros of the hash's 39 low bits (ended at 39). A key of
+// neither form is ErrCorrupt: no hash gives it.
 //
 // The keys are those of github.com/axiomhq/hyperloglog's format version 2
 // (MetroHash64 seed 1337, sparse precision 25), which this format wraps;
 // a new hash would need a new version. The encoding is canonical: equal
 // sets of keys give equal bytes.
 func (d *Distinct) UnmarshalBinary(b []byte) error {
-	dec := newDecoder(b, KindDistinct)
-	p := dec.byte1("precision")
-	if dec.err == nil && (p < MinDistinctPrecision || p > MaxDistinctPrecision) {
-		dec.fail(ErrLimit, "precision %d outside [%d, %d]", p, MinDistinctPrecision, MaxDistinctPrecision)
-	}
-	form := dec.byte1("form")
-	if dec.err != nil {
-		return dec.err
-	}
-	m := 1 << p
-	var lib []byte
-	switch form {
-	case distinctEmpty:
-	case distinctSparse:
-		n := dec.count("sparse keys", uint64(m), 1)
-		if dec.err == nil && n == 0 {
-			dec.fail(ErrCorrupt, "sparse form with no keys")
-		}
-		if dec.err != nil {
-			return dec.err
-		}
-		start := dec.off
-		var key uint64
-		for i := range n {
-			delta := dec.uvarint("key delta", 1<<32-1)
-			if dec.err == nil && i > 0 && delta == 0 {
-				dec.fail(ErrCorrupt, "key %d repeats the one before", i)
-			}
-			key += delta
-			if dec.err == nil && key > 1<<32-1 {
-				dec.fail(ErrCorrupt, "key %d exceeds 32 bits", i)
-			}
-		}
-		if err := dec.finish(); err != nil {
-			return err
-		}
-		// Rebuild hyperloglog's sparse encoding with minimal varints,
-		// which also gives the canonical size to check against m.
-		lib = make([]byte, 20, 20+dec.off-start)
-		copy(lib, []byte{2, p, 0, 1})
-		rd := b[start:]
-		for range n {
-			delta, k := binary.Uvarint(rd)
-			rd = rd[k:]
-			lib = binary.AppendUvarint(lib, delta)
-		}
-		if sz := len(lib) - 20; sz > m {
-			return fmt.Errorf("stat: unmarshal distinct: %d bytes of sparse keys exceed %d, the dense threshold at p=%d: %w", sz, m, p, ErrCorrupt)
-		}
-		binary.BigEndian.PutUint32(lib[8:], uint32(n))
-		binary.BigEndian.PutUint32(lib[12:], uint32(key))
-		binary.BigEndian.PutUint32(lib[16:], uint32(len(lib)-20))
-	case distinctDense:
-		if want := 3 * m / 4; dec.remaining() != want {
-			return fmt.Errorf("stat: unmarshal distinct: dense registers of p=%d take %d bytes, have %d: %w", p, want, dec.remaining(), ErrCorrupt)
-		}
-		lib = make([]byte, 8, 8+m)
-		copy(lib, []byte{2, p, 0, 0})
-		binary.BigEndian.PutUint32(lib[4:], uint32(m))
-		nonzero := false
-		for g := b[dec.off:]; len(g) >= 3; g = g[3:] {
-			w := uint32(g[0]) | uint32(g[1])<<8 | uint32(g[2])<<16
-			for j := range 4 {
-				r := byte(w >> (6 * j) & 63)
-				nonzero = nonzero || r != 0
-				lib = append(lib, r)
-			}
-		}
-		if !nonzero {
-			return fmt.Errorf("stat: unmarshal distinct: dense form with every register 0: %w", ErrCorrupt)
-		}
+	dec := newDecoder(b, KindDistinct, encVersion)
+	p := dec.distinctPrecision()
+	formOff := dec.Offset()
+	form := dec.Byte("form")
+	keys := dec.Reader // the sparse keys or dense registers start here
+	var sparse sparseShape
+	var regs []byte
+	switch {
+	case dec.Failed():
+	case form == distinctEmpty:
+	case form == distinctSparse:
+		sparse = dec.distinctSparse(p)
+	case form == distinctDense:
+		regs = dec.distinctDense(p)
 	default:
-		dec.fail(ErrCorrupt, "form %d", form)
-		return dec.err
+		dec.FailAt(formOff, wire.Corrupt, "form %d", form)
+	}
+	if err := dec.finish(); err != nil {
+		return err
 	}
 	if form == distinctEmpty {
-		if err := dec.finish(); err != nil {
-			return err
-		}
 		d.p, d.sk = p, nil
 		return nil
 	}
+	var lib []byte
+	if form == distinctSparse {
+		lib = sparseHLL(&keys, p, sparse)
+	} else {
+		lib = denseHLL(regs, p)
+	}
 	var sk hyperloglog.Sketch
-	if err := sk.UnmarshalBinary(lib); err != nil {
+	if err := sk.UnmarshalBinary(lib); err != nil { // cannot happen: validated
 		return fmt.Errorf("stat: unmarshal distinct: %v: %w", err, ErrCorrupt)
 	}
 	d.p, d.sk = p, &sk
 	return nil
+}
+
+// distinctPrecision reads a Distinct's precision.
+func (d *decoder) distinctPrecision() uint8 {
+	off := d.Offset()
+	p := d.Byte("precision")
+	if !d.Failed() && (p < MinDistinctPrecision || p > MaxDistinctPrecision) {
+		d.FailAt(off, wire.Limit, "precision %d outside [%d, %d]", p, MinDistinctPrecision, MaxDistinctPrecision)
+	}
+	return p
+}
+
+// sparseShape describes validated sparse keys: their number, the last key
+// and the bytes their deltas take as minimal varints.
+type sparseShape struct {
+	n    int
+	last uint32
+	size int
+}
+
+// sparsePrecision is hyperloglog's sparse precision, pp.
+const sparsePrecision = 25
+
+// validSparseKey reports whether k is a sparse key that some hash gives at
+// precision p (see Distinct.UnmarshalBinary).
+func validSparseKey(k uint32, p uint8) bool {
+	low := uint32(1)<<(sparsePrecision-p) - 1 // the index bits below p
+	if k&1 == 0 {
+		return k < 1<<(sparsePrecision+1) && (k>>1)&low != 0
+	}
+	z := (k >> 1) & 63
+	return z >= 1 && z <= 64-sparsePrecision+1 && (k>>7)&low == 0
+}
+
+// distinctSparse validates the sparse form's keys without allocating.
+func (d *decoder) distinctSparse(p uint8) sparseShape {
+	m := 1 << p
+	off := d.Offset()
+	var sh sparseShape
+	sh.n = d.Len("sparse keys", uint64(m), 1)
+	if !d.Failed() && sh.n == 0 {
+		d.FailAt(off, wire.Corrupt, "sparse form with no keys")
+	}
+	var key uint64
+	for i := 0; i < sh.n && !d.Failed(); i++ {
+		koff := d.Offset()
+		delta := d.Uvarint("key delta")
+		key += delta
+		switch {
+		case d.Failed():
+		case i > 0 && delta == 0:
+			d.FailAt(koff, wire.Corrupt, "key %d repeats the one before", i)
+		case delta > math.MaxUint32 || key > math.MaxUint32:
+			d.FailAt(koff, wire.Corrupt, "key %d exceeds 32 bits", i)
+		case !validSparseKey(uint32(key), p):
+			d.FailAt(koff, wire.Corrupt, "key %d, %#08x, is not a sparse key at p=%d", i, key, p)
+		}
+		sh.size += uvarintLen(delta)
+	}
+	if !d.Failed() && sh.size > m {
+		d.FailAt(off, wire.Corrupt, "%d bytes of sparse keys exceed %d, the dense threshold at p=%d", sh.size, m, p)
+	}
+	sh.last = uint32(key)
+	return sh
+}
+
+// sparseHLL rebuilds hyperloglog's sparse encoding, with minimal varints,
+// from keys that distinctSparse validated; r is at the key count.
+func sparseHLL(r *wire.Reader, p uint8, sh sparseShape) []byte {
+	lib := make([]byte, 20, 20+sh.size)
+	copy(lib, []byte{2, p, 0, 1})
+	binary.BigEndian.PutUint32(lib[8:], uint32(sh.n))
+	binary.BigEndian.PutUint32(lib[12:], sh.last)
+	binary.BigEndian.PutUint32(lib[16:], uint32(sh.size))
+	r.Uvarint("sparse keys")
+	for range sh.n {
+		lib = binary.AppendUvarint(lib, r.Uvarint("key delta"))
+	}
+	return lib
+}
+
+// distinctDense validates the dense form's registers without allocating
+// and returns them packed, aliasing the input.
+func (d *decoder) distinctDense(p uint8) []byte {
+	m := 1 << p
+	off := d.Offset()
+	if want := 3 * m / 4; d.Remaining() != want {
+		d.Fail(wire.Corrupt, "dense registers of p=%d take %d bytes, have %d", p, want, d.Remaining())
+		return nil
+	}
+	packed := d.Bytes("dense registers", 3*m/4)
+	maxReg, nonzero := uint32(65-p), false
+	for i := 0; i+3 <= len(packed); i += 3 {
+		w := uint32(packed[i]) | uint32(packed[i+1])<<8 | uint32(packed[i+2])<<16
+		for j := range 4 {
+			r := w >> (6 * j) & 63
+			if r > maxReg {
+				d.FailAt(off+i, wire.Corrupt, "register %d = %d exceeds %d, the most a hash gives at p=%d", 4*i/3+j, r, maxReg, p)
+				return nil
+			}
+			nonzero = nonzero || r != 0
+		}
+	}
+	if !nonzero {
+		d.FailAt(off, wire.Corrupt, "dense form with every register 0")
+	}
+	return packed
+}
+
+// denseHLL rebuilds hyperloglog's dense encoding from registers that
+// distinctDense validated.
+func denseHLL(packed []byte, p uint8) []byte {
+	m := 1 << p
+	lib := make([]byte, 8, 8+m)
+	copy(lib, []byte{2, p, 0, 0})
+	binary.BigEndian.PutUint32(lib[4:], uint32(m))
+	for g := packed; len(g) >= 3; g = g[3:] {
+		w := uint32(g[0]) | uint32(g[1])<<8 | uint32(g[2])<<16
+		for j := range 4 {
+			lib = append(lib, byte(w>>(6*j)&63))
+		}
+	}
+	return lib
 }

@@ -3,6 +3,7 @@ package stat
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -269,9 +270,16 @@ func TestDistinctUnmarshalErrors(t *testing.T) {
 		{"sparse more keys than m", hdr(4, 1, 17), ErrLimit, "17 exceeds 16"},
 		{"sparse keys beyond input", hdr(14, 1, 5, 1, 2), ErrCorrupt, "cannot fit"},
 		{"sparse repeated key", hdr(14, 1, 2, 2, 0), ErrCorrupt, "repeats"},
-		{"sparse key beyond 32 bits", hdr(14, 1, 2, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x02), ErrCorrupt, "32 bits"},
+		{"sparse key beyond 32 bits", hdr(14, 1, 2, 0x02, 0xff, 0xff, 0xff, 0xff, 0x0f), ErrCorrupt, "32 bits"},
 		{"sparse too many bytes for p=4", hdr(4, 1, append([]byte{9}, bytes.Repeat([]byte{0x80, 0x01}, 9)...)...), ErrCorrupt, "exceed 16"},
-		{"sparse invalid key", hdr(14, 1, 1, 0x7f), ErrCorrupt, "rho"},
+		{"sparse invalid key", hdr(14, 1, 1, 0x7f), ErrCorrupt, "not a sparse key"},
+		// Keys that no hash gives, which the old decoder accepted: each
+		// counted as a distinct key in the sparse estimate.
+		{"sparse key with z = 0", hdr(14, 1, 1, 1), ErrCorrupt, "0x00000001, is not a sparse key"},
+		{"sparse key with z = 41", hdr(14, 1, 1, 41<<1|1), ErrCorrupt, "is not a sparse key"},
+		{"sparse long-form key with low index bits", hdr(14, 1, 1, 0x83, 0x01), ErrCorrupt, "0x00000083, is not a sparse key"},
+		{"sparse short-form key without low index bits", hdr(14, 1, 1, 0x80, 0x20), ErrCorrupt, "0x00001000, is not a sparse key"},
+		{"sparse short-form key beyond 26 bits", hdr(14, 1, 1, 0x82, 0x80, 0x80, 0x20), ErrCorrupt, "0x04000002, is not a sparse key"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -282,6 +290,33 @@ func TestDistinctUnmarshalErrors(t *testing.T) {
 			assert.Contains(t, err.Error(), tt.msg)
 			assert.Equal(t, good, mustMarshal(t, recv))
 		})
+	}
+}
+
+// TestDistinctLargestRegister: a register holds at most 65 − p, and a hash
+// whose 64 − p bits below the index are all zero gives exactly that (so a
+// decoder that stopped at 64 − p would reject real sketches). One more is
+// ErrCorrupt.
+func TestDistinctLargestRegister(t *testing.T) {
+	for _, p := range []uint8{MinDistinctPrecision, DefaultDistinctPrecision, MaxDistinctPrecision} {
+		d, err := NewDistinct(p)
+		require.NoError(t, err)
+		d.sketch().InsertHash(^uint64(0) << (64 - p)) // index all ones, the rest zero
+		for i := range 1 << p {                       // enough keys to make it dense
+			d.ObserveString(strconv.Itoa(i))
+		}
+		b := mustMarshal(t, d)
+		require.Equal(t, byte(distinctDense), b[3])
+		last := b[len(b)-1] >> 2 // the last register, 6 bits at the top
+		assert.Equal(t, 65-p, last, "p=%d", p)
+		var back Distinct
+		require.NoError(t, back.UnmarshalBinary(b), "p=%d", p)
+		assert.Equal(t, b, mustMarshal(t, &back))
+
+		b[len(b)-1] += 1 << 2 // 66 − p
+		err = back.UnmarshalBinary(b)
+		require.ErrorIs(t, err, ErrCorrupt)
+		assert.Contains(t, err.Error(), fmt.Sprintf("= %d exceeds %d", 66-p, 65-p))
 	}
 }
 

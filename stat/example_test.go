@@ -107,7 +107,9 @@ func ExampleQuantiles() {
 		v, _ := q.Quantile(p)
 		fmt.Println(p, v)
 	}
-	fmt.Println(q.Count(), q.Min(), q.Max())
+	lo, _ := q.Min()
+	hi, _ := q.Max()
+	fmt.Println(q.Count(), lo, hi)
 	// 501 holds ranks (0.500, 0.501]: a rank error of 0 for q = 0.5.
 	// Output:
 	// 0.5 501
@@ -128,7 +130,8 @@ func ExampleQuantiles_MarshalBinary() {
 		fmt.Println(err)
 	}
 	p50, _ := back.Quantile(0.5)
-	fmt.Println(back.Count(), p50, back.Max())
+	hi, _ := back.Max()
+	fmt.Println(back.Count(), p50, hi)
 	// Output:
 	// 69 bytes
 	// 5 23 30000
@@ -210,7 +213,7 @@ func ExampleNewLastBy() {
 		s.ObserveAt([]byte(dyno), t0.Add(time.Duration(i)*time.Second), 1)
 	}
 	_, _, ok := s.Last([]byte("web.1"))
-	fmt.Println(s.Len(), s.Evicted(), ok) // web.1, the oldest, was evicted
+	fmt.Println(s.Len(), s.Overflow(), ok) // web.1, the oldest, was dropped
 
 	_, err = stat.NewLastBy(stat.LastByConfig{MaxKeys: 1 << 30})
 	fmt.Println(errors.Is(err, stat.ErrLimit))

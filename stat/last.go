@@ -4,6 +4,8 @@ import (
 	"math"
 	"strconv"
 	"time"
+
+	"github.com/pulsehq/pulse/internal/wire"
 )
 
 // The range of event times that Last and LastBy keep: whole seconds whose
@@ -68,7 +70,7 @@ type Last struct {
 func (l *Last) ObserveAt(t time.Time, v float64) {
 	ns, ok := obsNano(t)
 	if !ok || math.IsNaN(v) || math.IsInf(v, 0) {
-		l.ignored++
+		l.ignored = satAdd(l.ignored, 1)
 		return
 	}
 	if !l.ok || later(ns, v, l.t, l.v) {
@@ -108,7 +110,7 @@ func (l *Last) Merge(other Stat) error {
 	if o.ok && (!l.ok || later(o.t, o.v, l.t, l.v)) {
 		l.t, l.v, l.ok = o.t, o.v, true
 	}
-	l.ignored += o.ignored
+	l.ignored = satAdd(l.ignored, o.ignored)
 	return nil
 }
 
@@ -154,19 +156,13 @@ func (l *Last) MarshalBinary() ([]byte, error) { return l.AppendBinary(nil) }
 //	[float64 LE] the value, finite; only after a 1
 //	[uvarint]    ignored observations
 func (l *Last) UnmarshalBinary(b []byte) error {
-	d := newDecoder(b, KindLast)
+	d := newDecoder(b, KindLast, encVersion)
 	var v Last
-	switch flag := d.byte1("presence flag"); {
-	case d.err != nil:
-	case flag == 1:
-		v.ok = true
+	if v.ok = d.flag("presence flag"); v.ok {
 		v.t = d.obsTime("time")
 		v.v = d.float("value")
-	case flag != 0:
-		d.off--
-		d.fail(ErrCorrupt, "presence flag %d is neither 0 nor 1", flag)
 	}
-	v.ignored = d.uvarint("ignored", math.MaxUint64)
+	v.ignored = d.counter("ignored")
 	if err := d.finish(); err != nil {
 		return err
 	}
@@ -177,11 +173,10 @@ func (l *Last) UnmarshalBinary(b []byte) error {
 // obsTime reads a zig-zag varint event time and checks that it lies in the
 // range Last and LastBy keep.
 func (d *decoder) obsTime(what string) int64 {
-	off := d.off
-	t := d.varint(what)
-	if d.err == nil && (t < minObsNs || t > maxObsNs) {
-		d.off = off
-		d.fail(ErrCorrupt, "%s %d ns is outside %d … %d", what, t, int64(minObsNs), int64(maxObsNs))
+	off := d.Offset()
+	t := d.Varint(what)
+	if !d.Failed() && (t < minObsNs || t > maxObsNs) {
+		d.FailAt(off, wire.Corrupt, "%s %d ns is outside %d … %d", what, t, int64(minObsNs), int64(maxObsNs))
 	}
 	return t
 }

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/pulsehq/pulse/internal/wire"
 )
 
 // Limits of LastBy.
@@ -18,7 +20,7 @@ const (
 	// MaxLastByKeys is the largest LastByConfig.MaxKeys, 2²⁰.
 	MaxLastByKeys = 1 << 20
 	// MaxLastByKeyLen is the longest partition key, in bytes, that a LastBy
-	// keeps. Longer keys are ignored and counted.
+	// keeps. Longer keys are left out and counted (see LastBy.Overflow).
 	MaxLastByKeyLen = 1024
 )
 
@@ -35,10 +37,11 @@ type LastByConfig struct {
 // or count over the partitions whose latest observation falls in a window
 // (see Sum for the boundary).
 //
-// Error bound: exact per partition. A partition's observation is replaced by
-// a later one; at an equal time the larger value wins (+0 over −0), so the
-// value kept never depends on the order of observations and merges. Sum and
-// Mean add the partitions' values with Neumaier summation: exact while the
+// Error bound: exact per partition, for the partitions held (see Overflow
+// for those that are not). A partition's observation is replaced by a later
+// one; at an equal time the larger value wins (+0 over −0), so the value
+// kept never depends on the order of observations and merges. Sum and Mean
+// add the partitions' values with Neumaier summation: exact while the
 // values and partial sums are integers below 2⁵³, and otherwise within
 // 2⁻⁵⁰·Σ|x| (the order of the partitions may differ between equal states,
 // so the last bits may too).
@@ -47,23 +50,33 @@ type LastByConfig struct {
 // MaxLastByKeys = 2²⁰), each about 100 bytes plus its key (≤
 // MaxLastByKeyLen = 1 KiB): 111 bytes a partition with 8-byte keys at 10 000
 // partitions, 1.1 MB (TestLastByMemory holds it under 128). An empty LastBy
-// is 80 bytes and allocates nothing until its first key.
+// is 80 bytes and allocates nothing until its first key. A decoded LastBy
+// holds its partitions in 32 bytes each plus one copy of the keys, at most
+// 4 times the bytes it was decoded from (TestLastByDecodeMemory): the index
+// that finds a key and the heap that finds the oldest are built by the
+// first observation or merge into it, which a LastBy decoded only to be
+// merged into another never needs.
 //
-// Eviction: when a new key arrives and MaxKeys partitions are held, the
+// Overflow: when a new key arrives and MaxKeys partitions are held, the
 // partition with the oldest time is dropped (at equal times, the one with
-// the bytewise smallest key), which may be the new key itself, and Evicted
-// counts one. So a LastBy always holds the MaxKeys partitions that rank
-// latest by (time, key) among those offered to it. Merging offers each of
-// other's partitions in the same way. Because a partition's rank only grows
-// and a full LastBy's lowest rank never falls, the partitions and values
-// that a set of observations leaves after any order of observations and
-// merges are exactly the MaxKeys latest partitions of the whole stream, each
-// with its latest value: eviction loses partitions, never correctness of
-// the rest, and never order independence. Only Evicted depends on the order
-// (how many drops happened on the way); it is a diagnostic, merged by sum.
+// the bytewise smallest key), which may be the new key itself, and
+// Overflow counts one; so does an observation whose key is longer than
+// MaxLastByKeyLen. A Sum or Mean read from a LastBy whose Overflow is not
+// zero covers only the partitions held. So a LastBy always holds the
+// MaxKeys partitions that rank latest by (time, key) among those offered
+// to it. Merging offers each of other's partitions in the same way.
+// Because a partition's rank only grows and a full LastBy's lowest rank
+// never falls, the partitions and values that a set of observations leaves
+// after any order of observations and merges are exactly the MaxKeys latest
+// partitions of the whole stream, each with its latest value: dropping
+// loses partitions, never correctness of the rest, and never order
+// independence. Only the Overflow count depends on the order (how many
+// drops happened on the way; a dropped partition that comes back and is
+// dropped again counts again), so it says that partitions were left out,
+// not how many distinct ones; it is merged by sum.
 //
-// NaN and ±Inf values, times outside 1677-09-21 … 2262-04-11 and keys
-// longer than MaxLastByKeyLen are ignored and counted (see Ignored).
+// NaN and ±Inf values and times outside 1677-09-21 … 2262-04-11 are
+// ignored and counted (see Ignored).
 // Key bytes are copied: callers may reuse their buffers.
 //
 // Cost: an observation of an existing key is a map lookup and does not
@@ -77,16 +90,23 @@ type LastByConfig struct {
 // A LastBy is not safe for concurrent use; callers shard or lock. Reads do
 // not modify it.
 type LastBy struct {
-	maxKeys int // 0 means DefaultLastByKeys
+	maxKeys int32 // 0 means DefaultLastByKeys
+	// sharedKeys is set when the keys are substrings of one decoded
+	// string: a merge copies the keys it takes from such a LastBy, so that
+	// a key held does not keep a whole decoded input alive.
+	sharedKeys bool
 
+	// entries are the partitions. While index is nil (an empty or a
+	// decoded LastBy) they are in strictly increasing key order and heap is
+	// nil; indexed builds both.
+	entries []lastByEntry
 	index   map[string]int32 // key → position in entries
-	entries []lastByEntry    // the partitions, in no particular order
 	// heap holds every entry once, a min-heap by (t, key) where t is the
 	// entry's time when it was last placed; an entry's time only grows, so
 	// a root whose time is current is the oldest partition.
 	heap []lastByHeapItem
 
-	ignored, evicted uint64
+	ignored, overflow uint64
 }
 
 // lastByEntry is one partition: its key, latest time and value.
@@ -110,7 +130,7 @@ func NewLastBy(cfg LastByConfig) (*LastBy, error) {
 	}
 	s := new(LastBy)
 	if cfg.MaxKeys != DefaultLastByKeys {
-		s.maxKeys = cfg.MaxKeys
+		s.maxKeys = int32(cfg.MaxKeys)
 	}
 	return s, nil
 }
@@ -120,31 +140,68 @@ func (s *LastBy) MaxKeys() int {
 	if s.maxKeys == 0 {
 		return DefaultLastByKeys
 	}
-	return s.maxKeys
+	return int(s.maxKeys)
 }
 
 // ObserveAt offers the value v of partition key at event time t. It
 // replaces the partition's value when t is later (at an equal time, when v
-// is larger). A new key may evict a partition (see LastBy). NaN, ±Inf,
-// times out of range and keys longer than MaxLastByKeyLen are ignored and
-// counted. key is copied when it is kept.
+// is larger). A new key may drop a partition (see LastBy). NaN, ±Inf and
+// times out of range are ignored and counted; keys longer than
+// MaxLastByKeyLen are left out and counted as Overflow. key is copied when
+// it is kept.
 func (s *LastBy) ObserveAt(key []byte, t time.Time, v float64) {
 	ns, ok := obsNano(t)
-	if !ok || math.IsNaN(v) || math.IsInf(v, 0) || len(key) > MaxLastByKeyLen {
-		s.ignored++
+	if !ok || math.IsNaN(v) || math.IsInf(v, 0) {
+		s.ignored = satAdd(s.ignored, 1)
 		return
 	}
+	if len(key) > MaxLastByKeyLen {
+		s.overflow = satAdd(s.overflow, 1)
+		return
+	}
+	s.indexed()
 	if i, ok := s.index[string(key)]; ok {
 		s.update(i, ns, v)
 		return
 	}
 	if len(s.entries) >= s.MaxKeys() {
 		if old := s.oldest(); ns < old.t || (ns == old.t && string(key) < old.key) {
-			s.evicted++ // dropped before its key is copied
+			s.overflow = satAdd(s.overflow, 1) // dropped before its key is copied
 			return
 		}
 	}
 	s.insert(string(key), ns, v)
+}
+
+// indexed builds the index and the heap of a LastBy that has partitions
+// but no index (a decoded one).
+func (s *LastBy) indexed() {
+	if s.index != nil || len(s.entries) == 0 {
+		return
+	}
+	s.index = make(map[string]int32, len(s.entries))
+	s.heap = make([]lastByHeapItem, len(s.entries))
+	for i := range s.entries {
+		s.index[s.entries[i].key] = int32(i)
+		s.heap[i] = lastByHeapItem{t: s.entries[i].t, i: int32(i)}
+	}
+	for i := len(s.heap)/2 - 1; i >= 0; i-- {
+		s.down(i)
+	}
+}
+
+// find returns the position of key in entries, without building the index
+// (reads do not modify a LastBy): a lookup, or a binary search of the
+// sorted entries of a LastBy that has no index.
+func (s *LastBy) find(key []byte) (int32, bool) {
+	if s.index != nil {
+		i, ok := s.index[string(key)]
+		return i, ok
+	}
+	i, ok := slices.BinarySearchFunc(s.entries, key, func(e lastByEntry, k []byte) int {
+		return strings.Compare(e.key, string(k))
+	})
+	return int32(i), ok
 }
 
 // oldest returns the partition that ranks lowest by (time, key), first
@@ -177,7 +234,7 @@ func (s *LastBy) insert(key string, t int64, v float64) {
 		s.up(len(s.heap) - 1)
 		return
 	}
-	s.evicted++
+	s.overflow = satAdd(s.overflow, 1)
 	root := s.oldest()
 	if t < root.t || (t == root.t && key < root.key) {
 		return // the new partition ranks lowest: it is the one dropped
@@ -247,9 +304,9 @@ func (s *LastBy) Mean(since time.Time) (float64, bool) {
 
 // Count returns the number of partitions whose latest observation is at or
 // after since (inclusive, as for Sum).
-func (s *LastBy) Count(since time.Time) int {
+func (s *LastBy) Count(since time.Time) uint64 {
 	_, n := s.sumCount(sinceNano(since))
-	return n
+	return uint64(n)
 }
 
 func (s *LastBy) sumCount(since int64) (float64, int) {
@@ -267,7 +324,7 @@ func (s *LastBy) sumCount(since int64) (float64, int) {
 // Last returns the latest value of partition key with its event time in
 // UTC, and ok false when the partition is not held.
 func (s *LastBy) Last(key []byte) (t time.Time, v float64, ok bool) {
-	i, ok := s.index[string(key)]
+	i, ok := s.find(key)
 	if !ok {
 		return time.Time{}, 0, false
 	}
@@ -279,14 +336,16 @@ func (s *LastBy) Last(key []byte) (t time.Time, v float64, ok bool) {
 func (s *LastBy) Len() int { return len(s.entries) }
 
 // Ignored returns how many observations were ignored (NaN or ±Inf values,
-// times out of range, keys too long), including those of merged stats.
+// times out of range), including those of merged stats.
 func (s *LastBy) Ignored() uint64 { return s.ignored }
 
-// Evicted returns how many partitions were dropped to stay within MaxKeys,
-// by observations and merges, including those counted by merged stats.
-// Unlike the partitions, the count depends on the order of observations
-// and merges.
-func (s *LastBy) Evicted() uint64 { return s.evicted }
+// Overflow returns how many partitions were dropped to stay within
+// MaxKeys, by observations and merges, plus how many observations were
+// left out because their key was longer than MaxLastByKeyLen, including
+// those counted by merged stats. When it is not zero, Sum, Mean and Count
+// cover only the partitions held. Unlike the partitions, the count depends
+// on the order of observations and merges (see LastBy).
+func (s *LastBy) Overflow() uint64 { return s.overflow }
 
 // Kind returns KindLastBy.
 func (s *LastBy) Kind() Kind { return KindLastBy }
@@ -307,8 +366,8 @@ func (s *LastBy) Merge(other Stat) error {
 	}
 	if o == nil || o == s {
 		if o == s {
-			s.ignored += s.ignored
-			s.evicted += s.evicted
+			s.ignored = satAdd(s.ignored, s.ignored)
+			s.overflow = satAdd(s.overflow, s.overflow)
 		}
 		return nil
 	}
@@ -321,16 +380,19 @@ func (s *LastBy) Merge(other Stat) error {
 			return fmt.Errorf("stat: merge lastby max keys %d with max keys %d: %w", s.MaxKeys(), o.MaxKeys(), ErrIncompatible)
 		}
 	}
+	s.indexed()
 	for i := range o.entries {
 		e := &o.entries[i]
 		if j, ok := s.index[e.key]; ok {
 			s.update(j, e.t, e.v)
+		} else if o.sharedKeys {
+			s.insert(strings.Clone(e.key), e.t, e.v)
 		} else {
 			s.insert(e.key, e.t, e.v) // strings are immutable: sharing is safe
 		}
 	}
-	s.ignored += o.ignored
-	s.evicted += o.evicted
+	s.ignored = satAdd(s.ignored, o.ignored)
+	s.overflow = satAdd(s.overflow, o.overflow)
 	return nil
 }
 
@@ -359,7 +421,9 @@ func (s *LastBy) sorted() []int32 {
 	for i := range idx {
 		idx[i] = int32(i)
 	}
-	slices.SortFunc(idx, func(a, b int32) int { return strings.Compare(s.entries[a].key, s.entries[b].key) })
+	if s.index != nil { // without an index, entries are sorted already
+		slices.SortFunc(idx, func(a, b int32) int { return strings.Compare(s.entries[a].key, s.entries[b].key) })
+	}
 	return idx
 }
 
@@ -378,7 +442,7 @@ func (s *LastBy) AppendBinary(dst []byte) ([]byte, error) {
 		}
 	}
 	dst = appendUvarint(dst, s.ignored)
-	return appendUvarint(dst, s.evicted), nil
+	return appendUvarint(dst, s.overflow), nil
 }
 
 // MarshalBinary returns AppendBinary(nil).
@@ -389,8 +453,9 @@ func (s *LastBy) MarshalBinary() ([]byte, error) { return s.AppendBinary(nil) }
 const lastByMinEntry = 1 + 1 + 8
 
 // UnmarshalBinary decodes a LastBy, replacing the receiver's state and
-// parameters. The receiver is unchanged on error. It never keeps b. The
-// encoding, version 1:
+// parameters. The receiver is unchanged on error. It never keeps b, and
+// allocates only once b has been validated, in proportion to len(b) (see
+// LastBy's memory). The encoding, version 1:
 //
 //	[byte]       kind tag 7 (lastby)
 //	[byte]       version 1
@@ -403,52 +468,76 @@ const lastByMinEntry = 1 + 1 + 8
 //	               −9223372036·10⁹ … 9223372035999999999
 //	  [float64 LE] value, finite
 //	[uvarint]    ignored observations
-//	[uvarint]    evicted partitions
+//	[uvarint]    overflow: partitions dropped and observations with keys
+//	             too long (releases before Overflow called this count
+//	             "evicted" and counted keys too long as ignored)
 func (s *LastBy) UnmarshalBinary(b []byte) error {
-	d := newDecoder(b, KindLastBy)
-	maxKeys := int(d.uvarint("max keys", MaxLastByKeys))
-	if d.err == nil && maxKeys == 0 {
-		d.off--
-		d.fail(ErrLimit, "max keys 0 is below 1")
-	}
-	n := d.count("partitions", uint64(maxKeys), lastByMinEntry)
-	var v LastBy
-	if d.err == nil && n > 0 {
-		v.entries = make([]lastByEntry, 0, n)
-		v.heap = make([]lastByHeapItem, 0, n)
-		v.index = make(map[string]int32, n)
-	}
-	var prev []byte
-	for i := 0; i < n && d.err == nil; i++ {
-		off := d.off
-		key := d.bytesN("key", MaxLastByKeyLen)
-		t := d.obsTime("time")
-		f := d.float("value")
-		if d.err != nil {
-			break
-		}
-		if i > 0 && string(key) <= string(prev) {
-			d.off = off
-			d.fail(ErrCorrupt, "partition %d key %q does not follow key %q (keys must be sorted and distinct)", i, key, prev)
-			break
-		}
-		prev = key
-		k := string(key)
-		v.index[k] = int32(i)
-		v.entries = append(v.entries, lastByEntry{key: k, t: t, v: f})
-		v.heap = append(v.heap, lastByHeapItem{t: t, i: int32(i)})
-	}
-	v.ignored = d.uvarint("ignored", math.MaxUint64)
-	v.evicted = d.uvarint("evicted", math.MaxUint64)
+	d := newDecoder(b, KindLastBy, encVersion)
+	maxKeys := d.lastByMaxKeys()
+	n := d.Len("partitions", uint64(maxKeys), lastByMinEntry)
+	parts := d.Reader // the second pass starts here
+	keyBytes := d.lastByPartitions(n)
+	ignored := d.counter("ignored")
+	overflow := d.counter("overflow")
 	if err := d.finish(); err != nil {
 		return err
 	}
-	for i := len(v.heap)/2 - 1; i >= 0; i-- {
-		v.down(i)
-	}
+	v := LastBy{entries: readLastByPartitions(&parts, n, keyBytes), ignored: ignored, overflow: overflow, sharedKeys: n > 1}
 	if maxKeys != DefaultLastByKeys {
-		v.maxKeys = maxKeys
+		v.maxKeys = int32(maxKeys)
 	}
 	*s = v
 	return nil
+}
+
+// lastByMaxKeys reads LastBy's max keys, 1 … MaxLastByKeys.
+func (d *decoder) lastByMaxKeys() int {
+	off := d.Offset()
+	maxKeys := int(d.UvarintMax("max keys", MaxLastByKeys))
+	if !d.Failed() && maxKeys == 0 {
+		d.FailAt(off, wire.Limit, "max keys 0 is below 1")
+	}
+	return maxKeys
+}
+
+// lastByPartitions validates n partitions without allocating, and returns
+// the length of their keys together.
+func (d *decoder) lastByPartitions(n int) (keyBytes int) {
+	var prev []byte
+	for i := 0; i < n && !d.Failed(); i++ {
+		off := d.Offset()
+		key := d.LenBytes("key", MaxLastByKeyLen)
+		d.obsTime("time")
+		d.float("value")
+		if !d.Failed() && i > 0 && string(key) <= string(prev) {
+			d.FailAt(off, wire.Corrupt, "partition %d key %q does not follow key %q (keys must be sorted and distinct)", i, key, prev)
+		}
+		prev = key
+		keyBytes += len(key)
+	}
+	return keyBytes
+}
+
+// readLastByPartitions reads n partitions that lastByPartitions validated,
+// copying their keys into one string.
+func readLastByPartitions(r *wire.Reader, n, keyBytes int) []lastByEntry {
+	if n == 0 {
+		return nil
+	}
+	var keys strings.Builder
+	keys.Grow(keyBytes)
+	rest := *r
+	for range n {
+		keys.Write(rest.LenBytes("key", MaxLastByKeyLen))
+		rest.Varint("time")
+		rest.Float64("value")
+	}
+	all, off := keys.String(), 0
+	entries := make([]lastByEntry, n)
+	for i := range entries {
+		l := len(r.LenBytes("key", MaxLastByKeyLen))
+		entries[i] = lastByEntry{key: all[off : off+l], t: r.Varint("time"), v: r.Float64("value")}
+		off += l
+	}
+	return entries
 }

@@ -80,11 +80,19 @@ func partitions(s *LastBy) []part {
 	return ps
 }
 
-// checkLastBy asserts the internal invariants: index, entries and heap
-// agree, each entry is in the heap once at a time no later than its own,
-// and the heap is ordered by (t, key).
+// checkLastBy asserts the internal invariants: without an index, the
+// entries are sorted by key and there is no heap; with one, index, entries
+// and heap agree, each entry is in the heap once at a time no later than
+// its own, and the heap is ordered by (t, key).
 func checkLastBy(t *testing.T, s *LastBy) {
 	t.Helper()
+	require.LessOrEqual(t, len(s.entries), s.MaxKeys())
+	if s.index == nil {
+		require.Nil(t, s.heap)
+		require.True(t, slices.IsSortedFunc(s.entries, func(a, b lastByEntry) int { return strings.Compare(a.key, b.key) }))
+		require.Equal(t, len(s.entries), len(slices.CompactFunc(slices.Clone(s.entries), func(a, b lastByEntry) bool { return a.key == b.key })))
+		return
+	}
 	require.Len(t, s.index, len(s.entries))
 	require.Len(t, s.heap, len(s.entries))
 	require.LessOrEqual(t, len(s.entries), s.MaxKeys())
@@ -121,7 +129,7 @@ func TestLastByReads(t *testing.T) {
 		name  string
 		since time.Time
 		sum   float64
-		count int
+		count uint64
 	}{
 		{"zero since takes all", time.Time{}, 600, 3},
 		{"before all", at(0), 600, 3},
@@ -161,7 +169,8 @@ func TestLastByIgnored(t *testing.T) {
 	s.ObserveAt([]byte("a"), time.Time{}, 1)
 	s.ObserveAt([]byte("a"), t0, math.NaN())
 	s.ObserveAt(bytes.Repeat([]byte("k"), MaxLastByKeyLen+1), t0, 1)
-	assert.Equal(t, uint64(3), s.Ignored())
+	assert.Equal(t, uint64(2), s.Ignored())
+	assert.Equal(t, uint64(1), s.Overflow(), "a key too long is a cap, counted as overflow")
 	assert.Nil(t, s.index, "no map before the first key")
 	assert.LessOrEqual(t, unsafe.Sizeof(s), uintptr(80))
 	s.ObserveAt(bytes.Repeat([]byte("k"), MaxLastByKeyLen), t0, 1)
@@ -186,13 +195,13 @@ func TestLastByEviction(t *testing.T) {
 	s.ObserveAt([]byte("a"), at(1), 1)
 	s.ObserveAt([]byte("b"), at(2), 2)
 	s.ObserveAt([]byte("c"), at(3), 3)
-	assert.Zero(t, s.Evicted())
+	assert.Zero(t, s.Overflow())
 	s.ObserveAt([]byte("d"), at(4), 4)
 	assert.Equal(t, []string{"b", "c", "d"}, keys(), "the oldest, a, is evicted")
-	assert.Equal(t, uint64(1), s.Evicted())
+	assert.Equal(t, uint64(1), s.Overflow())
 	s.ObserveAt([]byte("e"), at(0), 5)
 	assert.Equal(t, []string{"b", "c", "d"}, keys(), "a new key older than all is itself dropped")
-	assert.Equal(t, uint64(2), s.Evicted())
+	assert.Equal(t, uint64(2), s.Overflow())
 	s.ObserveAt([]byte("b"), at(9), 6) // b becomes the latest; c is now the oldest
 	s.ObserveAt([]byte("f"), at(5), 7)
 	assert.Equal(t, []string{"b", "d", "f"}, keys())
@@ -202,15 +211,15 @@ func TestLastByEviction(t *testing.T) {
 	assert.Equal(t, []string{"b", "y", "z"}, keys())
 	s.ObserveAt([]byte("a"), at(9), 10)
 	assert.Equal(t, []string{"b", "y", "z"}, keys(), "a ranks below b at the same time")
-	assert.Equal(t, uint64(6), s.Evicted())
+	assert.Equal(t, uint64(6), s.Overflow())
 	checkLastBy(t, s)
 
 	var o LastBy // default MaxKeys, empty: adopts 3
 	require.NoError(t, o.Merge(s))
 	assert.Equal(t, 3, o.MaxKeys())
-	assert.Equal(t, uint64(6), o.Evicted())
+	assert.Equal(t, uint64(6), o.Overflow())
 	require.NoError(t, o.Merge(s))
-	assert.Equal(t, uint64(12), o.Evicted(), "merged by sum")
+	assert.Equal(t, uint64(12), o.Overflow(), "merged by sum")
 }
 
 // TestLastByEvictionOrder checks LastBy's promise under eviction: whatever
@@ -296,7 +305,7 @@ func TestLastByEvictionOrder(t *testing.T) {
 			t.Run(fmt.Sprintf("seed %d %s", seed, name), func(t *testing.T) {
 				checkLastBy(t, s)
 				assert.Equal(t, want, partitions(s))
-				assert.NotZero(t, s.Evicted())
+				assert.NotZero(t, s.Overflow())
 			})
 		}
 	}
@@ -477,7 +486,7 @@ func TestLastByAllocs(t *testing.T) {
 	old := []byte("old")
 	allocs = testing.AllocsPerRun(100, func() { full.ObserveAt(old, t0, 1) })
 	assert.Zero(t, allocs, "a new key that is dropped at once is not copied")
-	assert.Equal(t, uint64(101), full.Evicted())
+	assert.Equal(t, uint64(101), full.Overflow())
 }
 
 // TestLastByConcurrentReads holds the package promise that reads without

@@ -1,39 +1,51 @@
 package stat
 
 import (
-	"fmt"
 	"math"
 	"strconv"
+
+	"github.com/pulsehq/pulse/internal/wire"
 )
 
 // Mean keeps the count and the compensated (Neumaier) sum of float64
 // values, and reads their arithmetic mean.
 //
-// Error bound: the count is exact. The sum has Sum's bound: exact while
-// every value and every partial sum is an integer of magnitude below 2⁵³, in
-// any order of observation and merge, and otherwise within 2⁻⁵⁰·Σ|x| of
-// the exact sum. The mean is their quotient, with one more rounding (a
-// relative error ≤ 2⁻⁵³). A sum beyond ±1.8·10³⁰⁸ overflows; MarshalBinary
-// then returns an error wrapping ErrLimit.
-// Memory: 32 bytes, whatever the number of values.
-// NaN and ±Inf are ignored and counted (see Ignored); they do not count
-// towards Count.
+// Error bound: the count is exact (it saturates at 2⁶⁴−1). The sum has
+// Sum's bound: exact while every value and every partial sum is an integer
+// of magnitude below 2⁵³, in any order of observation and merge, and
+// otherwise within 2⁻⁵⁰·Σ|x| of the exact sum. The mean is their quotient,
+// with two more roundings (the count to float64, exact below 2⁵³, and the
+// division): a relative error ≤ 2⁻⁵².
+//
+// Overflow: as in Sum, a value whose addition would take the sum beyond
+// ±1.8·10³⁰⁸ is left out of the sum and the count and counted (see
+// Overflow), and so are all the values of a merged Mean whose sum would;
+// the mean is then of the values that fit.
+// Memory: 40 bytes, whatever the number of values.
+// NaN and ±Inf are ignored and counted (see Ignored); neither they nor the
+// values Overflow counts count towards Count.
 // The zero value is an empty Mean ready to use.
 // A Mean is not safe for concurrent use; callers shard or lock.
 type Mean struct {
 	n         uint64
 	sum, comp float64 // Neumaier: the sum is sum + comp
 	ignored   uint64
+	overflow  uint64
 }
 
-// Observe adds v. NaN and ±Inf are ignored and counted.
+// Observe adds v. NaN and ±Inf are ignored and counted; a value that would
+// take the sum beyond the float64 range is left out and counted.
 func (m *Mean) Observe(v float64) {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
-		m.ignored++
+		m.ignored = satAdd(m.ignored, 1)
 		return
 	}
-	m.n++
-	m.sum, m.comp = neumaier(m.sum, m.comp, v)
+	if sum, comp, ok := addFinite(m.sum, m.comp, v, 0); ok {
+		m.n = satAdd(m.n, 1)
+		m.sum, m.comp = sum, comp
+	} else {
+		m.overflow = satAdd(m.overflow, 1)
+	}
 }
 
 // Mean returns the mean of the values observed, and false when there are
@@ -45,20 +57,28 @@ func (m *Mean) Mean() (float64, bool) {
 	return m.Sum() / float64(m.n), true
 }
 
-// Count returns how many values were observed, not counting ignored ones.
-func (m *Mean) Count() int64 { return int64(m.n) }
+// Count returns how many values were observed, not counting ignored or
+// overflowed ones.
+func (m *Mean) Count() uint64 { return m.n }
 
-// Sum returns the sum of the values observed.
+// Sum returns the sum of the values observed, 0 when there are none.
 func (m *Mean) Sum() float64 { return m.sum + m.comp }
 
 // Ignored returns how many NaN or ±Inf values were observed and ignored,
 // including those of merged stats.
 func (m *Mean) Ignored() uint64 { return m.ignored }
 
+// Overflow returns how many finite values were left out because adding
+// them would have taken the sum beyond ±1.8·10³⁰⁸, including those of
+// merged stats.
+func (m *Mean) Overflow() uint64 { return m.overflow }
+
 // Kind returns KindMean.
 func (m *Mean) Kind() Kind { return KindMean }
 
-// Merge adds other's count and sum. other must be a *Mean.
+// Merge adds other's count, sum and counters. other must be a *Mean. When
+// adding other's sum would overflow, the receiver keeps its count and sum
+// and Overflow counts other's values.
 func (m *Mean) Merge(other Stat) error {
 	if other == nil {
 		return nil
@@ -71,10 +91,14 @@ func (m *Mean) Merge(other Stat) error {
 		return nil
 	}
 	ov := *o // other may be m itself
-	m.n += ov.n
-	m.sum, m.comp = neumaier(m.sum, m.comp, ov.sum)
-	m.comp += ov.comp
-	m.ignored += ov.ignored
+	if sum, comp, ok := addFinite(m.sum, m.comp, ov.sum, ov.comp); ok {
+		m.n = satAdd(m.n, ov.n)
+		m.sum, m.comp = sum, comp
+	} else {
+		m.overflow = satAdd(m.overflow, ov.n)
+	}
+	m.ignored = satAdd(m.ignored, ov.ignored)
+	m.overflow = satAdd(m.overflow, ov.overflow)
 	return nil
 }
 
@@ -93,17 +117,15 @@ func (m *Mean) String() string {
 	return "mean " + strconv.FormatFloat(v, 'g', -1, 64) + " n=" + strconv.FormatUint(m.n, 10)
 }
 
-// AppendBinary appends the encoding described at UnmarshalBinary. It
-// returns an error wrapping ErrLimit when the sum has overflowed.
+// AppendBinary appends the encoding described at UnmarshalBinary. It never
+// fails.
 func (m *Mean) AppendBinary(dst []byte) ([]byte, error) {
-	if math.IsNaN(m.sum+m.comp) || math.IsInf(m.sum, 0) || math.IsInf(m.comp, 0) {
-		return dst, fmt.Errorf("stat: marshal mean: sum of %d values overflowed float64: %w", m.n, ErrLimit)
-	}
-	dst = appendHeader(dst, KindMean)
+	dst = appendOverflowHeader(dst, KindMean, m.overflow)
 	dst = appendUvarint(dst, m.n)
 	dst = appendFloat(dst, m.sum)
 	dst = appendFloat(dst, m.comp)
-	return appendUvarint(dst, m.ignored), nil
+	dst = appendUvarint(dst, m.ignored)
+	return appendOverflow(dst, m.overflow), nil
 }
 
 // MarshalBinary returns AppendBinary(nil).
@@ -116,17 +138,24 @@ func (m *Mean) MarshalBinary() ([]byte, error) { return m.AppendBinary(nil) }
 //	[byte]       version 1
 //	[uvarint]    count of values observed
 //	[float64 LE] running sum, finite; +0 when the count is 0
-//	[float64 LE] compensation term, finite; +0 when the count is 0
+//	[float64 LE] compensation term, finite; +0 when the count is 0; the
+//	             two add up to a finite sum
 //	[uvarint]    ignored NaN/±Inf observations
+//
+// Version 2, written only when Overflow is not zero, appends
+//
+//	[uvarint]    overflow, ≥ 1
 func (m *Mean) UnmarshalBinary(b []byte) error {
-	d := newDecoder(b, KindMean)
-	v := Mean{n: d.uvarint("count", math.MaxUint64)}
-	v.sum = d.float("sum")
-	v.comp = d.float("compensation")
-	if d.err == nil && v.n == 0 && (math.Float64bits(v.sum) != 0 || math.Float64bits(v.comp) != 0) {
-		d.fail(ErrCorrupt, "count 0 with sum %v + %v", v.sum, v.comp)
+	d := newDecoder(b, KindMean, overflowVersion)
+	var v Mean
+	v.n = d.Uvarint("count")
+	off := d.Offset()
+	v.sum, v.comp = d.compensated()
+	if !d.Failed() && v.n == 0 && (math.Float64bits(v.sum) != 0 || math.Float64bits(v.comp) != 0) {
+		d.FailAt(off, wire.Corrupt, "count 0 with sum %v + %v", v.sum, v.comp)
 	}
-	v.ignored = d.uvarint("ignored", math.MaxUint64)
+	v.ignored = d.counter("ignored")
+	v.overflow = d.overflow()
 	if err := d.finish(); err != nil {
 		return err
 	}

@@ -34,7 +34,7 @@ func TestMean(t *testing.T) {
 	got, ok := m.Mean()
 	require.True(t, ok)
 	assert.Equal(t, 2.5, got)
-	assert.Equal(t, int64(4), m.Count())
+	assert.Equal(t, uint64(4), m.Count())
 	assert.Equal(t, 10.0, m.Sum())
 	assert.Equal(t, uint64(2), m.Ignored())
 	assert.Equal(t, "mean 2.5 n=4", m.String())
@@ -50,12 +50,12 @@ func TestMean(t *testing.T) {
 	require.NoError(t, m.Merge(&m), "merging itself doubles count and sum")
 	got, _ = m.Mean()
 	assert.Equal(t, 4.0, got)
-	assert.Equal(t, int64(10), m.Count())
+	assert.Equal(t, uint64(10), m.Count())
 	assert.Equal(t, 40.0, m.Sum())
 
 	var typedNil *Mean
 	require.NoError(t, m.Merge(typedNil))
-	assert.Equal(t, int64(10), m.Count())
+	assert.Equal(t, uint64(10), m.Count())
 }
 
 // TestMeanCompensated shows the Neumaier sum at work: the naive sum of these
@@ -70,12 +70,56 @@ func TestMeanCompensated(t *testing.T) {
 	assert.Equal(t, 0.5, got)
 }
 
+// TestMeanOverflow: a value that would take the sum beyond the float64
+// range is left out of the sum and the count and counted, so the Mean
+// still encodes (the old Mean's sum became +Inf and MarshalBinary failed,
+// which failed the whole cut). A merged Mean that would overflow is left
+// out with all its values.
 func TestMeanOverflow(t *testing.T) {
 	var m Mean
 	m.Observe(math.MaxFloat64)
 	m.Observe(math.MaxFloat64)
-	_, err := m.MarshalBinary()
-	require.ErrorIs(t, err, ErrLimit)
+	m.Observe(-1)
+	assert.Equal(t, uint64(2), m.Count())
+	assert.Equal(t, uint64(1), m.Overflow())
+	got, _ := m.Mean()
+	assert.Equal(t, math.MaxFloat64/2, got)
+
+	var o Mean
+	o.Observe(math.MaxFloat64)
+	o.Observe(1)
+	require.NoError(t, m.Merge(&o))
+	assert.Equal(t, uint64(2), m.Count(), "o's sum would overflow: left out")
+	assert.Equal(t, uint64(3), m.Overflow(), "its 2 values counted")
+
+	b := mustMarshal(t, &m)
+	assert.Equal(t, byte(2), b[1], "version 2 holds the overflow count")
+	var back Mean
+	require.NoError(t, back.UnmarshalBinary(b))
+	assert.Equal(t, m, back)
+
+	var plain Mean
+	plain.Observe(1)
+	assert.Equal(t, byte(1), mustMarshal(t, &plain)[1], "version 1 while nothing overflowed")
+}
+
+// TestMeanCountDoesNotWrap: the old Mean read a count of 2⁶⁴−1, returned
+// it as -1 from Count, and one more Observe wrapped it to 0 with a sum of
+// 2: a state that its own decoder rejected. The count now saturates.
+func TestMeanCountDoesNotWrap(t *testing.T) {
+	in := appendUvarint([]byte{byte(KindMean), 1}, math.MaxUint64)
+	in = appendFloat(in, 1)
+	in = appendFloat(in, 0)
+	in = append(in, 0)
+	var m Mean
+	require.NoError(t, m.UnmarshalBinary(in))
+	assert.Equal(t, uint64(math.MaxUint64), m.Count())
+	m.Observe(1)
+	require.NoError(t, m.Merge(m.Clone()))
+	assert.Equal(t, uint64(math.MaxUint64), m.Count())
+	var back Mean
+	require.NoError(t, back.UnmarshalBinary(mustMarshal(t, &m)), "what the encoder writes decodes")
+	assert.Equal(t, m, back)
 }
 
 func TestMeanUnmarshalErrors(t *testing.T) {
@@ -102,7 +146,10 @@ func TestMeanUnmarshalErrors(t *testing.T) {
 		{"truncated float", cat(hdr, []byte{1}, one, zero[:3]), ErrCorrupt},
 		{"missing ignored", cat(hdr, []byte{1}, one, zero), ErrCorrupt},
 		{"sum kind tag", cat([]byte{byte(KindSum), 1}, []byte{1}, one, zero, []byte{0}), ErrCorrupt},
-		{"version 2", cat([]byte{byte(KindMean), 2}, []byte{1}, one, zero, []byte{0}), ErrVersion},
+		{"version 2 without overflow", cat([]byte{byte(KindMean), 2}, []byte{1}, one, zero, []byte{0}), ErrCorrupt},
+		{"version 2 with overflow 0", cat([]byte{byte(KindMean), 2}, []byte{1}, one, zero, []byte{0, 0}), ErrCorrupt},
+		{"version 3", cat([]byte{byte(KindMean), 3}, []byte{1}, one, zero, []byte{0}), ErrVersion},
+		{"sum and compensation overflow together", cat(hdr, []byte{2}, appendFloat(nil, math.MaxFloat64), appendFloat(nil, math.MaxFloat64), []byte{0}), ErrCorrupt},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

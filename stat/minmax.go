@@ -23,7 +23,7 @@ type Min struct {
 // and counted.
 func (m *Min) Observe(v float64) {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
-		m.ignored++
+		m.ignored = satAdd(m.ignored, 1)
 		return
 	}
 	if !m.ok || floatBefore(v, m.v) {
@@ -56,7 +56,7 @@ func (m *Min) Merge(other Stat) error {
 	if o.ok && (!m.ok || floatBefore(o.v, m.v)) {
 		m.v, m.ok = o.v, true
 	}
-	m.ignored += o.ignored
+	m.ignored = satAdd(m.ignored, o.ignored)
 	return nil
 }
 
@@ -112,7 +112,7 @@ type Max struct {
 // and counted.
 func (m *Max) Observe(v float64) {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
-		m.ignored++
+		m.ignored = satAdd(m.ignored, 1)
 		return
 	}
 	if !m.ok || floatBefore(m.v, v) {
@@ -145,7 +145,7 @@ func (m *Max) Merge(other Stat) error {
 	if o.ok && (!m.ok || floatBefore(m.v, o.v)) {
 		m.v, m.ok = o.v, true
 	}
-	m.ignored += o.ignored
+	m.ignored = satAdd(m.ignored, o.ignored)
 	return nil
 }
 
@@ -211,17 +211,11 @@ func appendExtreme(dst []byte, k Kind, v float64, ok bool, ignored uint64) []byt
 
 // decodeExtreme decodes the shared Min/Max encoding.
 func decodeExtreme(b []byte, k Kind) (v float64, ok bool, ignored uint64, err error) {
-	d := newDecoder(b, k)
-	switch flag := d.byte1("presence flag"); {
-	case d.err != nil:
-	case flag == 1:
-		ok = true
+	d := newDecoder(b, k, encVersion)
+	if ok = d.flag("presence flag"); ok {
 		v = d.float("value")
-	case flag != 0:
-		d.off--
-		d.fail(ErrCorrupt, "presence flag %d is neither 0 nor 1", flag)
 	}
-	ignored = d.uvarint("ignored", math.MaxUint64)
+	ignored = d.counter("ignored")
 	if err := d.finish(); err != nil {
 		return 0, false, 0, err
 	}

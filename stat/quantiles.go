@@ -9,6 +9,8 @@ import (
 	"unsafe"
 
 	"github.com/influxdata/tdigest"
+
+	"github.com/pulsehq/pulse/internal/wire"
 )
 
 // Compression limits of a Quantiles.
@@ -39,6 +41,10 @@ const (
 	// quantilesExactVersion is the encoding version of an exact state of
 	// more than quantilesV1Small values.
 	quantilesExactVersion = 3
+	// maxQuantilesCount is the most values a Quantiles counts, 2⁵³: the
+	// digest's weights are float64, exact integers up to there. Values
+	// beyond it are ignored and counted.
+	maxQuantilesCount = 1 << 53
 )
 
 // pow10 holds 10^k for the decimal scales, indexed by k&7.
@@ -218,8 +224,8 @@ func (q *Quantiles) Compression() float64 {
 
 // Observe adds v. NaN and ±Inf are ignored and counted.
 func (q *Quantiles) Observe(v float64) {
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		q.ignored++
+	if math.IsNaN(v) || math.IsInf(v, 0) || q.n >= maxQuantilesCount {
+		q.ignored = satAdd(q.ignored, 1)
 		return
 	}
 	if q.n == 0 {
@@ -496,14 +502,18 @@ func interpolate(x0, y0, x1, y1, u float64) float64 {
 // Count returns the number of finite values observed.
 func (q *Quantiles) Count() uint64 { return q.n }
 
-// Min returns the smallest value observed, or 0 if none was.
-func (q *Quantiles) Min() float64 { return q.min }
+// Min returns the smallest value observed (exact), and false when there is
+// none.
+func (q *Quantiles) Min() (float64, bool) { return q.min, q.n > 0 }
 
-// Max returns the largest value observed, or 0 if none was.
-func (q *Quantiles) Max() float64 { return q.max }
+// Max returns the largest value observed (exact), and false when there is
+// none.
+func (q *Quantiles) Max() (float64, bool) { return q.max, q.n > 0 }
 
 // Ignored returns how many NaN or ±Inf values were observed and ignored,
-// including those of merged stats.
+// including those of merged stats, and how many values were ignored
+// because the Quantiles held 2⁵³ already (a merged Quantiles that would
+// take it beyond counts all its values).
 func (q *Quantiles) Ignored() uint64 { return q.ignored }
 
 // Integers reports whether every value observed (and merged) is an
@@ -547,8 +557,12 @@ func (q *Quantiles) Merge(other Stat) error {
 	if o.n > 0 && q.Compression() != o.Compression() {
 		return fmt.Errorf("stat: merge quantiles c=%v with c=%v: %w", q.Compression(), o.Compression(), ErrIncompatible)
 	}
-	q.ignored += o.ignored
+	q.ignored = satAdd(q.ignored, o.ignored)
 	if o.n == 0 {
+		return nil
+	}
+	if o.n > maxQuantilesCount-q.n {
+		q.ignored = satAdd(q.ignored, o.n) // beyond 2⁵³ values: see Ignored
 		return nil
 	}
 	if q.n == 0 {
@@ -701,93 +715,14 @@ func (q *Quantiles) MarshalBinary() ([]byte, error) { return q.AppendBinary(nil)
 // The encoding is canonical: the same state gives the same bytes, and
 // decoding then encoding gives back the input.
 func (q *Quantiles) UnmarshalBinary(b []byte) error {
-	d := &decoder{b: b, kind: KindQuantiles}
-	version := byte(0)
-	if len(b) >= 2 && Kind(b[0]) == KindQuantiles && (b[1] == quantilesDecimalVersion || b[1] == quantilesExactVersion) {
-		version, d.off = b[1], 2
-	} else {
-		d.header()
-		version = encVersion
-	}
-	c := d.float("compression")
-	if d.err == nil && !(c >= MinQuantilesCompression && c <= MaxQuantilesCompression) {
-		d.fail(ErrLimit, "compression %v outside [%d, %d]", c, MinQuantilesCompression, MaxQuantilesCompression)
-	}
-	v := Quantiles{c: c}
-	v.n = d.uvarint("count", 1<<53)
-	v.ignored = d.uvarint("ignored", math.MaxUint64)
-	flags := d.byte1("flags")
-	switch {
-	case d.err != nil:
-	case version == quantilesDecimalVersion && (flags < 1 || flags > maxDecimals || v.n <= quantilesV1Small):
-		d.fail(ErrCorrupt, "version 2 with %d decimal places and count %d", flags, v.n)
-	case version == quantilesDecimalVersion:
-		v.dec = flags
-	case version == quantilesExactVersion && (v.n <= quantilesV1Small || v.n > quantilesSmall):
-		d.fail(ErrCorrupt, "version 3 with count %d outside [%d, %d]", v.n, quantilesV1Small+1, quantilesSmall)
-	case flags > 1 || v.n == 0 && flags != 0:
-		d.fail(ErrCorrupt, "flags %#x with count %d", flags, v.n)
-	case flags == 1:
-		v.dec = noDecimals
-	}
-	if d.err != nil || v.n == 0 {
-		if err := d.finish(); err != nil {
-			return err
-		}
-		*q = v
-		return nil
-	}
-	v.min, v.max = d.float("min"), d.float("max")
-	if d.err == nil && (v.min > v.max || v.dec != noDecimals && !(onGrid(v.min, v.dec) && onGrid(v.max, v.dec))) {
-		d.fail(ErrCorrupt, "min %v and max %v (%s)", v.min, v.max, placesString(v.dec))
-	}
-	if v.n <= quantilesV1Small || version == quantilesExactVersion {
-		if d.err == nil && uint64(d.remaining()) < 8*v.n {
-			d.fail(ErrCorrupt, "%d values need %d bytes, have %d", v.n, 8*v.n, d.remaining())
-		}
-		if d.err != nil {
-			return d.err
-		}
-		v.vals = make([]float64, 0, v.n)
-		dec := uint8(0)
-		for i := range v.n {
-			x := d.float("value")
-			if d.err == nil && (i > 0 && x < v.vals[i-1] || i == 0 && x != v.min || i == v.n-1 && x != v.max) {
-				d.fail(ErrCorrupt, "value %d = %v out of order or bounds", i, x)
-			}
-			if dec != noDecimals && !onGrid(x, dec) {
-				dec = max(dec, decimals(x))
-			}
-			v.vals = append(v.vals, x)
-		}
-		if d.err == nil && (dec == 0) != (v.dec == 0) {
-			d.fail(ErrCorrupt, "integer flag %t disagrees with the values", v.dec == 0)
-		}
-		v.dec = dec
-	} else {
-		k := d.count("centroids", 2*uint64(math.Ceil(c)), 9)
-		if d.err == nil && k == 0 {
-			d.fail(ErrCorrupt, "no centroids for %d values", v.n)
-		}
-		if d.err != nil {
-			return d.err
-		}
-		v.cents = make([]tdigest.Centroid, 0, k)
-		var sum uint64
-		for i := range k {
-			m := d.float("mean")
-			w := d.uvarint("weight", v.n)
-			if d.err == nil && (w == 0 || m < v.min || m > v.max || i > 0 && m < v.cents[i-1].Mean) {
-				d.fail(ErrCorrupt, "centroid %d (mean %v, weight %d) is not positive, in order and in [min, max]", i, m, w)
-			}
-			if d.err == nil && w > v.n-sum {
-				d.fail(ErrCorrupt, "centroid weights exceed the count %d", v.n)
-			}
-			sum += w
-			v.cents = append(v.cents, tdigest.Centroid{Mean: m, Weight: float64(w)})
-		}
-		if d.err == nil && sum != v.n {
-			d.fail(ErrCorrupt, "centroid weights sum to %d, count is %d", sum, v.n)
+	d := newDecoder(b, KindQuantiles, quantilesExactVersion)
+	v := d.quantilesHead()
+	if !d.Failed() && v.n > 0 {
+		v.min, v.max = d.quantilesRange(v.dec)
+		if v.n <= quantilesV1Small || d.version == quantilesExactVersion {
+			v.vals, v.dec = d.quantilesValues(v.n, v.min, v.max, v.dec)
+		} else {
+			v.cents = d.quantilesCentroids(v.n, v.c, v.min, v.max)
 		}
 	}
 	if err := d.finish(); err != nil {
@@ -795,4 +730,109 @@ func (q *Quantiles) UnmarshalBinary(b []byte) error {
 	}
 	*q = v
 	return nil
+}
+
+// quantilesHead reads the compression, the count, the ignored count and
+// the flags (in version 2 the decimal places), checking them against the
+// version.
+func (d *decoder) quantilesHead() Quantiles {
+	off := d.Offset()
+	c := d.float("compression")
+	if !d.Failed() && !(c >= MinQuantilesCompression && c <= MaxQuantilesCompression) {
+		d.FailAt(off, wire.Limit, "compression %v outside [%d, %d]", c, MinQuantilesCompression, MaxQuantilesCompression)
+	}
+	v := Quantiles{c: c}
+	v.n = d.UvarintMax("count", maxQuantilesCount)
+	v.ignored = d.counter("ignored")
+	off = d.Offset()
+	flags := d.Byte("flags")
+	switch {
+	case d.Failed():
+	case d.version == quantilesDecimalVersion && (flags < 1 || flags > maxDecimals || v.n <= quantilesV1Small):
+		d.FailAt(off, wire.Corrupt, "version 2 with %d decimal places and count %d", flags, v.n)
+	case d.version == quantilesDecimalVersion:
+		v.dec = flags
+	case d.version == quantilesExactVersion && (v.n <= quantilesV1Small || v.n > quantilesSmall):
+		d.FailAt(off, wire.Corrupt, "version 3 with count %d outside [%d, %d]", v.n, quantilesV1Small+1, quantilesSmall)
+	case flags > 1 || v.n == 0 && flags != 0:
+		d.FailAt(off, wire.Corrupt, "flags %#x with count %d", flags, v.n)
+	case flags == 1:
+		v.dec = noDecimals
+	}
+	return v
+}
+
+// quantilesRange reads min and max: finite, in order, and on the decimal
+// grid dec.
+func (d *decoder) quantilesRange(dec uint8) (lo, hi float64) {
+	off := d.Offset()
+	lo, hi = d.float("min"), d.float("max")
+	if !d.Failed() && (lo > hi || dec != noDecimals && !(onGrid(lo, dec) && onGrid(hi, dec))) {
+		d.FailAt(off, wire.Corrupt, "min %v and max %v (%s)", lo, hi, placesString(dec))
+	}
+	return lo, hi
+}
+
+// quantilesValues reads the n values of an exact state: in order, from lo
+// to hi, and integers exactly if dec is 0. It returns them and their
+// decimal places.
+func (d *decoder) quantilesValues(n uint64, lo, hi float64, dec uint8) ([]float64, uint8) {
+	off := d.Offset()
+	if !d.Failed() && uint64(d.Remaining()) < 8*n {
+		d.Fail(wire.Corrupt, "%d values need %d bytes, have %d", n, 8*n, d.Remaining())
+	}
+	if d.Failed() {
+		return nil, 0
+	}
+	vals := make([]float64, 0, n) // n ≤ 512, and 8n bytes remain
+	places := uint8(0)
+	for i := range n {
+		voff := d.Offset()
+		x := d.float("value")
+		if !d.Failed() && (i > 0 && x < vals[i-1] || i == 0 && x != lo || i == n-1 && x != hi) {
+			d.FailAt(voff, wire.Corrupt, "value %d = %v out of order or bounds", i, x)
+		}
+		if places != noDecimals && !onGrid(x, places) {
+			places = max(places, decimals(x))
+		}
+		vals = append(vals, x)
+	}
+	if !d.Failed() && (places == 0) != (dec == 0) {
+		d.FailAt(off, wire.Corrupt, "integer flag %t disagrees with the values", dec == 0)
+	}
+	return vals, places
+}
+
+// quantilesCentroids reads the centroids of a digest of n values at
+// compression c: finite means in [lo, hi] and in order, positive weights
+// that add up to n.
+func (d *decoder) quantilesCentroids(n uint64, c, lo, hi float64) []tdigest.Centroid {
+	off := d.Offset()
+	k := d.Len("centroids", 2*uint64(math.Ceil(c)), 9)
+	if !d.Failed() && k == 0 {
+		d.FailAt(off, wire.Corrupt, "no centroids for %d values", n)
+	}
+	if d.Failed() {
+		return nil
+	}
+	cents := make([]tdigest.Centroid, 0, k) // 16 bytes for each 9 or more of input
+	var sum uint64
+	for i := range k {
+		coff := d.Offset()
+		m := d.float("mean")
+		w := d.UvarintMax("weight", n)
+		switch {
+		case d.Failed():
+		case w == 0 || m < lo || m > hi || i > 0 && m < cents[i-1].Mean:
+			d.FailAt(coff, wire.Corrupt, "centroid %d (mean %v, weight %d) is not positive, in order and in [min, max]", i, m, w)
+		case w > n-sum:
+			d.FailAt(coff, wire.Corrupt, "centroid weights exceed the count %d", n)
+		}
+		sum += w
+		cents = append(cents, tdigest.Centroid{Mean: m, Weight: float64(w)})
+	}
+	if !d.Failed() && sum != n {
+		d.Fail(wire.Corrupt, "centroid weights sum to %d, count is %d", sum, n)
+	}
+	return cents
 }

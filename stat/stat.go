@@ -3,6 +3,8 @@ package stat
 import (
 	"encoding"
 	"fmt"
+	"math"
+	"math/bits"
 )
 
 // Stat is the contract every kind implements. Observation methods are typed
@@ -78,4 +80,14 @@ func Unmarshal(b []byte) (Stat, error) {
 // incompatible returns the error for merging other into a stat of kind k.
 func incompatible(k Kind, other Stat) error {
 	return fmt.Errorf("stat: merge %s with %s: %w", k, other.Kind(), ErrIncompatible)
+}
+
+// satAdd returns a + b, or the largest uint64 when the sum overflows: every
+// counter saturates rather than wraps.
+func satAdd(a, b uint64) uint64 {
+	s, carry := bits.Add64(a, b, 0)
+	if carry != 0 {
+		return math.MaxUint64
+	}
+	return s
 }

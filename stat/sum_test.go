@@ -76,9 +76,69 @@ func TestSumSelfMergeAndOverflow(t *testing.T) {
 	require.NoError(t, s.Merge(&s))
 	assert.InDelta(t, want, s.Sum(), 1e-16, "merging a sum into itself doubles it")
 
-	var big Sum
-	big.Observe(math.MaxFloat64)
-	big.Observe(math.MaxFloat64)
-	_, err := big.MarshalBinary()
-	require.ErrorIs(t, err, ErrLimit)
+}
+
+// TestSumOverflow: finite values whose sum would overflow float64 are left
+// out and counted, and the Sum still encodes. The old Sum became +Inf
+// without a signal, and then failed to encode.
+func TestSumOverflow(t *testing.T) {
+	var s Sum
+	s.Observe(math.MaxFloat64)
+	s.Observe(math.MaxFloat64)
+	s.Observe(-math.MaxFloat64)
+	s.Observe(math.MaxFloat64)
+	assert.Equal(t, math.MaxFloat64, s.Sum(), "only the second value did not fit")
+	assert.Equal(t, uint64(1), s.Overflow())
+	assert.Zero(t, s.Ignored())
+
+	o := s
+	require.NoError(t, s.Merge(&o))
+	assert.Equal(t, math.MaxFloat64, s.Sum(), "a merged sum that would overflow is left out")
+	assert.Equal(t, uint64(3), s.Overflow(), "1 + 1 for the merge + o's 1")
+
+	b := mustMarshal(t, &s)
+	assert.Equal(t, byte(overflowVersion), b[1])
+	var back Sum
+	require.NoError(t, back.UnmarshalBinary(b))
+	assert.Equal(t, s, back)
+}
+
+func TestSumUnmarshal(t *testing.T) {
+	enc := func(version byte, sum, comp float64, counters ...uint64) []byte {
+		b := appendFloat(appendFloat([]byte{byte(KindSum), version}, sum), comp)
+		for _, c := range counters {
+			b = appendUvarint(b, c)
+		}
+		return b
+	}
+	tests := []struct {
+		name string
+		in   []byte
+		err  error
+	}{
+		{"version 1", enc(1, 3, 0, 2), nil},
+		{"version 2", enc(2, 3, 0, 2, 1), nil},
+		// The old decoder accepted this and read a sum of +Inf.
+		{"parts overflow together", enc(1, math.MaxFloat64, math.MaxFloat64, 0), ErrCorrupt},
+		{"NaN", enc(1, math.NaN(), 0, 0), ErrCorrupt},
+		{"Inf compensation", enc(1, 1, math.Inf(-1), 0), ErrCorrupt},
+		{"version 2 with overflow 0", enc(2, 3, 0, 2, 0), ErrCorrupt},
+		{"version 2 without overflow", enc(2, 3, 0, 2), ErrCorrupt},
+		{"version 3", enc(3, 3, 0, 2, 1), ErrVersion},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var s Sum
+			s.Observe(7)
+			err := s.UnmarshalBinary(tt.in)
+			if tt.err != nil {
+				require.ErrorIs(t, err, tt.err)
+				assertSentinel(t, err)
+				assert.Equal(t, 7.0, s.Sum(), "receiver unchanged")
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.in, mustMarshal(t, &s))
+		})
+	}
 }

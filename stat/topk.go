@@ -7,10 +7,11 @@ import (
 	"iter"
 	"maps"
 	"math"
-	"math/bits"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/pulsehq/pulse/internal/wire"
 )
 
 // TopK limits and defaults.
@@ -25,8 +26,8 @@ const (
 	// NewTopK accepts and UnmarshalBinary reads.
 	MaxTopKCapacity = 1 << 16
 	// MaxTopKKeyLen is the longest key, in bytes, that a TopK counts. Longer
-	// keys are ignored and counted (see TopK.Ignored), never truncated, so
-	// two long keys with a common prefix are never counted as one.
+	// keys are left out and counted (see TopK.Overflow), never truncated,
+	// so two long keys with a common prefix are never counted as one.
 	MaxTopKKeyLen = 256
 )
 
@@ -41,8 +42,12 @@ type TopKConfig struct {
 	Capacity int
 }
 
-// TopKEntry is one monitored key with its estimated count. The key's true
-// count lies in [Count−Err, Count]: Count never underestimates.
+// TopKEntry is one key that a TopK monitors, with its estimated count and
+// that count's error: the key's true count lies in [Count−Err, Count]
+// (Count never underestimates, and Count−Err ≥ 1). A key whose Count−Err
+// exceeds the TopK's MaxError certainly occurred more often than any key
+// not shown. It is the sketch's view; a top-k Value reports
+// TopValueEntry, a key with the number the definition derives from Count.
 type TopKEntry struct {
 	Key   string
 	Count uint64
@@ -83,12 +88,18 @@ type topkSlot struct {
 // is commutative and deterministic; it is associative exactly while the
 // keys fit the capacity, and within the bound above otherwise.
 //
-// Memory: the 112-byte struct and nothing else until the first observation;
+// Memory: the 120-byte struct and nothing else until the first observation;
 // then about 100 bytes plus the key's length per monitored key, at most
 // Capacity keys (11 KB measured for a default TopK full of 9-byte keys;
 // at most Capacity·(100+MaxTopKKeyLen) bytes). Keys are copied: callers
-// may reuse their buffers. Keys longer than MaxTopKKeyLen bytes are ignored
-// and counted (see Ignored).
+// may reuse their buffers. A decoded TopK holds 32 bytes per key plus one
+// copy of the keys, at most 8 times the bytes it was decoded from
+// (TestTopKDecodeMemory): its index and heap are built by the first
+// observation or merge into it.
+//
+// Overflow: keys longer than MaxTopKKeyLen bytes are left out and counted
+// (see Overflow), so a TopK that shows nothing while Overflow is not zero
+// says that its keys were too long, not that there were none.
 //
 // The zero value is an empty TopK with K 10 and Capacity 100, ready to use;
 // NewTopK sets other parameters. A TopK is not safe for concurrent use;
@@ -96,11 +107,17 @@ type topkSlot struct {
 type TopK struct {
 	k, capacity int // 0, 0: the zero value, defaults
 	n           uint64
-	ignored     uint64
-	slots       []topkSlot
-	heap        []int32          // slot indices, a min-heap by count
-	pos         []int32          // slot index → position in heap
-	index       map[string]int32 // key → slot index
+	overflow    uint64
+	// slots are the monitored keys. While index is nil (an empty or a
+	// decoded TopK) they are in strictly increasing key order, and heap
+	// and pos are nil; indexed builds all three.
+	slots []topkSlot
+	heap  []int32          // slot indices, a min-heap by count
+	pos   []int32          // slot index → position in heap
+	index map[string]int32 // key → slot index
+	// sharedKeys is set when the keys are substrings of one decoded
+	// string: a merge copies the keys it takes from such a TopK.
+	sharedKeys bool
 }
 
 // NewTopK returns an empty TopK with the given parameters. A K or Capacity
@@ -140,17 +157,18 @@ func (t *TopK) Capacity() int { _, c := t.params(); return c }
 func (t *TopK) ObserveKey(key []byte) { t.Add(key, 1) }
 
 // Add counts n occurrences of key; n = 0 does nothing. The key is copied.
-// Keys longer than MaxTopKKeyLen bytes are ignored and counted. Counts
-// saturate at the largest uint64.
+// Keys longer than MaxTopKKeyLen bytes are left out and counted as
+// Overflow. Counts saturate at the largest uint64.
 func (t *TopK) Add(key []byte, n uint64) {
 	if n == 0 {
 		return
 	}
 	if len(key) > MaxTopKKeyLen {
-		t.ignored = satAdd(t.ignored, n)
+		t.overflow = satAdd(t.overflow, n)
 		return
 	}
 	t.n = satAdd(t.n, n)
+	t.indexed()
 	if s, ok := t.index[string(key)]; ok { // no allocation
 		t.slots[s].count = satAdd(t.slots[s].count, n)
 		t.down(int(t.pos[s]))
@@ -180,6 +198,14 @@ func (t *TopK) Add(key []byte, n uint64) {
 	*sl = topkSlot{key: string(key), count: satAdd(min, n), err: min}
 	t.index[sl.key] = s
 	t.down(0)
+}
+
+// indexed builds the index and the heap of a TopK that has keys but no
+// index (a decoded one).
+func (t *TopK) indexed() {
+	if t.index == nil && len(t.slots) > 0 {
+		t.rebuild(t.slots)
+	}
 }
 
 // less orders heap positions i and j by count, then by key descending: the
@@ -228,23 +254,33 @@ func (t *TopK) down(i int) {
 }
 
 // N returns the total count of keys observed (the sum of the n passed to
-// Add), including merged stats, excluding ignored keys.
+// Add), including merged stats, excluding the keys Overflow counts.
 func (t *TopK) N() uint64 { return t.n }
 
-// Ignored returns how many observations were ignored because their key was
-// longer than MaxTopKKeyLen bytes, including merged stats.
-func (t *TopK) Ignored() uint64 { return t.ignored }
+// Overflow returns how many observations were left out because their key
+// was longer than MaxTopKKeyLen bytes, including merged stats.
+func (t *TopK) Overflow() uint64 { return t.overflow }
 
 // Len returns the number of keys monitored, at most Capacity.
 func (t *TopK) Len() int { return len(t.slots) }
 
-// MaxError returns the largest overestimate of any count: the smallest
-// monitored count once Capacity keys are monitored, 0 before (the counts
-// are then exact). A key that is not monitored occurred at most MaxError()
-// times. MaxError() ≤ N()/Capacity().
+// MaxError returns the TopK's error bound: the largest overestimate of any
+// count, which is the smallest monitored count once Capacity keys are
+// monitored and 0 before (the counts are then exact). A key that is not
+// monitored occurred at most MaxError() times, and every entry's Err is at
+// most MaxError(). MaxError() ≤ N()/Capacity(): 1 % of N at the default
+// capacity. When MaxError() is as large as the counts a TopK shows, those
+// counts may be all error, and a report should say so.
 func (t *TopK) MaxError() uint64 {
 	if len(t.slots) == 0 || len(t.slots) < t.Capacity() {
 		return 0
+	}
+	if t.heap == nil { // decoded, not yet indexed: a read must not build it
+		m := uint64(math.MaxUint64)
+		for i := range t.slots {
+			m = min(m, t.slots[i].count)
+		}
+		return m
 	}
 	return t.slots[t.heap[0]].count
 }
@@ -253,11 +289,24 @@ func (t *TopK) MaxError() uint64 {
 // in [count−err, count]. For a key that is not monitored, count and err are
 // both MaxError().
 func (t *TopK) Estimate(key []byte) (count, err uint64) {
-	if s, ok := t.index[string(key)]; ok {
+	if s, ok := t.find(key); ok {
 		return t.slots[s].count, t.slots[s].err
 	}
 	m := t.MaxError()
 	return m, m
+}
+
+// find returns key's slot without building the index: a lookup, or a
+// binary search of the sorted slots of a TopK that has no index.
+func (t *TopK) find(key []byte) (int32, bool) {
+	if t.index != nil {
+		s, ok := t.index[string(key)]
+		return s, ok
+	}
+	s, ok := slices.BinarySearchFunc(t.slots, key, func(s topkSlot, k []byte) int {
+		return strings.Compare(s.key, string(k))
+	})
+	return int32(s), ok
 }
 
 // sorted returns the monitored entries by count descending, then key
@@ -317,7 +366,7 @@ func (t *TopK) Merge(other Stat) error {
 	if t.capacity == 0 {
 		t.k, t.capacity = ok2, oc
 	}
-	if o.n == 0 && o.ignored == 0 && len(o.slots) == 0 {
+	if o.n == 0 && o.overflow == 0 && len(o.slots) == 0 {
 		return nil
 	}
 	if tk, tc := t.params(); tk != ok2 || tc != oc {
@@ -327,23 +376,40 @@ func (t *TopK) Merge(other Stat) error {
 		o = t.Clone().(*TopK)
 	}
 	t.n = satAdd(t.n, o.n)
-	t.ignored = satAdd(t.ignored, o.ignored)
+	t.overflow = satAdd(t.overflow, o.overflow)
 	if len(o.slots) == 0 {
 		return nil
 	}
+	t.indexed()
+	t.rebuild(t.merged(o))
+	return nil
+}
+
+// merged returns the slots of t and o merged as TopK describes: counters of
+// the same key add, a key missing from one side counts as that side's
+// MaxError, and the Capacity largest sums are kept, ties broken by key. t
+// must be indexed; o need not be.
+func (t *TopK) merged(o *TopK) []topkSlot {
 	tm, om := t.MaxError(), o.MaxError()
-	all := make([]topkSlot, 0, len(t.slots)+len(o.slots))
-	for _, s := range t.slots {
-		if j, ok := o.index[s.key]; ok {
-			os := o.slots[j]
-			all = append(all, topkSlot{s.key, satAdd(s.count, os.count), satAdd(s.err, os.err)})
-		} else {
-			all = append(all, topkSlot{s.key, satAdd(s.count, om), satAdd(s.err, om)})
-		}
-	}
+	all := make([]topkSlot, len(t.slots), len(t.slots)+len(o.slots))
+	copy(all, t.slots)
+	inO := make([]bool, len(t.slots))
 	for _, os := range o.slots {
-		if _, ok := t.index[os.key]; !ok {
-			all = append(all, topkSlot{os.key, satAdd(os.count, tm), satAdd(os.err, tm)})
+		if j, ok := t.index[os.key]; ok {
+			inO[j] = true
+			all[j].count = satAdd(all[j].count, os.count)
+			all[j].err = satAdd(all[j].err, os.err)
+			continue
+		}
+		if o.sharedKeys {
+			os.key = strings.Clone(os.key)
+		}
+		all = append(all, topkSlot{os.key, satAdd(os.count, tm), satAdd(os.err, tm)})
+	}
+	for j, found := range inO {
+		if !found {
+			all[j].count = satAdd(all[j].count, om)
+			all[j].err = satAdd(all[j].err, om)
 		}
 	}
 	if len(all) > t.capacity {
@@ -356,8 +422,7 @@ func (t *TopK) Merge(other Stat) error {
 		clear(all[t.capacity:])
 		all = all[:t.capacity]
 	}
-	t.rebuild(all)
-	return nil
+	return all
 }
 
 // rebuild replaces the monitored keys with slots and rebuilds the index
@@ -384,12 +449,13 @@ func (t *TopK) Reset() {
 	t.heap = t.heap[:0]
 	t.pos = t.pos[:0]
 	clear(t.index)
-	t.n, t.ignored = 0, 0
+	t.n, t.overflow = 0, 0
+	t.sharedKeys = false
 }
 
 // Clone returns a deep copy.
 func (t *TopK) Clone() Stat {
-	cp := &TopK{k: t.k, capacity: t.capacity, n: t.n, ignored: t.ignored}
+	cp := &TopK{k: t.k, capacity: t.capacity, n: t.n, overflow: t.overflow, sharedKeys: t.sharedKeys}
 	if t.slots != nil {
 		cp.slots = slices.Clone(t.slots)
 		cp.heap = slices.Clone(t.heap)
@@ -427,13 +493,15 @@ func (t *TopK) AppendBinary(dst []byte) ([]byte, error) {
 	dst = appendUvarint(dst, uint64(k))
 	dst = appendUvarint(dst, uint64(c))
 	dst = appendUvarint(dst, t.n)
-	dst = appendUvarint(dst, t.ignored)
+	dst = appendUvarint(dst, t.overflow)
 	dst = appendUvarint(dst, uint64(len(t.slots)))
 	order := make([]int32, len(t.slots))
 	for i := range order {
 		order[i] = int32(i)
 	}
-	slices.SortFunc(order, func(a, b int32) int { return strings.Compare(t.slots[a].key, t.slots[b].key) })
+	if t.index != nil { // without an index, the slots are sorted already
+		slices.SortFunc(order, func(a, b int32) int { return strings.Compare(t.slots[a].key, t.slots[b].key) })
+	}
 	for _, i := range order {
 		s := &t.slots[i]
 		dst = appendUvarint(dst, uint64(len(s.key)))
@@ -447,117 +515,110 @@ func (t *TopK) AppendBinary(dst []byte) ([]byte, error) {
 // MarshalBinary returns AppendBinary(nil).
 func (t *TopK) MarshalBinary() ([]byte, error) { return t.AppendBinary(nil) }
 
+// topkMinEntry is the fewest bytes one encoded entry takes: a key length,
+// a count and an error.
+const topkMinEntry = 3
+
 // UnmarshalBinary decodes a TopK, replacing the receiver's state and
-// parameters. The receiver is unchanged on error. The encoding, version 1:
+// parameters. The receiver is unchanged on error. It never keeps b, and
+// allocates only once b has been validated, in proportion to len(b) (see
+// TopK's memory). The encoding, version 1:
 //
 //	[byte]    kind tag 10 (topk)
 //	[byte]    version 1
 //	[uvarint] K, 1 ≤ K ≤ capacity
 //	[uvarint] capacity, K ≤ capacity ≤ MaxTopKCapacity (65536)
 //	[uvarint] N, the total count
-//	[uvarint] ignored observations (keys over MaxTopKKeyLen)
+//	[uvarint] overflow: observations whose key was over MaxTopKKeyLen
 //	[uvarint] entries, at most capacity and at most a third of the bytes left
 //	entries times, in strictly ascending bytewise order of key:
 //	  [uvarint] key length, at most MaxTopKKeyLen (256)
 //	  [bytes]   key
 //	  [uvarint] count, 1 ≤ count ≤ N
-//	  [uvarint] error, error ≤ count
+//	  [uvarint] error, error < count (error = count only for a count
+//	            saturated at 2⁶⁴−1)
 //
-// The counts add up to at most N. Every entry is validated before anything
-// is allocated for it; the decoded keys share one copied string.
+// The counts add up to at most N. While there are fewer entries than
+// capacity every error is 0 (the counts are exact); with capacity entries
+// every error is at most the smallest count (MaxError). A state that
+// breaks these rules is one no sequence of observations and merges
+// reaches, and is ErrCorrupt. Every entry is validated before anything is
+// allocated for it; the decoded keys share one copied string.
 func (t *TopK) UnmarshalBinary(b []byte) error {
-	d := newDecoder(b, KindTopK)
-	k := d.uvarint("k", MaxTopKCapacity)
-	c := d.uvarint("capacity", MaxTopKCapacity)
-	if d.err == nil && (k < 1 || c < k) {
-		d.fail(ErrLimit, "k %d and capacity %d: want 1 ≤ k ≤ capacity", k, c)
+	d := newDecoder(b, KindTopK, encVersion)
+	k := d.UvarintMax("k", MaxTopKCapacity)
+	c := d.UvarintMax("capacity", MaxTopKCapacity)
+	if !d.Failed() && (k < 1 || c < k) {
+		d.Fail(wire.Limit, "k %d and capacity %d: want 1 ≤ k ≤ capacity", k, c)
 	}
-	n := d.uvarint("n", math.MaxUint64)
-	ignored := d.uvarint("ignored", math.MaxUint64)
-	cnt := d.count("entries", c, 3)
-	if d.err != nil {
-		return d.err
-	}
-	// First pass: validate every entry without allocating.
-	entries := *d
-	var prev []byte
-	var sum uint64
-	keyBytes := 0
-	for i := range cnt {
-		key := topkKey(d)
-		count := d.uvarint("count", math.MaxUint64)
-		e := d.uvarint("error", math.MaxUint64)
-		if d.err != nil {
-			return d.err
-		}
-		switch {
-		case count == 0:
-			d.fail(ErrCorrupt, "entry %d: count 0", i)
-		case e > count:
-			d.fail(ErrCorrupt, "entry %d: error %d exceeds count %d", i, e, count)
-		case i > 0 && bytes.Compare(prev, key) >= 0:
-			d.fail(ErrCorrupt, "entry %d: key %q not after %q", i, key, prev)
-		}
-		if sum = satAdd(sum, count); sum > n {
-			d.fail(ErrCorrupt, "counts add up to more than n %d", n)
-		}
-		if d.err != nil {
-			return d.err
-		}
-		prev = key
-		keyBytes += len(key)
-	}
+	v := TopK{k: int(k), capacity: int(c), n: d.Uvarint("n"), overflow: d.counter("overflow")}
+	cnt := d.Len("entries", c, topkMinEntry)
+	entries := d.Reader // the second pass starts here
+	keyBytes := d.topkEntries(cnt, v.n, cnt == int(c))
 	if err := d.finish(); err != nil {
 		return err
 	}
-	// Second pass: copy the keys into one string, which the slots share.
-	v := TopK{k: int(k), capacity: int(c), n: n, ignored: ignored}
 	if cnt > 0 {
-		var sb strings.Builder
-		sb.Grow(keyBytes)
-		slots := make([]topkSlot, cnt)
-		pass := entries
-		for i := range slots {
-			sb.Write(topkKey(&pass))
-			slots[i].count = pass.uvarint("count", math.MaxUint64)
-			slots[i].err = pass.uvarint("error", math.MaxUint64)
-		}
-		all, off := sb.String(), 0
-		for i := range slots {
-			l := len(topkKey(&entries))
-			entries.uvarint("count", math.MaxUint64)
-			entries.uvarint("error", math.MaxUint64)
-			slots[i].key = all[off : off+l]
-			off += l
-		}
-		v.rebuild(slots)
+		v.slots = readTopKEntries(&entries, cnt, keyBytes)
+		v.sharedKeys = cnt > 1
 	}
 	*t = v
 	return nil
 }
 
-// topkKey reads a key: a uvarint length of at most MaxTopKKeyLen and that
-// many bytes, aliasing the input. It is decoder.bytesN without the string
-// concatenation that makes bytesN allocate on every call.
-func topkKey(d *decoder) []byte {
-	n := d.uvarint("key length", MaxTopKKeyLen)
-	if d.err != nil {
-		return nil
+// topkEntries validates cnt entries without allocating and returns the
+// length of their keys together; n is the TopK's N, and full says whether
+// the entries fill its capacity.
+func (d *decoder) topkEntries(cnt int, n uint64, full bool) (keyBytes int) {
+	var prev []byte
+	var sum, maxErr uint64
+	minCount := uint64(math.MaxUint64)
+	for i := 0; i < cnt && !d.Failed(); i++ {
+		off := d.Offset()
+		key := d.LenBytes("key", MaxTopKKeyLen)
+		count := d.Uvarint("count")
+		e := d.Uvarint("error")
+		switch {
+		case d.Failed():
+		case count == 0:
+			d.FailAt(off, wire.Corrupt, "entry %d: count 0", i)
+		case e >= count && count != math.MaxUint64:
+			d.FailAt(off, wire.Corrupt, "entry %d: error %d is not below count %d", i, e, count)
+		case e > 0 && !full:
+			d.FailAt(off, wire.Corrupt, "entry %d: error %d with %d entries, fewer than capacity (counts are exact then)", i, e, cnt)
+		case i > 0 && bytes.Compare(prev, key) >= 0:
+			d.FailAt(off, wire.Corrupt, "entry %d: key %q not after %q", i, key, prev)
+		}
+		if sum = satAdd(sum, count); !d.Failed() && sum > n {
+			d.FailAt(off, wire.Corrupt, "counts add up to more than n %d", n)
+		}
+		prev = key
+		keyBytes += len(key)
+		minCount, maxErr = min(minCount, count), max(maxErr, e)
 	}
-	if uint64(d.remaining()) < n {
-		d.fail(ErrCorrupt, "key length %d exceeds the %d bytes left", n, d.remaining())
-		return nil
+	if !d.Failed() && full && cnt > 0 && maxErr > minCount {
+		d.Fail(wire.Corrupt, "an error of %d exceeds the smallest count %d", maxErr, minCount)
 	}
-	b := d.b[d.off : d.off+int(n)]
-	d.off += int(n)
-	return b
+	return keyBytes
 }
 
-// satAdd returns a + b, or the largest uint64 when the sum overflows.
-func satAdd(a, b uint64) uint64 {
-	s, carry := bits.Add64(a, b, 0)
-	if carry != 0 {
-		return math.MaxUint64
+// readTopKEntries reads cnt entries that topkEntries validated, copying
+// their keys into one string. The slots are in key order.
+func readTopKEntries(r *wire.Reader, cnt, keyBytes int) []topkSlot {
+	var keys strings.Builder
+	keys.Grow(keyBytes)
+	rest := *r
+	for range cnt {
+		keys.Write(rest.LenBytes("key", MaxTopKKeyLen))
+		rest.Uvarint("count")
+		rest.Uvarint("error")
 	}
-	return s
+	all, off := keys.String(), 0
+	slots := make([]topkSlot, cnt)
+	for i := range slots {
+		l := len(r.LenBytes("key", MaxTopKKeyLen))
+		slots[i] = topkSlot{key: all[off : off+l], count: r.Uvarint("count"), err: r.Uvarint("error")}
+		off += l
+	}
+	return slots
 }

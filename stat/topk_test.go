@@ -61,7 +61,7 @@ func assertTopKConsistent(t *testing.T, want, got Stat) {
 	t.Helper()
 	w, g := want.(*TopK), got.(*TopK)
 	assert.Equal(t, w.N(), g.N(), "n")
-	assert.Equal(t, w.Ignored(), g.Ignored(), "ignored")
+	assert.Equal(t, w.Overflow(), g.Overflow(), "ignored")
 	assert.Equal(t, w.Capacity(), g.Capacity(), "capacity")
 	for _, pair := range [][2]*TopK{{w, g}, {g, w}} {
 		for _, e := range pair[0].sorted() {
@@ -249,13 +249,13 @@ func TestTopKHandComputed(t *testing.T) {
 func TestTopKIgnored(t *testing.T) {
 	var tk TopK
 	tk.Add(make([]byte, MaxTopKKeyLen+1), 4)
-	assert.Equal(t, uint64(4), tk.Ignored())
+	assert.Equal(t, uint64(4), tk.Overflow())
 	assert.Zero(t, tk.N())
 	assert.Zero(t, tk.Len())
 	var o TopK
 	o.ObserveKey(make([]byte, 1000))
 	require.NoError(t, tk.Merge(&o))
-	assert.Equal(t, uint64(5), tk.Ignored())
+	assert.Equal(t, uint64(5), tk.Overflow())
 }
 
 func TestTopKEstimate(t *testing.T) {

@@ -20,12 +20,21 @@ import (
 //	{"p50":18,"p99.9":412}       quantiles, keyed by QuantileName
 //	[["a.example.com",4.5],...]  top-k: [key, value] pairs, value descending
 //
+// Read one number with Number, one quantile with Quantile and one key of a
+// top-k list with TopKey; each returns false when the Value holds no such
+// number:
+//
+//	p99, ok := snap.Stats["router.service"].Quantile(0.99)
+//
+// A Value carries numbers, not their error bounds: each is as accurate as
+// the kind it was read from states (see the package documentation).
+//
 // The zero Value is null.
 type Value struct {
 	form  valueForm
 	num   float64
 	quant []Quantile
-	top   []TopEntry
+	top   []TopValueEntry
 }
 
 type valueForm uint8
@@ -43,8 +52,9 @@ type Quantile struct {
 	Value float64
 }
 
-// TopEntry is one key of a top-k Value with its value (a count or a rate).
-type TopEntry struct {
+// TopValueEntry is one key of a top-k Value with the number a definition
+// reports for it (a count or a rate derived from a TopKEntry's Count).
+type TopValueEntry struct {
 	Key   string
 	Value float64
 }
@@ -61,13 +71,13 @@ func Number(f float64) Value {
 	return Value{form: formNumber, num: f}
 }
 
-// Quantiles returns a quantiles Value; qs is kept, not copied.
+// QuantilesValue returns a quantiles Value; qs is kept, not copied.
 func QuantilesValue(qs []Quantile) Value { return Value{form: formQuantiles, quant: qs} }
 
 // TopValue returns a top-k Value; entries is kept, not copied.
-func TopValue(entries []TopEntry) Value {
+func TopValue(entries []TopValueEntry) Value {
 	if entries == nil {
-		entries = []TopEntry{}
+		entries = []TopValueEntry{}
 	}
 	return Value{form: formTop, top: entries}
 }
@@ -81,8 +91,33 @@ func (v Value) Number() (float64, bool) { return v.num, v.form == formNumber }
 // Quantiles returns the quantiles of a quantiles Value, else nil.
 func (v Value) Quantiles() []Quantile { return v.quant }
 
+// Quantile returns the value at quantile q of a quantiles Value, and true;
+// or 0 and false when v holds no quantile q (another form, or a definition
+// that does not report q). q is matched exactly, as written in the
+// definition: 0.99 for p99, 0.999 for p99.9.
+func (v Value) Quantile(q float64) (float64, bool) {
+	for _, e := range v.quant {
+		if e.Q == q {
+			return e.Value, true
+		}
+	}
+	return 0, false
+}
+
 // Top returns the entries of a top-k Value, else nil.
-func (v Value) Top() []TopEntry { return v.top }
+func (v Value) Top() []TopValueEntry { return v.top }
+
+// TopKey returns the value of key in a top-k Value, and true; or 0 and
+// false when the list does not show key (another form, or a key outside
+// the top K).
+func (v Value) TopKey(key string) (float64, bool) {
+	for _, e := range v.top {
+		if e.Key == key {
+			return e.Value, true
+		}
+	}
+	return 0, false
+}
 
 // String returns the JSON form.
 func (v Value) String() string { return string(v.AppendJSON(nil)) }
@@ -211,19 +246,19 @@ func (v *Value) UnmarshalJSON(b []byte) error {
 	b = bytes.TrimSpace(b)
 	switch {
 	case len(b) == 0:
-		return fmt.Errorf("stat: value: empty JSON")
+		return fmt.Errorf("stat: value: empty JSON: %w", ErrCorrupt)
 	case string(b) == "null":
 		*v = Value{}
 	case b[0] == '{':
 		var m map[string]float64
 		if err := json.Unmarshal(b, &m); err != nil {
-			return fmt.Errorf("stat: value: %w", err)
+			return fmt.Errorf("stat: value: %w: %w", ErrCorrupt, err)
 		}
 		qs := make([]Quantile, 0, len(m))
 		for k, f := range m {
 			q, ok := parseQuantileName(k)
 			if !ok {
-				return fmt.Errorf("stat: value: %q is not a quantile name", k)
+				return fmt.Errorf("stat: value: %q is not a quantile name: %w", k, ErrCorrupt)
 			}
 			qs = append(qs, Quantile{Q: q, Value: f})
 		}
@@ -232,22 +267,22 @@ func (v *Value) UnmarshalJSON(b []byte) error {
 	case b[0] == '[':
 		var raw [][2]json.RawMessage
 		if err := json.Unmarshal(b, &raw); err != nil {
-			return fmt.Errorf("stat: value: %w", err)
+			return fmt.Errorf("stat: value: %w: %w", ErrCorrupt, err)
 		}
-		top := make([]TopEntry, len(raw))
+		top := make([]TopValueEntry, len(raw))
 		for i, r := range raw {
 			if err := json.Unmarshal(r[0], &top[i].Key); err != nil {
-				return fmt.Errorf("stat: value: top entry %d key: %w", i, err)
+				return fmt.Errorf("stat: value: top entry %d key: %w: %w", i, ErrCorrupt, err)
 			}
 			if err := json.Unmarshal(r[1], &top[i].Value); err != nil {
-				return fmt.Errorf("stat: value: top entry %d value: %w", i, err)
+				return fmt.Errorf("stat: value: top entry %d value: %w: %w", i, ErrCorrupt, err)
 			}
 		}
 		*v = TopValue(top)
 	default:
 		var f float64
 		if err := json.Unmarshal(b, &f); err != nil {
-			return fmt.Errorf("stat: value: %w", err)
+			return fmt.Errorf("stat: value: %w: %w", ErrCorrupt, err)
 		}
 		*v = Number(f)
 	}

@@ -32,7 +32,7 @@ func TestValueJSON(t *testing.T) {
 		{"NaN is null", Number(math.NaN()), `null`},
 		{"quantiles", QuantilesValue([]Quantile{{0.5, 18}, {0.999, 412.5}}), `{"p50":18,"p99.9":412.5}`},
 		{"empty top", TopValue(nil), `[]`},
-		{"top", TopValue([]TopEntry{{"a.example.com", 4.5}, {"b\"\x01", 1}}), `[["a.example.com",4.5],["b\"\u0001",1]]`},
+		{"top", TopValue([]TopValueEntry{{"a.example.com", 4.5}, {"b\"\x01", 1}}), `[["a.example.com",4.5],["b\"\u0001",1]]`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -50,7 +50,7 @@ func TestValueJSON(t *testing.T) {
 }
 
 func TestValueJSONInvalidUTF8(t *testing.T) {
-	b, err := json.Marshal(TopValue([]TopEntry{{"b\xff", 1}}))
+	b, err := json.Marshal(TopValue([]TopValueEntry{{"b\xff", 1}}))
 	require.NoError(t, err)
 	assert.Equal(t, `[["b\ufffd",1]]`, string(b))
 	assert.True(t, json.Valid(b))

@@ -330,8 +330,8 @@ func (s *Set) deriveL2met(l *l2metDef, key []byte) ([]defWindow, bool) {
 
 // add counts n events at t into a Count window, ignoring drops.
 func (w *Window) add(t time.Time, n int64) {
-	if c, ok := w.At(t).(*stat.Count); ok {
-		c.Add(n)
+	if c, ok := w.At(t).(*stat.Count); ok && n > 0 {
+		c.Add(uint64(n))
 	}
 }
 

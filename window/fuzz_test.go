@@ -17,7 +17,7 @@ func FuzzSnapshotJSON(f *testing.F) {
 		"n":   stat.Number(12.5),
 		"nil": stat.Null(),
 		"q":   stat.QuantilesValue([]stat.Quantile{{Q: 0.5, Value: 18}, {Q: 0.999, Value: 412}}),
-		"top": stat.TopValue([]stat.TopEntry{{Key: "a", Value: 4.5}, {Key: "b\u00ff", Value: 1}}),
+		"top": stat.TopValue([]stat.TopValueEntry{{Key: "a", Value: 4.5}, {Key: "b\u00ff", Value: 1}}),
 	}}
 	b, _ := json.Marshal(snap)
 	f.Add(b)

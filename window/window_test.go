@@ -26,7 +26,7 @@ func observe(t testing.TB, w *Window, at time.Time, n int64) {
 	t.Helper()
 	s := w.At(at)
 	require.NotNil(t, s, "observation at %v refused", at)
-	s.(*stat.Count).Add(n)
+	s.(*stat.Count).Add(uint64(n))
 }
 
 // readCount reads [T − span, T) into a fresh Count.
@@ -34,7 +34,7 @@ func readCount(t testing.TB, w *Window, T time.Time, span time.Duration) int64 {
 	t.Helper()
 	var c stat.Count
 	require.NoError(t, w.Read(T, span, &c))
-	return c.Count()
+	return int64(c.Count())
 }
 
 func TestOptions(t *testing.T) {
@@ -98,7 +98,7 @@ func TestBuckets(t *testing.T) {
 			assert.Equal(t, tt.width, cut[0].Width)
 			assert.Equal(t, "requests", cut[0].Name)
 			assert.Equal(t, stat.KindCount, cut[0].Kind)
-			assert.Equal(t, int64(1), cut[0].Stat.(*stat.Count).Count())
+			assert.Equal(t, uint64(1), cut[0].Stat.(*stat.Count).Count())
 		})
 	}
 }
@@ -241,7 +241,7 @@ func TestCut(t *testing.T) {
 	require.Len(t, cut, 3)
 	for i, want := range []struct {
 		start time.Time
-		n     int64
+		n     uint64
 	}{{sec(7), 3}, {sec(9), 2}, {sec(12), 4}} {
 		assert.True(t, want.start.Equal(cut[i].Start), "delta %d start %v", i, cut[i].Start)
 		assert.Equal(t, want.n, cut[i].Stat.(*stat.Count).Count(), "delta %d", i)
@@ -251,14 +251,14 @@ func TestCut(t *testing.T) {
 
 	// The caller owns what was cut: the window never touches it again.
 	observe(t, w, sec(9), 1)
-	assert.Equal(t, int64(2), cut[1].Stat.(*stat.Count).Count())
+	assert.Equal(t, uint64(2), cut[1].Stat.(*stat.Count).Count())
 	next := w.Cut(cut[:0])
 	require.Len(t, next, 1)
-	assert.Equal(t, int64(1), next[0].Stat.(*stat.Count).Count())
+	assert.Equal(t, uint64(1), next[0].Stat.(*stat.Count).Count())
 }
 
 func TestApply(t *testing.T) {
-	count := func(n int64) stat.Stat { c := new(stat.Count); c.Add(n); return c }
+	count := func(n int64) stat.Stat { c := new(stat.Count); c.Add(uint64(n)); return c }
 	delta := func(start time.Time, n int64) Delta {
 		return Delta{Name: "requests", Kind: stat.KindCount, Start: start, Width: time.Second, Stat: count(n)}
 	}
@@ -311,7 +311,7 @@ func TestDeltas(t *testing.T) {
 		kind    stat.Kind
 		observe func(s stat.Stat, v int64)
 	}{
-		{stat.KindCount, func(s stat.Stat, v int64) { s.(*stat.Count).Add(v) }},
+		{stat.KindCount, func(s stat.Stat, v int64) { s.(*stat.Count).Add(uint64(v)) }},
 		{stat.KindSum, func(s stat.Stat, v int64) { s.(*stat.Sum).Observe(float64(v)) }},
 	}
 	for _, k := range kinds {

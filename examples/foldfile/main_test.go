@@ -197,11 +197,11 @@ func expect(t *testing.T, lines []byte) want {
 	for _, v := range memory {
 		w.memory += v
 	}
-	var top []stat.TopEntry
+	var top []stat.TopValueEntry
 	for k, n := range codes {
-		top = append(top, stat.TopEntry{Key: k, Value: float64(n)})
+		top = append(top, stat.TopValueEntry{Key: k, Value: float64(n)})
 	}
-	slices.SortFunc(top, func(a, b stat.TopEntry) int {
+	slices.SortFunc(top, func(a, b stat.TopValueEntry) int {
 		return cmp.Or(cmp.Compare(b.Value, a.Value), strings.Compare(a.Key, b.Key))
 	})
 	w.codes = stat.TopValue(top[:min(5, len(top))]).String()

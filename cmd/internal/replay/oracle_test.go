@@ -748,9 +748,9 @@ func (o *oracle) expectDef(t *testing.T, s *oStat) checker {
 			}
 			return all[i].k < all[j].k
 		})
-		top := []stat.TopEntry{}
+		top := []stat.TopValueEntry{}
 		for _, e := range all[:min(d.k, len(all))] {
-			top = append(top, stat.TopEntry{Key: e.k, Value: float64(e.n) / perWindow})
+			top = append(top, stat.TopValueEntry{Key: e.k, Value: float64(e.n) / perWindow})
 		}
 		return func(t *testing.T, name string, got stat.Value) {
 			gotTop := got.Top()
