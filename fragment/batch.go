@@ -7,6 +7,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/pulsehq/pulse/internal/wire"
 	"github.com/pulsehq/pulse/stat"
 )
 
@@ -330,141 +331,192 @@ func (b *Batch) UnmarshalBinary(data []byte) error {
 // wraps ErrCorrupt, ErrChecksum, ErrVersion or ErrLimit.
 func (b *Batch) UnmarshalLimits(data []byte, lim Limits) error {
 	lim = lim.withDefaults()
-	d := decoder{b: data}
-	if len(data) > lim.MaxBatch {
-		return fmt.Errorf("fragment: batch of %d bytes exceeds %d: %w", len(data), lim.MaxBatch, ErrLimit)
-	}
-	if len(data) < headerLen+1+crcLen {
-		return fmt.Errorf("fragment: %d bytes, shorter than the smallest batch: %w", len(data), ErrCorrupt)
-	}
-	if string(data[:len(Magic)]) != Magic {
-		return fmt.Errorf("fragment: bad magic %q: %w", data[:len(Magic)], ErrCorrupt)
-	}
-	if v := data[len(Magic)]; v != Version {
-		return fmt.Errorf("fragment: format version %d, want %d: %w", v, Version, ErrVersion)
-	}
-	if fl := data[len(Magic)+1]; fl != 0 {
-		return fmt.Errorf("fragment: unknown flags %#02x: %w", fl, ErrVersion)
-	}
-	d.off = headerLen
-	size := d.uvarint("body length", uint64(len(data)))
-	if d.err != nil {
-		return d.err
-	}
-	if want := uint64(len(data) - d.off - crcLen); size != want {
-		return fmt.Errorf("fragment: body length %d, but %d bytes hold body and checksum: %w", size, len(data)-d.off, ErrCorrupt)
-	}
-	end := len(data) - crcLen
-	if got, want := crc32.Checksum(data[:end], castagnoli), binary.LittleEndian.Uint32(data[end:]); got != want {
-		return fmt.Errorf("fragment: crc-32c %#08x, batch says %#08x: %w", got, want, ErrChecksum)
-	}
-	d.b = data[:end]
-
-	// First pass: validate everything and measure.
-	srcOff, srcLen := d.bytesN("source", lim.MaxName)
-	seq := d.uvarint("seq", math.MaxUint64)
-	tns := d.varint("time")
-	nw := d.count("width count", uint64(lim.MaxFragments), 1)
-	widthsOff := d.off
-	for range nw {
-		d.uvarint("width", math.MaxInt64)
-		if d.err == nil && d.prev == 0 {
-			d.fail(ErrCorrupt, "width 0")
-		}
-	}
-	ne := d.count("entry count", uint64(lim.MaxFragments), 4)
-	entriesOff := d.off
-	namesLen, prevLen := srcLen, 0
-	for range ne {
-		k := stat.Kind(d.byte1("kind"))
-		if d.err == nil && !k.Valid() {
-			d.fail(ErrCorrupt, "invalid kind tag %d", k)
-		}
-		d.uvarint("width index", uint64(nw-1))
-		if d.err == nil && nw == 0 {
-			d.fail(ErrCorrupt, "width index with no widths")
-		}
-		shared := int(d.uvarint("shared name prefix", uint64(prevLen)))
-		_, n := d.bytesN("name suffix", lim.MaxName-shared)
-		namesLen += shared + n
-		prevLen = shared + n
-	}
-	nf := d.count("fragment count", uint64(lim.MaxFragments), 5)
-	fragsOff := d.off
-	statsLen := 0
-	for range nf {
-		d.uvarint("entry index", uint64(ne-1))
-		if d.err == nil && ne == 0 {
-			d.fail(ErrCorrupt, "entry index with no entries")
-		}
-		d.varint("bucket offset")
-		_, n := d.bytesN("stat", math.MaxInt)
-		if d.err == nil && n < 2 {
-			d.fail(ErrCorrupt, "stat of %d bytes", n)
-		}
-		statsLen += n
-	}
-	if err := d.finish(); err != nil {
+	r, err := openBatch(data, lim)
+	if err != nil {
 		return err
 	}
+	body := r // the second pass starts here
+	shape := validateBody(&r, lim)
+	if err := r.Finish(); err != nil {
+		return wireError(r.Failure())
+	}
+	return shape.decode(&body, data, b)
+}
 
-	// Second pass: the input is known good; decode into owned memory.
-	names := make([]byte, 0, namesLen)
-	names = append(names, data[srcOff:srcOff+srcLen]...)
+// openBatch checks a batch's frame (size, magic, version, flags, body
+// length and checksum) and returns a reader of its body, at the body's
+// offset in data.
+func openBatch(data []byte, lim Limits) (wire.Reader, error) {
+	if len(data) > lim.MaxBatch {
+		return wire.Reader{}, fmt.Errorf("fragment: batch of %d bytes exceeds %d: %w", len(data), lim.MaxBatch, ErrLimit)
+	}
+	if len(data) < headerLen+1+crcLen {
+		return wire.Reader{}, fmt.Errorf("fragment: %d bytes, shorter than the smallest batch: %w", len(data), ErrCorrupt)
+	}
+	if string(data[:len(Magic)]) != Magic {
+		return wire.Reader{}, fmt.Errorf("fragment: bad magic %q: %w", data[:len(Magic)], ErrCorrupt)
+	}
+	if v := data[len(Magic)]; v != Version {
+		return wire.Reader{}, fmt.Errorf("fragment: format version %d, want %d: %w", v, Version, ErrVersion)
+	}
+	if fl := data[len(Magic)+1]; fl != 0 {
+		return wire.Reader{}, fmt.Errorf("fragment: unknown flags %#02x: %w", fl, ErrVersion)
+	}
+	end := len(data) - crcLen
+	r := wire.NewReader(data[:end])
+	r.Bytes("header", headerLen)
+	size := r.Uvarint("body length")
+	if r.Failed() {
+		return wire.Reader{}, wireError(r.Failure())
+	}
+	if want := uint64(r.Remaining()); size != want {
+		return wire.Reader{}, fmt.Errorf("fragment: body length %d, but %d bytes hold body and checksum: %w", size, r.Remaining()+crcLen, ErrCorrupt)
+	}
+	if got, want := crc32.Checksum(data[:end], castagnoli), binary.LittleEndian.Uint32(data[end:]); got != want {
+		return wire.Reader{}, fmt.Errorf("fragment: crc-32c %#08x, batch says %#08x: %w", got, want, ErrChecksum)
+	}
+	return r, nil
+}
+
+// wireError wraps a body read's failure in the package's sentinel for its
+// class: ErrLimit for limits, ErrCorrupt for the rest.
+func wireError(e *wire.Error) error {
+	sentinel := ErrCorrupt
+	if e.Class == wire.Limit {
+		sentinel = ErrLimit
+	}
+	return fmt.Errorf("fragment: at byte %d: %s: %w", e.Off, e.Msg, sentinel)
+}
+
+// bodyShape is what validateBody measured: the counts of each table and the
+// bytes the decoded names and stats take.
+type bodyShape struct {
+	nw, ne, nf         int
+	srcLen             int
+	namesLen, statsLen int
+}
+
+// validateBody reads the whole body, checking every count, length, index
+// and kind, without allocating.
+func validateBody(r *wire.Reader, lim Limits) bodyShape {
+	var sh bodyShape
+	sh.srcLen = len(r.LenBytes("source", lim.MaxName))
+	r.Uvarint("seq")
+	r.Varint("time")
+	sh.nw = r.Len("width count", uint64(lim.MaxFragments), 1)
+	for range sh.nw {
+		off := r.Offset()
+		if w := r.Uvarint("width"); !r.Failed() && (w == 0 || w > math.MaxInt64) {
+			r.FailAt(off, wire.Corrupt, "width %d is outside 1 … 2⁶³−1", w)
+		}
+	}
+	sh.ne = r.Len("entry count", uint64(lim.MaxFragments), 4)
+	sh.namesLen = sh.srcLen
+	prevLen := 0
+	for range sh.ne {
+		off := r.Offset()
+		if k := stat.Kind(r.Byte("kind")); !r.Failed() && !k.Valid() {
+			r.FailAt(off, wire.Corrupt, "invalid kind tag %d", k)
+		}
+		index(r, "width index", sh.nw)
+		shared := index(r, "shared name prefix", prevLen+1)
+		n := len(r.LenBytes("name suffix", lim.MaxName-shared))
+		sh.namesLen += shared + n
+		prevLen = shared + n
+	}
+	sh.nf = r.Len("fragment count", uint64(lim.MaxFragments), 5)
+	for range sh.nf {
+		index(r, "entry index", sh.ne)
+		r.Varint("bucket offset")
+		off := r.Offset()
+		n := len(r.LenBytes("stat", math.MaxInt))
+		if !r.Failed() && n < 2 {
+			r.FailAt(off, wire.Corrupt, "stat of %d bytes", n)
+		}
+		sh.statsLen += n
+	}
+	return sh
+}
+
+// index reads a uvarint index below n; beyond it is corrupt.
+func index(r *wire.Reader, what string, n int) int {
+	off := r.Offset()
+	i := r.Uvarint(what)
+	switch {
+	case r.Failed():
+	case n == 0:
+		r.FailAt(off, wire.Corrupt, "%s with nothing to index", what)
+	case i >= uint64(n):
+		r.FailAt(off, wire.Corrupt, "%s %d exceeds %d", what, i, n-1)
+	default:
+		return int(i)
+	}
+	return 0
+}
+
+// decode reads a body that validateBody accepted into owned memory: the
+// names into one string and the stats' bytes into one buffer. r is at the
+// body's start.
+func (sh bodyShape) decode(r *wire.Reader, data []byte, b *Batch) error {
+	names := make([]byte, 0, sh.namesLen)
+	names = append(names, r.LenBytes("source", math.MaxInt)...)
+	seq := r.Uvarint("seq")
+	tns := r.Varint("time")
+	r.Uvarint("width count")
+	widths := make([]int64, sh.nw)
+	for i := range widths {
+		widths[i] = int64(r.Uvarint("width"))
+	}
 	type entry struct {
 		kind       stat.Kind
 		width      int64
 		nameOff, n int
 	}
-	entries := make([]entry, ne)
-	widths := make([]int64, nw)
-	d.off = widthsOff
-	for i := range widths {
-		widths[i] = int64(d.uvarint("", math.MaxUint64))
-	}
-	d.off = entriesOff
-	prevLen = 0
+	entries := make([]entry, sh.ne)
+	r.Uvarint("entry count")
+	prevLen := 0
 	for i := range entries {
 		e := &entries[i]
-		e.kind = stat.Kind(d.byte1(""))
-		e.width = widths[d.uvarint("", math.MaxUint64)]
-		shared := int(d.uvarint("", math.MaxUint64))
-		off, n := d.bytesN("", math.MaxInt)
+		e.kind = stat.Kind(r.Byte("kind"))
+		e.width = widths[r.Uvarint("width index")]
+		shared := int(r.Uvarint("shared name prefix"))
+		suffix := r.LenBytes("name suffix", math.MaxInt)
 		prevOff := len(names) - prevLen
-		e.nameOff, e.n = len(names), shared+n
+		e.nameOff, e.n = len(names), shared+len(suffix)
 		names = append(names, names[prevOff:prevOff+shared]...)
-		names = append(names, data[off:off+n]...)
+		names = append(names, suffix...)
 		prevLen = e.n
 	}
 	namesStr := string(names)
-	stats := make([]byte, 0, statsLen)
+	stats := make([]byte, 0, sh.statsLen)
 	frags := b.Fragments[:0]
-	if cap(frags) < nf {
-		frags = make([]Fragment, 0, nf)
+	if cap(frags) < sh.nf {
+		frags = make([]Fragment, 0, sh.nf)
 	}
-	d.off = fragsOff
-	for range nf {
-		e := entries[d.uvarint("", math.MaxUint64)]
-		off := d.varint("")
-		so, sn := d.bytesN("", math.MaxInt)
+	r.Uvarint("fragment count")
+	for range sh.nf {
+		e := entries[r.Uvarint("entry index")]
+		off := r.Varint("bucket offset")
+		st := r.LenBytes("stat", math.MaxInt)
+		name := namesStr[e.nameOff : e.nameOff+e.n]
 		bucket, ok := addBucket(floorDiv(tns, e.width), off, e.width)
 		if !ok {
 			return fmt.Errorf("fragment: bucket offset %d at width %d ns is outside the years 1678–2262: %w", off, e.width, ErrCorrupt)
 		}
-		if data[so] != byte(e.kind) {
-			return fmt.Errorf("fragment: %q of kind %s: stat tag %d: %w", namesStr[e.nameOff:e.nameOff+e.n], e.kind, data[so], ErrCorrupt)
+		if st[0] != byte(e.kind) {
+			return fmt.Errorf("fragment: %q of kind %s: stat tag %d: %w", name, e.kind, st[0], ErrCorrupt)
 		}
 		s := len(stats)
-		stats = append(stats, data[so:so+sn]...)
+		stats = append(stats, st...)
 		frags = append(frags, Fragment{
-			Name:  namesStr[e.nameOff : e.nameOff+e.n],
+			Name:  name,
 			Kind:  e.kind,
 			Start: time.Unix(0, bucket*e.width).UTC(),
 			Width: time.Duration(e.width),
 			Stat:  stats[s:len(stats):len(stats)],
 		})
 	}
-	*b = Batch{Source: namesStr[:srcLen], Seq: seq, Time: time.Unix(0, tns).UTC(), Fragments: frags}
+	*b = Batch{Source: namesStr[:sh.srcLen], Seq: seq, Time: time.Unix(0, tns).UTC(), Fragments: frags}
 	return nil
 }
 
@@ -479,119 +531,4 @@ func addBucket(base, off, width int64) (int64, bool) {
 		return 0, false
 	}
 	return b, true
-}
-
-// decoder reads a batch body. The first error sticks; later reads return
-// zero values.
-type decoder struct {
-	b    []byte
-	off  int
-	prev uint64 // the last uvarint read
-	err  error
-}
-
-func (d *decoder) fail(sentinel error, format string, args ...any) {
-	if d.err == nil {
-		d.err = fmt.Errorf("fragment: at byte %d: %s: %w", d.off, fmt.Sprintf(format, args...), sentinel)
-	}
-}
-
-func (d *decoder) byte1(what string) byte {
-	if d.err != nil {
-		return 0
-	}
-	if d.off >= len(d.b) {
-		d.fail(ErrCorrupt, "%s: truncated", what)
-		return 0
-	}
-	c := d.b[d.off]
-	d.off++
-	return c
-}
-
-func (d *decoder) uvarint(what string, max uint64) uint64 {
-	if d.err != nil {
-		return 0
-	}
-	v, n := binary.Uvarint(d.b[d.off:])
-	if n <= 0 {
-		d.fail(ErrCorrupt, "%s: truncated or overlong uvarint", what)
-		return 0
-	}
-	if v > max {
-		d.fail(ErrCorrupt, "%s %d exceeds %d", what, v, max)
-		return 0
-	}
-	d.off += n
-	d.prev = v
-	return v
-}
-
-func (d *decoder) varint(what string) int64 {
-	if d.err != nil {
-		return 0
-	}
-	v, n := binary.Varint(d.b[d.off:])
-	if n <= 0 {
-		d.fail(ErrCorrupt, "%s: truncated or overlong varint", what)
-		return 0
-	}
-	d.off += n
-	return v
-}
-
-// bytesN reads a uvarint length of at most max (beyond it: ErrLimit) and
-// skips that many bytes, returning their offset and length.
-func (d *decoder) bytesN(what string, max int) (int, int) {
-	if d.err != nil {
-		return 0, 0
-	}
-	v, n := binary.Uvarint(d.b[d.off:])
-	if n <= 0 {
-		d.fail(ErrCorrupt, "%s length: truncated or overlong uvarint", what)
-		return 0, 0
-	}
-	if v > uint64(max) {
-		d.fail(ErrLimit, "%s length %d exceeds %d", what, v, max)
-		return 0, 0
-	}
-	if left := len(d.b) - d.off - n; v > uint64(left) {
-		d.fail(ErrCorrupt, "%s length %d exceeds the %d bytes left", what, v, left)
-		return 0, 0
-	}
-	d.off += n
-	off := d.off
-	d.off += int(v)
-	return off, int(v)
-}
-
-// count reads an element count of at most max (beyond it: ErrLimit) that
-// the remaining bytes can hold at minSize bytes each (beyond it:
-// ErrCorrupt).
-func (d *decoder) count(what string, max uint64, minSize int) int {
-	if d.err != nil {
-		return 0
-	}
-	v, n := binary.Uvarint(d.b[d.off:])
-	if n <= 0 {
-		d.fail(ErrCorrupt, "%s: truncated or overlong uvarint", what)
-		return 0
-	}
-	if v > max {
-		d.fail(ErrLimit, "%s %d exceeds %d", what, v, max)
-		return 0
-	}
-	d.off += n
-	if left := len(d.b) - d.off; v > uint64(left/minSize) {
-		d.fail(ErrCorrupt, "%s %d cannot fit in the %d bytes left", what, v, left)
-		return 0
-	}
-	return int(v)
-}
-
-func (d *decoder) finish() error {
-	if d.err == nil && d.off != len(d.b) {
-		d.fail(ErrCorrupt, "%d trailing bytes", len(d.b)-d.off)
-	}
-	return d.err
 }
