@@ -458,6 +458,75 @@ func TestLastByUnmarshal(t *testing.T) {
 	})
 }
 
+// TestLastByDecodeMemory holds the bound in LastBy's doc comment: decoding
+// allocates 32 bytes per partition and one copy of the keys, at most 4
+// bytes per input byte, and builds no index until a write needs one. The
+// old decoder allocated the index and the heap too: 6 to 8 bytes per input
+// byte.
+func TestLastByDecodeMemory(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector changes allocation")
+	}
+	for _, n := range []int{1, 257, 100_000} {
+		keys := shortestKeys(min(n, 1<<16+257))
+		for i := len(keys); i < n; i++ {
+			keys = append(keys, fmt.Sprintf("\xff\xff%d", i))
+		}
+		slices.Sort(keys)
+		e := newLastByEnc(MaxLastByKeys, uint64(n))
+		for _, k := range keys {
+			e.part(k, 0, 1)
+		}
+		in := e.end()
+		var s LastBy
+		got := allocated(func() { require.NoError(t, s.UnmarshalBinary(in)) })
+		t.Logf("%d partitions: %d bytes allocated for %d bytes, %.1f×", n, got, len(in), float64(got)/float64(len(in)))
+		assert.LessOrEqual(t, got, uint64(4*len(in)), "%d partitions", n)
+		assert.Nil(t, s.index, "decoding does not index")
+		checkLastBy(t, &s)
+		assert.Equal(t, uint64(n), s.Count(time.Time{}))
+	}
+}
+
+// TestLastByDecodedReadsAndWrites: a decoded LastBy answers reads from its
+// sorted partitions without building anything (so concurrent reads stay
+// safe), and builds its index on the first write; merging a decoded LastBy
+// copies the keys it takes, so a held key does not keep the decoded input
+// alive.
+func TestLastByDecodedReadsAndWrites(t *testing.T) {
+	src, err := NewLastBy(LastByConfig{MaxKeys: 3})
+	require.NoError(t, err)
+	for i, k := range []string{"web.1", "web.2", "web.3"} {
+		src.ObserveAt([]byte(k), t0.Add(time.Duration(i)*time.Second), float64(i))
+	}
+	var d LastBy
+	require.NoError(t, d.UnmarshalBinary(mustMarshal(t, src)))
+	require.Nil(t, d.index)
+	at, v, ok := d.Last([]byte("web.2"))
+	require.True(t, ok)
+	assert.Equal(t, t0.Add(time.Second), at)
+	assert.Equal(t, 1.0, v)
+	_, _, ok = d.Last([]byte("web.0"))
+	assert.False(t, ok)
+	assert.Nil(t, d.index, "reads build nothing")
+
+	var into LastBy
+	require.NoError(t, into.Merge(&d))
+	require.True(t, d.sharedKeys)
+	for _, e := range into.entries {
+		i, _ := d.find([]byte(e.key))
+		assert.NotSame(t, unsafe.StringData(d.entries[i].key), unsafe.StringData(e.key), "key %q copied", e.key)
+	}
+
+	d.ObserveAt([]byte("web.4"), t0.Add(time.Minute), 4) // drops web.1
+	checkLastBy(t, &d)
+	require.NotNil(t, d.index)
+	assert.Equal(t, uint64(1), d.Overflow())
+	_, _, ok = d.Last([]byte("web.1"))
+	assert.False(t, ok)
+	assert.Equal(t, 7.0, d.Sum(time.Time{}))
+}
+
 func TestLastByAllocs(t *testing.T) {
 	if raceEnabled {
 		t.Skip("allocation counts differ under -race")

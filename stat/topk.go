@@ -93,9 +93,9 @@ type topkSlot struct {
 // Capacity keys (11 KB measured for a default TopK full of 9-byte keys;
 // at most Capacity·(100+MaxTopKKeyLen) bytes). Keys are copied: callers
 // may reuse their buffers. A decoded TopK holds 32 bytes per key plus one
-// copy of the keys, at most 8 times the bytes it was decoded from
-// (TestTopKDecodeMemory): its index and heap are built by the first
-// observation or merge into it.
+// copy of the keys: decoding b allocates at most 10·len(b) + 1 KiB bytes
+// (TestTopKDecodeMemory), as its index and heap are built only by the
+// first observation or merge into it.
 //
 // Overflow: keys longer than MaxTopKKeyLen bytes are left out and counted
 // (see Overflow), so a TopK that shows nothing while Overflow is not zero

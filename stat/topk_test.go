@@ -308,6 +308,13 @@ func TestTopKUnmarshalErrors(t *testing.T) {
 		{"trailing byte", hdr(10, 100, 0, 0, 0, 0), ErrCorrupt},
 		{"truncated entry", hdr(10, 100, 9, 0, 1, 1, 'a', 1), ErrCorrupt},
 		{"bad uvarint", hdr(10, 100, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff), ErrCorrupt},
+		// States no observations and merges reach, which the old decoder
+		// accepted: a count whose error is all of it, an error while the
+		// counts are exact (fewer entries than capacity), and an error
+		// above the smallest count (MaxError, the bound on every error).
+		{"error equal to count", hdr(1, 2, 4, 0, 2, 1, 'a', 2, 0, 1, 'b', 2, 2), ErrCorrupt},
+		{"error while not full", hdr(10, 100, 9, 0, 1, 1, 'a', 2, 1), ErrCorrupt},
+		{"error above the smallest count", hdr(1, 2, 7, 0, 2, 1, 'a', 5, 3, 1, 'b', 2, 0), ErrCorrupt},
 		{"other kind", []byte{byte(KindCount), 1, 0}, ErrCorrupt},
 		{"version 2", []byte{tag, 2, 10, 100, 0, 0, 0}, ErrVersion},
 	}
@@ -322,6 +329,84 @@ func TestTopKUnmarshalErrors(t *testing.T) {
 			assert.Contains(t, err.Error(), "stat: unmarshal topk")
 			assert.Equal(t, before, mustMarshal(t, recv), "receiver changed")
 		})
+	}
+}
+
+// TestTopKDecodedInvariants: what the encoder writes after any
+// observations and merges satisfies the decoder's consistency rules, and a
+// full TopK with errors within them decodes.
+func TestTopKDecodedInvariants(t *testing.T) {
+	tag := byte(KindTopK)
+	in := []byte{tag, 1, 1, 2, 7, 0, 2, 1, 'a', 5, 2, 1, 'b', 2, 0}
+	var tk TopK
+	require.NoError(t, tk.UnmarshalBinary(in))
+	assert.Equal(t, uint64(2), tk.MaxError())
+	assert.Equal(t, in, mustMarshal(t, &tk))
+
+	r := rand.New(rand.NewPCG(3, 4))
+	parts := make([]*TopK, 8)
+	for i := range parts {
+		parts[i] = newTopK(t, 3, 8)
+		for range 50 + r.IntN(200) {
+			parts[i].Add([]byte(strconv.Itoa(r.IntN(1+r.IntN(40)))), 1+uint64(r.IntN(3)))
+		}
+	}
+	for range 200 {
+		a, b := parts[r.IntN(len(parts))], parts[r.IntN(len(parts))]
+		require.NoError(t, a.Merge(b))
+		var back TopK
+		require.NoError(t, back.UnmarshalBinary(mustMarshal(t, a)), "a merged state decodes")
+		for _, e := range a.sorted() {
+			assert.LessOrEqual(t, e.Err, a.MaxError())
+			assert.Less(t, e.Err, e.Count)
+		}
+	}
+}
+
+// shortestKeys returns the n shortest distinct keys in bytewise order:
+// the empty key, then one byte, then two.
+func shortestKeys(n int) []string {
+	keys := []string{""}
+	for i := 0; len(keys) < n && i < 256; i++ {
+		keys = append(keys, string([]byte{byte(i)}))
+	}
+	for i := 0; len(keys) < n && i < 1<<16; i++ {
+		keys = append(keys, string([]byte{byte(i >> 8), byte(i)}))
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// TestTopKDecodeMemory holds the bound in TopK's doc comment: decoding
+// allocates at most 10 bytes per input byte and 1 KiB, for the worst input
+// (the shortest distinct keys, each counted once). The old decoder also
+// built the index and the heap, 19 bytes per input byte.
+func TestTopKDecodeMemory(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector changes allocation")
+	}
+	for _, n := range []int{1, 257, MaxTopKCapacity} {
+		in := appendUvarint([]byte{byte(KindTopK), 1, 1}, MaxTopKCapacity)
+		in = appendUvarint(in, uint64(n))
+		in = append(in, 0)
+		in = appendUvarint(in, uint64(n))
+		for _, k := range shortestKeys(n) {
+			in = append(append(append(in, byte(len(k))), k...), 1, 0)
+		}
+		var tk TopK
+		got := allocated(func() { require.NoError(t, tk.UnmarshalBinary(in)) })
+		t.Logf("%d keys: %d bytes allocated for %d bytes, %.1f×", n, got, len(in), float64(got)/float64(len(in)))
+		assert.LessOrEqual(t, got, uint64(10*len(in)+1024), "%d keys", n)
+		assert.Nil(t, tk.index, "decoding does not index")
+
+		// Reads work without building the index, and so do writes.
+		c, _ := tk.Estimate(nil)
+		assert.Equal(t, uint64(1), c)
+		assert.Equal(t, min(n, 1), len(tk.Entries()))
+		tk.ObserveKey([]byte("new"))
+		assert.NotNil(t, tk.index)
+		c, e := tk.Estimate([]byte("new"))
+		assert.Equal(t, uint64(1), c-e, "seen once (it replaced a key when full)")
 	}
 }
 
