@@ -233,3 +233,90 @@ func ExampleLastBy_MarshalBinary() {
 	fmt.Println(len(b), d.Sum(time.Time{}))
 	// Output: 22 1.5
 }
+
+func ExampleValue_Quantile() {
+	// What a snapshot reports for a quantiles definition with q=0.5,0.99.
+	var v stat.Value
+	if err := v.UnmarshalJSON([]byte(`{"p50":18,"p99":240}`)); err != nil {
+		panic(err)
+	}
+	p99, ok := v.Quantile(0.99)
+	fmt.Println(p99, ok)
+	_, ok = v.Quantile(0.95) // not reported by the definition
+	fmt.Println(ok)
+	// Output:
+	// 240 true
+	// false
+}
+
+func ExampleValue_TopKey() {
+	v := stat.TopValue([]stat.TopValueEntry{{Key: "api.example.com", Value: 4.5}, {Key: "www.example.com", Value: 1}})
+	n, ok := v.TopKey("api.example.com")
+	fmt.Println(n, ok)
+	_, ok = v.TopKey("old.example.com") // not in the top K
+	fmt.Println(ok)
+	// Output:
+	// 4.5 true
+	// false
+}
+
+func ExampleTopK_Overflow() {
+	// A key over MaxTopKKeyLen bytes is left out and counted, so an empty
+	// top list with Overflow > 0 means "keys too long", not "no traffic".
+	var tk stat.TopK
+	long := make([]byte, stat.MaxTopKKeyLen+1)
+	tk.ObserveKey(long)
+	tk.ObserveKey(long)
+	fmt.Println(len(tk.Entries()), tk.N(), tk.Overflow())
+	// Output: 0 0 2
+}
+
+func ExampleTopK_MaxError() {
+	// 300 keys seen once and 3 keys seen 40 times, through capacity 100:
+	// MaxError, the bound on every count's overestimate, is 3 (at most
+	// N ÷ capacity = 4.2). The three counts far above it are reliable; a
+	// count near it could be all error.
+	var tk stat.TopK
+	for i := range 300 {
+		tk.ObserveKey([]byte(fmt.Sprint("host-", i)))
+	}
+	for range 40 {
+		for _, h := range []string{"api", "www", "cdn"} {
+			tk.ObserveKey([]byte(h))
+		}
+	}
+	for _, e := range tk.Entries()[:3] {
+		fmt.Println(e.Key, e.Count, e.Err, e.Count-e.Err > tk.MaxError())
+	}
+	fmt.Println("max error", tk.MaxError(), "n", tk.N())
+	// Output:
+	// api 43 3 true
+	// cdn 43 3 true
+	// www 43 3 true
+	// max error 3 n 420
+}
+
+func ExampleLastBy_Overflow() {
+	// Three dynos through a LastBy that keeps two partitions: the sum
+	// covers the two latest, and Overflow says that a partition was left
+	// out.
+	s, err := stat.NewLastBy(stat.LastByConfig{MaxKeys: 2})
+	if err != nil {
+		panic(err)
+	}
+	t0 := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	for i, dyno := range []string{"web.1", "web.2", "web.3"} {
+		s.ObserveAt([]byte(dyno), t0.Add(time.Duration(i)*time.Second), 512)
+	}
+	fmt.Println(s.Sum(time.Time{}), s.Count(time.Time{}), s.Overflow())
+	// Output: 1024 2 1
+}
+
+func ExampleSum_Overflow() {
+	var s stat.Sum
+	s.Observe(math.MaxFloat64)
+	s.Observe(math.MaxFloat64) // would overflow: left out and counted
+	s.Observe(1)
+	fmt.Println(s.Sum() == math.MaxFloat64, s.Overflow())
+	// Output: true 1
+}

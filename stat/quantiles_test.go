@@ -673,3 +673,52 @@ func opt(v float64, ok bool) any {
 	}
 	return v
 }
+
+// TestQuantilesCountLimit: a Quantiles counts at most 2⁵³ values, which the
+// decoder enforces (a float64 weight is exact up to there). A forged digest
+// of 2⁵³ values decodes; the old Quantiles then took one more observation
+// or merge to 2⁵³ + n, which its encoder wrote and its decoder rejected.
+// Values past the limit are ignored and counted instead.
+func TestQuantilesCountLimit(t *testing.T) {
+	in := []byte{byte(KindQuantiles), 1}
+	in = appendFloat(in, 100)
+	in = appendUvarint(in, maxQuantilesCount)
+	in = append(in, 0, 0) // ignored, flags: integers
+	in = appendFloat(in, 1)
+	in = appendFloat(in, 1)
+	in = appendUvarint(in, 1)
+	in = appendFloat(in, 1)
+	in = appendUvarint(in, maxQuantilesCount)
+	var q Quantiles
+	require.NoError(t, q.UnmarshalBinary(in))
+	require.Equal(t, uint64(maxQuantilesCount), q.Count())
+
+	q.Observe(2)
+	var small Quantiles
+	small.Observe(3)
+	small.Observe(4)
+	require.NoError(t, q.Merge(&small))
+	assert.Equal(t, uint64(maxQuantilesCount), q.Count())
+	assert.Equal(t, uint64(3), q.Ignored(), "one observation and a merge of two")
+	hi, _ := q.Max()
+	assert.Equal(t, 1.0, hi, "the values left out do not move Max")
+	var back Quantiles
+	require.NoError(t, back.UnmarshalBinary(mustMarshal(t, &q)), "what the encoder writes decodes")
+	assert.Equal(t, mustMarshal(t, &q), mustMarshal(t, &back))
+}
+
+// TestQuantilesEmptyReads: every read that has no answer for an empty
+// Quantiles says so, like Min.Min and Mean.Mean.
+func TestQuantilesEmptyReads(t *testing.T) {
+	var q Quantiles
+	_, ok := q.Min()
+	assert.False(t, ok)
+	_, ok = q.Max()
+	assert.False(t, ok)
+	_, ok = q.Quantile(0.5)
+	assert.False(t, ok)
+	q.Observe(0)
+	v, ok := q.Min()
+	assert.True(t, ok, "a minimum of 0 is an answer")
+	assert.Zero(t, v)
+}

@@ -59,6 +59,42 @@ func TestValueJSONInvalidUTF8(t *testing.T) {
 func TestValueUnmarshalErrors(t *testing.T) {
 	for _, in := range []string{`{"x50":1}`, `[["a"]]`, `"s"`, `{"p50":"x"}`, `[[1,2]]`} {
 		var v Value
-		assert.Error(t, json.Unmarshal([]byte(in), &v), in)
+		err := json.Unmarshal([]byte(in), &v)
+		require.Error(t, err, in)
+		assertSentinel(t, err)
 	}
+}
+
+func TestValueAccessors(t *testing.T) {
+	q := QuantilesValue([]Quantile{{0.5, 18}, {0.99, 240}, {0.999, 412.5}})
+	top := TopValue([]TopValueEntry{{"a.example.com", 4.5}, {"b.example.com", 1}})
+	num := Number(12.5)
+	f := func(name string, v Value, read func(Value) (float64, bool), want float64, wantOK bool) {
+		t.Helper()
+		got, ok := read(v)
+		assert.Equal(t, wantOK, ok, name)
+		assert.Equal(t, want, got, name)
+	}
+	quantile := func(p float64) func(Value) (float64, bool) {
+		return func(v Value) (float64, bool) { return v.Quantile(p) }
+	}
+	key := func(k string) func(Value) (float64, bool) {
+		return func(v Value) (float64, bool) { return v.TopKey(k) }
+	}
+	number := func(v Value) (float64, bool) { return v.Number() }
+	f("p99", q, quantile(0.99), 240, true)
+	f("p99.9", q, quantile(0.999), 412.5, true)
+	f("a quantile not reported", q, quantile(0.95), 0, false)
+	f("a quantile of a number", num, quantile(0.5), 0, false)
+	f("a quantile of null", Null(), quantile(0.5), 0, false)
+	f("a top key", top, key("b.example.com"), 1, true)
+	f("a key not shown", top, key("c.example.com"), 0, false)
+	f("a key of quantiles", q, key("a.example.com"), 0, false)
+	f("a number", num, number, 12.5, true)
+	f("the number of quantiles", q, number, 0, false)
+	f("the number of null", Null(), number, 0, false)
+
+	var back Value
+	require.NoError(t, json.Unmarshal([]byte(`{"p50":18,"p99.9":412.5}`), &back))
+	f("p99.9 read back from JSON", back, quantile(0.999), 412.5, true)
 }
