@@ -64,10 +64,11 @@
 //
 //	kind       bound                                               memory
 //	Count      exact                                               8 B
-//	Sum, Mean  exact on integers below 2⁵³; else ≤ 2⁻⁵⁰·Σ|x|       24–40 B
+//	Sum, Mean  exact on integers below 2⁵³; else ≤ 2⁻⁵⁰·Σ|x|       32–40 B
 //	Min, Max   exact                                               ~24 B
 //	Last       exact (latest time; equal times: larger value)      ~32 B
-//	LastBy     exact to 10 000 partitions, then the latest         ~110 B a partition
+//	LastBy     exact to 10 000 partitions, then the latest,        ~110 B a partition
+//	           the rest counted (Overflow)
 //	Distinct   exact while small; then ≤ 3 % (mean ≤ 1 %) at p=14  16 B empty, ≤ 16 KiB
 //	Quantiles  exact to 512 values; then rank error ≤ 1 point      ≤ 4.3 KB to 512 values,
 //	           below 10⁴ values, 0.4 below 10⁵, 0.15 below 10⁶,    ~8 KB with a digest

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/pulsehq/pulse/internal/wire"
@@ -98,120 +99,139 @@ const linearEntries = 16
 // AppendBinaryLimits is AppendBinary under the given limits.
 func (b *Batch) AppendBinaryLimits(dst []byte, lim Limits) ([]byte, error) {
 	lim = lim.withDefaults()
-	orig := dst
-	fail := func(err error) ([]byte, error) { return orig, err }
-	if len(b.Source) > lim.MaxName {
-		return fail(fmt.Errorf("fragment: source length %d exceeds %d: %w", len(b.Source), lim.MaxName, ErrLimit))
-	}
-	if len(b.Fragments) > lim.MaxFragments {
-		return fail(fmt.Errorf("fragment: %d fragments exceed %d: %w", len(b.Fragments), lim.MaxFragments, ErrLimit))
-	}
-	if !inNanoRange(b.Time) {
-		return fail(fmt.Errorf("fragment: batch time %v outside the years 1678–2262: %w", b.Time, ErrInvalid))
+	if err := b.check(lim); err != nil {
+		return dst, err
 	}
 	tns := b.Time.UnixNano()
+	var wbuf [4]int64
+	t, err := b.tables(wbuf[:0], lim)
+	if err != nil {
+		return dst, err
+	}
+	size := b.bodySize(tns, t)
+	total := headerLen + uvarintLen(uint64(size)) + size + crcLen
+	if total > lim.MaxBatch {
+		return dst, fmt.Errorf("fragment: batch of %d bytes exceeds %d: %w", total, lim.MaxBatch, ErrLimit)
+	}
+	dst = growBytes(dst, total)
+	start := len(dst)
+	dst = append(dst, Magic...)
+	dst = append(dst, Version, 0)
+	dst = binary.AppendUvarint(dst, uint64(size))
+	dst = b.appendBody(dst, tns, t)
+	return binary.LittleEndian.AppendUint32(dst, crc32.Checksum(dst[start:], castagnoli)), nil
+}
 
-	// Tables of widths and (name, kind, width) entries in order of first
-	// appearance, so the encoding depends only on the batch.
-	var (
-		wbuf    [4]int64
-		widths  = wbuf[:0]
-		entries = make([]entryKey, 0, len(b.Fragments))
-		index   = make([]int, len(b.Fragments)) // per fragment
-		byKey   map[entryKey]int
-		last    = -1
-	)
+// check checks the batch's own fields against lim.
+func (b *Batch) check(lim Limits) error {
+	switch {
+	case len(b.Source) > lim.MaxName:
+		return fmt.Errorf("fragment: source length %d exceeds %d: %w", len(b.Source), lim.MaxName, ErrLimit)
+	case len(b.Fragments) > lim.MaxFragments:
+		return fmt.Errorf("fragment: %d fragments exceed %d: %w", len(b.Fragments), lim.MaxFragments, ErrLimit)
+	case !inNanoRange(b.Time):
+		return fmt.Errorf("fragment: batch time %v outside the years 1678–2262: %w", b.Time, ErrInvalid)
+	}
+	return nil
+}
+
+// batchTables are the tables a batch encodes before its fragments: widths
+// and (name, kind, width) entries in order of first appearance, so the
+// encoding depends only on the batch, and each fragment's entry.
+type batchTables struct {
+	widths  []int64
+	entries []entryKey
+	index   []int // per fragment
+}
+
+// tables checks every fragment and builds the tables, appending the widths
+// to widths.
+func (b *Batch) tables(widths []int64, lim Limits) (batchTables, error) {
+	t := batchTables{
+		widths:  widths,
+		entries: make([]entryKey, 0, len(b.Fragments)),
+		index:   make([]int, len(b.Fragments)),
+	}
+	var byKey map[entryKey]int
+	last := -1
 	for i := range b.Fragments {
 		f := &b.Fragments[i]
 		if err := checkFragment(f, lim); err != nil {
-			return fail(err)
+			return t, err
 		}
 		k := entryKey{f.Name, f.Kind, f.Width}
 		e := -1
 		switch {
-		case last >= 0 && entries[last] == k:
+		case last >= 0 && t.entries[last] == k:
 			e = last
 		case byKey != nil:
 			if j, ok := byKey[k]; ok {
 				e = j
 			}
 		default:
-			for j := range entries {
-				if entries[j] == k {
-					e = j
-					break
-				}
-			}
+			e = slices.Index(t.entries, k)
 		}
 		if e < 0 {
-			e = len(entries)
-			entries = append(entries, k)
+			e = len(t.entries)
+			t.entries = append(t.entries, k)
 			if byKey != nil {
 				byKey[k] = e
-			} else if len(entries) > linearEntries {
+			} else if len(t.entries) > linearEntries {
 				byKey = make(map[entryKey]int, len(b.Fragments))
-				for j, k := range entries {
+				for j, k := range t.entries {
 					byKey[k] = j
 				}
 			}
-			w := int64(f.Width)
-			found := false
-			for _, x := range widths {
-				if x == w {
-					found = true
-					break
-				}
-			}
-			if !found {
-				widths = append(widths, w)
+			if w := int64(f.Width); !slices.Contains(t.widths, w) {
+				t.widths = append(t.widths, w)
 			}
 		}
-		index[i], last = e, e
+		t.index[i], last = e, e
 	}
+	return t, nil
+}
 
-	// The body's length precedes it, so measure it first.
+// bodySize returns the length of the body appendBody writes, which
+// precedes it.
+func (b *Batch) bodySize(tns int64, t batchTables) int {
 	size := uvarintLen(uint64(len(b.Source))) + len(b.Source) + uvarintLen(b.Seq) + varintLen(tns)
-	size += uvarintLen(uint64(len(widths)))
-	for _, w := range widths {
+	size += uvarintLen(uint64(len(t.widths)))
+	for _, w := range t.widths {
 		size += uvarintLen(uint64(w))
 	}
-	size += uvarintLen(uint64(len(entries)))
+	size += uvarintLen(uint64(len(t.entries)))
 	prev := ""
-	for _, k := range entries {
+	for _, k := range t.entries {
 		shared := commonPrefix(prev, k.name)
-		size += 1 + uvarintLen(uint64(widthIndex(widths, int64(k.width)))) +
+		size += 1 + uvarintLen(uint64(widthIndex(t.widths, int64(k.width)))) +
 			uvarintLen(uint64(shared)) + uvarintLen(uint64(len(k.name)-shared)) + len(k.name) - shared
 		prev = k.name
 	}
 	size += uvarintLen(uint64(len(b.Fragments)))
 	for i := range b.Fragments {
 		f := &b.Fragments[i]
-		size += uvarintLen(uint64(index[i])) + varintLen(bucketOffset(f, tns)) + uvarintLen(uint64(len(f.Stat))) + len(f.Stat)
+		size += uvarintLen(uint64(t.index[i])) + varintLen(bucketOffset(f, tns)) + uvarintLen(uint64(len(f.Stat))) + len(f.Stat)
 	}
-	total := headerLen + uvarintLen(uint64(size)) + size + crcLen
-	if total > lim.MaxBatch {
-		return fail(fmt.Errorf("fragment: batch of %d bytes exceeds %d: %w", total, lim.MaxBatch, ErrLimit))
-	}
+	return size
+}
 
-	dst = growBytes(dst, total)
-	start := len(dst)
-	dst = append(dst, Magic...)
-	dst = append(dst, Version, 0)
-	dst = binary.AppendUvarint(dst, uint64(size))
+// appendBody appends the body: source, seq, time, the tables and the
+// fragments.
+func (b *Batch) appendBody(dst []byte, tns int64, t batchTables) []byte {
 	dst = binary.AppendUvarint(dst, uint64(len(b.Source)))
 	dst = append(dst, b.Source...)
 	dst = binary.AppendUvarint(dst, b.Seq)
 	dst = binary.AppendVarint(dst, tns)
-	dst = binary.AppendUvarint(dst, uint64(len(widths)))
-	for _, w := range widths {
+	dst = binary.AppendUvarint(dst, uint64(len(t.widths)))
+	for _, w := range t.widths {
 		dst = binary.AppendUvarint(dst, uint64(w))
 	}
-	dst = binary.AppendUvarint(dst, uint64(len(entries)))
-	prev = ""
-	for _, k := range entries {
+	dst = binary.AppendUvarint(dst, uint64(len(t.entries)))
+	prev := ""
+	for _, k := range t.entries {
 		shared := commonPrefix(prev, k.name)
 		dst = append(dst, byte(k.kind))
-		dst = binary.AppendUvarint(dst, uint64(widthIndex(widths, int64(k.width))))
+		dst = binary.AppendUvarint(dst, uint64(widthIndex(t.widths, int64(k.width))))
 		dst = binary.AppendUvarint(dst, uint64(shared))
 		dst = binary.AppendUvarint(dst, uint64(len(k.name)-shared))
 		dst = append(dst, k.name[shared:]...)
@@ -220,13 +240,12 @@ func (b *Batch) AppendBinaryLimits(dst []byte, lim Limits) ([]byte, error) {
 	dst = binary.AppendUvarint(dst, uint64(len(b.Fragments)))
 	for i := range b.Fragments {
 		f := &b.Fragments[i]
-		dst = binary.AppendUvarint(dst, uint64(index[i]))
+		dst = binary.AppendUvarint(dst, uint64(t.index[i]))
 		dst = binary.AppendVarint(dst, bucketOffset(f, tns))
 		dst = binary.AppendUvarint(dst, uint64(len(f.Stat)))
 		dst = append(dst, f.Stat...)
 	}
-	dst = binary.LittleEndian.AppendUint32(dst, crc32.Checksum(dst[start:], castagnoli))
-	return dst, nil
+	return dst
 }
 
 // checkFragment checks that f can be encoded.

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"sync"
 	"testing"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -677,4 +678,8 @@ func TestTopKSaturates(t *testing.T) {
 	var d TopK
 	require.NoError(t, d.UnmarshalBinary(mustMarshal(t, &tk)))
 	assert.Equal(t, mustMarshal(t, &tk), mustMarshal(t, &d))
+}
+
+func TestTopKSize(t *testing.T) {
+	assert.Equal(t, uintptr(120), unsafe.Sizeof(TopK{}), "the size TopK's doc comment states")
 }
