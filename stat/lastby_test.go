@@ -74,7 +74,7 @@ type part struct {
 func partitions(s *LastBy) []part {
 	ps := make([]part, 0, len(s.entries))
 	for _, e := range s.entries {
-		ps = append(ps, part{e.key, e.t, e.v})
+		ps = append(ps, part(e))
 	}
 	slices.SortFunc(ps, func(a, b part) int { return strings.Compare(a.key, b.key) })
 	return ps

@@ -46,23 +46,13 @@ func logStats(t *testing.T) (*slog.Logger, *window.LogWriter) {
 // violations returns what in snap breaks the service level, one line each.
 func violations(snap window.Snapshot) []string {
 	var out []string
-	if p99 := quantile(snap.Stats["duration"], 0.99); p99 >= maxP99 {
+	if p99, ok := snap.Stats["duration"].Quantile(0.99); ok && p99 >= maxP99 {
 		out = append(out, fmt.Sprintf("p99 duration %.1fms ≥ %.0fms", p99, maxP99))
 	}
 	if n, _ := snap.Stats["errors"].Number(); n > maxError {
 		out = append(out, fmt.Sprintf("%.0f level=ERROR lines", n))
 	}
 	return out
-}
-
-// quantile returns the value at q of a quantiles Value, or -1.
-func quantile(v stat.Value, q float64) float64 {
-	for _, x := range v.Quantiles() {
-		if x.Q == q {
-			return x.Value
-		}
-	}
-	return -1
 }
 
 // drive sends n requests to each path through a real server, 8 at a time.
@@ -123,7 +113,8 @@ func TestServiceLevel(t *testing.T) {
 
 			errs, _ := snap.Stats["errors"].Number()
 			assert.Equal(t, tt.wantErrs, errs)
-			p99 := quantile(snap.Stats["duration"], 0.99)
+			p99, ok := snap.Stats["duration"].Quantile(0.99)
+			require.True(t, ok, "duration reports p99")
 			slowest, _ := snap.Stats["slowest"].Number()
 			if tt.wantSlow {
 				assert.GreaterOrEqual(t, slowest, 80.0, "a report takes its delay")
