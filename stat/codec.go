@@ -42,20 +42,28 @@ type decoder struct {
 
 // newDecoder checks the header of b, the kind tag k and a version from 1 to
 // newest, and returns a decoder positioned at the first byte after it.
-func newDecoder(b []byte, k Kind, newest byte) decoder {
-	d := decoder{Reader: wire.NewReader(b), kind: k}
-	switch {
-	case len(b) < 2:
-		d.Fail(wire.Corrupt, "%d bytes, shorter than the 2-byte header", len(b))
-	case Kind(b[0]) != k:
-		d.Fail(wire.Corrupt, "kind tag %d (%s)", b[0], Kind(b[0]))
-	case b[1] < 1 || b[1] > newest:
-		d.FailAt(1, wire.Version, "version %d", b[1])
-	default:
-		d.version = b[1]
-		d.Bytes("header", 2)
-	}
+// Small enough to inline, so that the decoder lives on the caller's stack.
+func newDecoder(b []byte, k Kind, newest byte) *decoder {
+	d := &decoder{Reader: wire.NewReader(b), kind: k}
+	d.header(newest)
 	return d
+}
+
+// header reads the kind tag and the version.
+func (d *decoder) header(newest byte) {
+	if n := d.Remaining(); n < 2 {
+		d.Fail(wire.Corrupt, "%d bytes, shorter than the 2-byte header", n)
+		return
+	}
+	tag, v := d.Byte("kind tag"), d.Byte("version")
+	switch {
+	case Kind(tag) != d.kind:
+		d.FailAt(0, wire.Corrupt, "kind tag %d (%s)", tag, Kind(tag))
+	case v < 1 || v > newest:
+		d.FailAt(1, wire.Version, "version %d (this release reads 1 to %d)", v, newest)
+	default:
+		d.version = v
+	}
 }
 
 // err returns the first failure as a stat error that names the kind and
@@ -88,13 +96,16 @@ func sentinel(c wire.Class) error {
 // float reads a little-endian float64 and rejects NaN and ±Inf, which no
 // stat ever stores.
 func (d *decoder) float(what string) float64 {
-	off := d.Offset()
 	f := d.Float64(what)
-	if !d.Failed() && !isFinite(f) {
-		d.FailAt(off, wire.Corrupt, "%s: %v is not finite", what, f)
-		return 0
+	if isFinite(f) {
+		return f
 	}
-	return f
+	d.notFinite(what, f)
+	return 0
+}
+
+func (d *decoder) notFinite(what string, f float64) {
+	d.FailAt(d.Offset()-8, wire.Corrupt, "%s: %v is not finite", what, f)
 }
 
 // counter reads a uvarint counter (ignored or overflowed observations).
@@ -102,15 +113,11 @@ func (d *decoder) counter(what string) uint64 { return d.Uvarint(what) }
 
 // flag reads a presence byte, 0 or 1.
 func (d *decoder) flag(what string) bool {
-	off := d.Offset()
-	switch c := d.Byte(what); {
-	case d.Failed():
-	case c == 1:
-		return true
-	case c != 0:
-		d.FailAt(off, wire.Corrupt, "%s %d is neither 0 nor 1", what, c)
+	c := d.Byte(what)
+	if c > 1 {
+		d.FailAt(d.Offset()-1, wire.Corrupt, "%s %d is neither 0 nor 1", what, c)
 	}
-	return false
+	return c == 1
 }
 
 // isFinite reports whether f is neither NaN nor ±Inf.
