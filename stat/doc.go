@@ -50,7 +50,8 @@
 // # Input that is not counted
 //
 // Nothing is dropped without a count. Ignored counts observations that
-// are not values: NaN and ±Inf, and times that UnixNano cannot hold.
+// are not values: NaN and ±Inf, and times that UnixNano cannot hold (and,
+// never reached in practice, values a Quantiles would count past 2⁵³).
 // Overflow counts observations a documented cap kept out, so that a reader
 // can tell a partial answer from a complete one: a Sum or Mean value whose
 // addition would overflow float64, a LastBy partition dropped beyond

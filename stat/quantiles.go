@@ -142,7 +142,8 @@ func snap(x float64, k uint8) float64 {
 // n ≤ 512 values and 48 + 16·2c with a digest (about 1.25 KB at c = 100
 // after 10⁶ values).
 //
-// NaN and ±Inf are ignored and counted (see Ignored).
+// NaN and ±Inf are ignored and counted (see Ignored), and so are values
+// beyond the 2⁵³th (the digest's float64 weights count exactly to there).
 // The zero value is an empty Quantiles of compression 100, ready to use.
 //
 // A Quantiles is not safe for concurrent use; callers shard or lock. Reads
@@ -222,7 +223,8 @@ func (q *Quantiles) Compression() float64 {
 	return q.c
 }
 
-// Observe adds v. NaN and ±Inf are ignored and counted.
+// Observe adds v. NaN and ±Inf, and values past the 2⁵³th, are ignored and
+// counted.
 func (q *Quantiles) Observe(v float64) {
 	if math.IsNaN(v) || math.IsInf(v, 0) || q.n >= maxQuantilesCount {
 		q.ignored = satAdd(q.ignored, 1)
