@@ -351,11 +351,11 @@ func (s *LastBy) Overflow() uint64 { return s.overflow }
 func (s *LastBy) Kind() Kind { return KindLastBy }
 
 // Merge offers each of other's partitions to the receiver (see LastBy for
-// eviction) and adds its counters. other must be a *LastBy with the same
-// MaxKeys, except that a receiver with the default MaxKeys and no
-// partitions adopts other's, and an other with the default MaxKeys and no
-// partitions only adds its counters; other combinations of different
-// MaxKeys are an error wrapping ErrIncompatible.
+// what a full LastBy drops) and adds its counters. other must be a *LastBy
+// with the same MaxKeys, except that a receiver with the default MaxKeys
+// and no partitions adopts other's, and an other with the default MaxKeys
+// and no partitions only adds its counters; other combinations of
+// different MaxKeys are an error wrapping ErrIncompatible.
 func (s *LastBy) Merge(other Stat) error {
 	if other == nil {
 		return nil
