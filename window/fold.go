@@ -2,6 +2,7 @@ package window
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -18,13 +19,14 @@ const (
 	StatUnparsed = "pulse.unparsed" // input the parser could not read (see Set.Unparsed)
 	StatSkipped  = "pulse.skipped"  // observations skipped: the Of value missing or not a number
 	StatLate     = "pulse.late"     // observations older than a window's retention
-	StatRejected = "pulse.rejected" // observations further in the future than the skew
+	StatRejected = "pulse.rejected" // observations and deltas a window could not take: no clock yet, or (deltas) incompatible or beyond the skew
 	StatOverflow = "pulse.overflow" // l2met metrics not created because a definition's cap was reached
+	StatFuture   = "pulse.future"   // events dropped because they were more than the skew ahead of the clock
 )
 
 // selfStats are the self-stats in the order of Set.self, which the
 // self… constants index.
-var selfStats = []string{StatEvents, StatUnparsed, StatSkipped, StatLate, StatRejected, StatOverflow}
+var selfStats = []string{StatEvents, StatUnparsed, StatSkipped, StatLate, StatRejected, StatOverflow, StatFuture}
 
 const (
 	selfEvents = iota
@@ -33,6 +35,7 @@ const (
 	selfLate
 	selfRejected
 	selfOverflow
+	selfFuture
 )
 
 // SetOptions configures a definitions set. Zero fields mean defaults.
@@ -42,6 +45,10 @@ type SetOptions struct {
 	// Lateness and Skew are as in Options; each window's Span is its
 	// definition's Window.
 	Lateness, Skew time.Duration
+	// Clock says what moves the set's clock. The zero value, EventClock,
+	// follows the events folded, for replay; a live receiver or merger
+	// uses ManualClock and calls Advance with the wall clock.
+	Clock Clock
 }
 
 // defWindow is one definition with its window.
@@ -80,8 +87,15 @@ func NewDefSet(defs []stat.Def, opts *SetOptions) (*Set, error) {
 	if opts != nil {
 		o = *opts
 	}
-	s := &Set{}
+	if o.Clock != EventClock && o.Clock != ManualClock {
+		return nil, fmt.Errorf("window: %v: %w", o.Clock, ErrOptions)
+	}
+	s := &Set{mode: o.Clock}
 	s.wopts = Options{Width: o.Width, Lateness: o.Lateness, Skew: o.Skew}
+	if _, err := s.wopts.withDefaults(); err != nil {
+		return nil, err
+	}
+	s.setup()
 	seen := map[string]bool{}
 	for i := range defs {
 		d := defs[i] // a copy the set owns
@@ -106,19 +120,30 @@ func NewDefSet(defs []stat.Def, opts *SetOptions) (*Set, error) {
 		}
 		s.defs = append(s.defs, defWindow{def: dp, w: w})
 	}
-	for _, name := range selfStats {
-		d := &stat.Def{Name: name, Kind: stat.DefRate, Per: time.Second, Group: "pulse"}
-		if err := d.Validate(); err != nil {
-			return nil, err
-		}
-		w, err := s.newDefWindow(d)
-		if err != nil {
-			return nil, err
-		}
-		s.self = append(s.self, defWindow{def: d, w: w})
+	if err := s.addSelf(); err != nil {
+		return nil, err
 	}
 	s.buildIndex()
 	return s, nil
+}
+
+// addSelf adds the self-stats' windows.
+func (s *Set) addSelf() error {
+	s.setup()
+	self := make([]defWindow, 0, len(selfStats))
+	for _, name := range selfStats {
+		d := &stat.Def{Name: name, Kind: stat.DefRate, Per: time.Second, Group: "pulse"}
+		if err := d.Validate(); err != nil {
+			return err
+		}
+		w, err := s.newDefWindow(d)
+		if err != nil {
+			return err
+		}
+		self = append(self, defWindow{def: d, w: w})
+	}
+	s.self = self
+	return nil
 }
 
 func (s *Set) newDefWindow(d *stat.Def) (*Window, error) {
@@ -130,6 +155,9 @@ func (s *Set) newDefWindow(d *stat.Def) (*Window, error) {
 	}
 	if s.started {
 		w.Advance(time.Unix(0, s.clock))
+	}
+	if s.keep {
+		w.keep = w.newBucket()
 	}
 	if err := s.Add(w); err != nil {
 		return nil, err
@@ -183,28 +211,59 @@ func isCommonKey(k string) bool {
 }
 
 // Fold folds one event into every definition it matches, in its event
-// time. The set's clock follows event time: it advances, in whole buckets,
-// to the latest event time folded or to the time given to Advance.
-// Observations outside a window's retention are counted as late or
-// rejected, and those lacking their value as skipped.
+// time, and counts it in pulse.events. What moves the clock depends on the
+// set's Clock (see the package documentation, section Clock): with
+// EventClock the event may move it, by the leap rule, or be held or
+// dropped as too far ahead (pulse.future); with ManualClock an event more
+// than Skew ahead of the clock is dropped (pulse.future). Observations
+// outside a window's retention are counted as late or rejected, and those
+// lacking their value as skipped.
 //
-// An event with no header time (a bare logfmt line) takes its time from its
-// "time" field (RFC 3339, as log/slog writes it), else from the set's
-// clock; before the clock is set it is counted as rejected.
+// An event with no header time (a bare logfmt line) takes its time from
+// its "time" field (RFC 3339, as log/slog writes it), else from the set's
+// clock; before the clock is set it is counted as rejected once the clock
+// is set. An event whose header timestamp is there but did not parse (Time
+// zero and Timestamp neither empty nor "-", as the parser leaves an event
+// whose time it could not read), or whose time lies outside the years
+// 1678–2261, is not folded: it is counted in pulse.unparsed, as input the
+// parser could not read, rather than guessed into a second it may not
+// belong to.
+//
+// A set without definitions (the zero Set, or one from NewSet) observes
+// nothing but the self-stats, whose windows the first Fold adds.
 func (s *Set) Fold(ev *logfmt.Event) {
-	t := ev.Time
-	if t.IsZero() {
-		t, _ = fieldTime(ev)
-	}
-	if t.IsZero() {
-		if !s.started {
-			s.dropped++
+	if s.self == nil {
+		_ = s.addSelf() // cannot fail on the fixed self-stat definitions
+		if s.self == nil {
 			return
 		}
-		t = time.Unix(0, s.clock)
 	}
-	ns := t.UnixNano()
-	s.advanceTo(ns)
+	t, ok := s.eventTime(ev)
+	if !ok {
+		return
+	}
+	switch {
+	case s.keep:
+		s.advanceTo(t.UnixNano())
+		s.fold(ev, t)
+	case s.mode == ManualClock:
+		if s.admitManual(t.UnixNano()) {
+			s.fold(ev, t)
+		}
+	default:
+		s.foldEvent(ev, t)
+	}
+}
+
+// fold folds ev at t into the definitions it matches, the clock's rules
+// applied.
+func (s *Set) fold(ev *logfmt.Event, t time.Time) {
+	if ns := t.UnixNano(); ns > s.latest {
+		s.latest = ns
+	}
+	if s.keep {
+		s.first = min(s.first, floorDiv(t.UnixNano(), s.tick)*s.tick)
+	}
 	s.self[selfEvents].w.add(t, 1)
 	for _, i := range s.index.always {
 		s.foldDef(&s.defs[i], ev, t)
@@ -335,25 +394,30 @@ func (w *Window) add(t time.Time, n int64) {
 	}
 }
 
-// Unparsed counts n lines that could not be parsed, at the set's clock.
+// Unparsed counts n lines that could not be parsed in pulse.unparsed, at
+// the set's clock; before the clock is set, they are counted when it is.
 func (s *Set) Unparsed(n int64) {
+	if s.self == nil {
+		_ = s.addSelf()
+	}
 	if s.started {
-		s.self[selfUnparsed].w.add(time.Unix(0, s.clock), n)
+		s.countAtClock(selfUnparsed, n)
 	} else {
 		s.pendingUnparsed += n
 	}
 }
 
 // advanceTo moves the set's clock forward to the start of the bucket that
-// contains ns, when that is later than the clock.
+// contains ns (exactly to ns in a NewSet set), when that is later than the
+// clock, and every window's with it.
 func (s *Set) advanceTo(ns int64) {
-	width := int64(1) // a set of hand-built windows follows the clock exactly
-	if s.self != nil {
-		width = int64(s.width())
-	}
-	b := floorDiv(ns, width) * width
+	s.setup()
+	b := floorDiv(ns, s.tick) * s.tick
 	if s.started && b <= s.clock {
 		return
+	}
+	if !s.started {
+		s.latest = b
 	}
 	s.clock, s.started = b, true
 	now := time.Unix(0, b)
@@ -366,45 +430,84 @@ func (s *Set) advanceTo(ns int64) {
 		s.Unparsed(n)
 	}
 	if s.dropped > 0 {
-		s.self[selfRejected].w.add(now, int64(s.dropped))
+		s.countAtClock(selfRejected, int64(s.dropped))
 		s.dropped = 0
 	}
 }
 
-func (s *Set) width() time.Duration {
-	if s.wopts.Width > 0 {
-		return s.wopts.Width
-	}
-	return DefaultWidth
-}
-
 // Snapshot reads every definition at T: each over the complete buckets in
 // [T − its window, T), as its definition reports it. Self-stats are
-// included. Snapshot never changes the set.
-func (s *Set) Snapshot(T time.Time) Snapshot {
+// included; in an EventClock set, events held while a run ahead of the
+// clock is undecided read as pulse.future, at the clock. Snapshot never
+// changes the set.
+//
+// It is an error wrapping ErrClock before the clock is set, for a T after
+// End (buckets that may still be filling), and for a T whose windows reach
+// back to a bucket that left retention holding data (the answer would be
+// short). A merger snapshots at Settled(flush + grace); replay at End, or
+// at a time of the user's within the retained span.
+func (s *Set) Snapshot(T time.Time) (Snapshot, error) {
+	if !s.started {
+		return Snapshot{}, fmt.Errorf("window: snapshot at %v before the clock is set: %w", T.UTC().Format(time.RFC3339Nano), ErrClock)
+	}
+	if end := s.End(); T.After(end) {
+		return Snapshot{}, fmt.Errorf("window: snapshot at %v after %v, the end of the clock's bucket: %w",
+			T.UTC().Format(time.RFC3339Nano), end.Format(time.RFC3339Nano), ErrClock)
+	}
+	return s.snapshot(T, 0)
+}
+
+// snapshot reads every definition at T over its window, or, when all is
+// positive (a LogWriter's set), over all, with what left retention.
+func (s *Set) snapshot(T time.Time, all time.Duration) (Snapshot, error) {
 	snap := Snapshot{Time: T.UTC(), Stats: make(map[string]stat.Value, len(s.byName))}
-	read := func(dw defWindow) {
+	var rerr error
+	read := func(dw defWindow, extra int64) {
+		span := dw.def.Window
+		if all > 0 {
+			span = all
+		}
 		into := dw.def.NewStat()
-		if into == nil || dw.w.Read(T, dw.def.Window, into) != nil {
+		if into == nil {
 			snap.Stats[dw.def.Name] = stat.Null()
 			return
 		}
-		snap.Stats[dw.def.Name] = dw.def.Read(into, dw.def.Window)
+		if all > 0 && dw.w.keep != nil {
+			_ = into.Merge(dw.w.keep)
+		}
+		if err := dw.w.Read(T, span, into); err != nil {
+			if rerr == nil && errors.Is(err, ErrClock) {
+				rerr = err
+			}
+			snap.Stats[dw.def.Name] = stat.Null()
+			return
+		}
+		if c, ok := into.(*stat.Count); ok && extra > 0 {
+			c.Add(extra)
+		}
+		snap.Stats[dw.def.Name] = dw.def.Read(into, span)
 	}
 	for _, dw := range s.defs {
-		read(dw)
+		read(dw, 0)
 	}
 	for _, l := range s.l2met {
 		for _, dws := range l.metrics {
 			for _, dw := range dws {
-				read(dw)
+				read(dw, 0)
 			}
 		}
 	}
-	for _, dw := range s.self {
-		read(dw)
+	for i, dw := range s.self {
+		var extra int64
+		if i == selfFuture && len(s.leap.held) > 0 && s.clock < T.UnixNano() && s.clock >= T.Add(-dw.def.Window).UnixNano() {
+			extra = int64(len(s.leap.held))
+		}
+		read(dw, extra)
 	}
-	return snap
+	if rerr != nil {
+		return Snapshot{}, rerr
+	}
+	return snap, nil
 }
 
 // deriveByName creates, on a merger, the windows of the l2met metric that
@@ -445,14 +548,21 @@ func (s *Set) deriveByName(name string, k stat.Kind) *Window {
 	return nil
 }
 
-// End returns the end of the bucket that holds the set's clock: a snapshot
-// at End counts every event folded so far. It is the zero time while the
-// clock is unset.
+// End returns the latest time a snapshot may be taken at: the end of the
+// bucket that holds the clock in a ManualClock set, and in an EventClock
+// set the end of the bucket that holds the latest event folded (which a
+// run ahead of the clock may have put past the clock's bucket), so that a
+// snapshot at End counts every event folded so far. It is the zero time
+// while the clock is unset.
 func (s *Set) End() time.Time {
 	if !s.started {
 		return time.Time{}
 	}
-	return time.Unix(0, s.clock).Add(s.width()).UTC()
+	last := s.clock
+	if s.mode == EventClock || s.keep {
+		last = max(last, floorDiv(s.latest, s.tick)*s.tick)
+	}
+	return time.Unix(0, addSat(last, s.tick)).UTC()
 }
 
 // fieldTime reads an event's "time" field as RFC 3339.

@@ -216,11 +216,14 @@ func TestRetention(t *testing.T) {
 	w.Advance(sec(12.5)) // keeps buckets ending after 0.5 s: [0, 1) on
 	assert.Equal(t, 4, w.Len())
 	assert.Equal(t, uint64(1), w.Expired())
-	assert.Equal(t, int64(4), readCount(t, w, sec(12), time.Hour))
+	assert.Equal(t, int64(4), readCount(t, w, sec(12), 12*time.Second))
+	var c stat.Count
+	require.ErrorIs(t, w.Read(sec(12), time.Hour, &c), ErrClock, "the hour reaches [−11, −10), dropped holding data")
 
 	w.Advance(sec(15)) // keeps [3, 4) on
 	assert.Equal(t, 1, w.Len())
-	assert.Equal(t, int64(1), readCount(t, w, sec(12), time.Hour))
+	assert.Equal(t, int64(1), readCount(t, w, sec(12), 9*time.Second))
+	require.ErrorIs(t, w.Read(sec(12), 10*time.Second, &c), ErrClock, "[2, 3) was dropped holding data")
 	assert.Nil(t, w.At(sec(2.9)))
 	assert.Equal(t, uint64(1), w.Late())
 
