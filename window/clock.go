@@ -1,6 +1,7 @@
 package window
 
 import (
+	"math"
 	"strconv"
 	"time"
 
@@ -63,8 +64,10 @@ type leap struct {
 	buckets [LeapBuckets]int64 // distinct buckets of the run, the first nb
 	nb      int                //
 	latest  int64              // the run's latest event time, Unix ns
+	folded  int64              // the latest time of the run's events folded at once, or math.MinInt64
 	held    []heldEvent        // in arrival order; capacity and buffers reused
 	bytes   int                // held bytes
+	lost    int64              // events beyond Skew that did not fit in held
 }
 
 // heldEvent is a copy of an event, its bytes in buf.
@@ -76,6 +79,9 @@ type heldEvent struct {
 
 // note adds an event at ns in bucket b to the run.
 func (l *leap) note(ns, b int64) {
+	if l.n == 0 {
+		l.folded = math.MinInt64
+	}
 	if l.n == 0 || ns > l.latest {
 		l.latest = ns
 	}
@@ -96,7 +102,8 @@ func (l *leap) proven() bool { return l.nb >= LeapBuckets || l.n >= LeapEvents }
 
 // reset ends the run; the held events must have been dealt with.
 func (l *leap) reset() {
-	l.n, l.nb, l.bytes = 0, 0, 0
+	l.n, l.nb, l.bytes, l.lost = 0, 0, 0, 0
+	l.folded = math.MinInt64
 	l.held = l.held[:0]
 }
 
@@ -192,13 +199,9 @@ func (s *Set) eventTime(ev *logfmt.Event) (time.Time, bool) {
 // it, or drops and counts it.
 func (s *Set) foldEvent(ev *logfmt.Event, t time.Time) {
 	ns := t.UnixNano()
-	if !s.started {
+	if !s.started || ns < addSat(s.clock, s.tick+max(s.lateNs, s.tick)) { // ordinary: near or behind the clock
 		s.advanceTo(ns)
-		s.fold(ev, t)
-		return
-	}
-	if ns < addSat(s.clock, s.tick+max(s.lateNs, s.tick)) { // ordinary: near or behind the clock
-		s.advanceTo(ns)
+		s.latest = max(s.latest, ns)
 		if s.leap.n > 0 {
 			s.endRun()
 		}
@@ -212,8 +215,9 @@ func (s *Set) foldEvent(ev *logfmt.Event, t time.Time) {
 	switch {
 	case s.withinSkew(b):
 		s.fold(ev, t) // a bucket takes it now; the clock stays
+		s.leap.folded = max(s.leap.folded, ns)
 	case !s.leap.hold(ev, t):
-		s.countAtClock(selfFuture, 1)
+		s.leap.lost++ // counted in pulse.future when the run ends
 	}
 	if s.leap.proven() {
 		s.leapForward()
@@ -230,7 +234,7 @@ func (s *Set) withinSkew(b int64) bool {
 // can now take is folded, and the others are dropped and counted in
 // pulse.future.
 func (s *Set) endRun() {
-	future := int64(0)
+	future := s.leap.lost
 	for i := range s.leap.held {
 		h := &s.leap.held[i]
 		if s.withinSkew(floorDiv(h.t.UnixNano(), s.tick)) {
@@ -247,7 +251,9 @@ func (s *Set) endRun() {
 
 // leapForward moves the clock as a proven run says: the held events are
 // folded in the order they came, each moving the clock as an ordinary
-// event would, and then the clock moves to the run's latest event.
+// event would, and then the clock moves to the run's latest event. Events
+// of the run that could not be held are counted in pulse.future, at the
+// new clock.
 func (s *Set) leapForward() {
 	for i := range s.leap.held {
 		h := &s.leap.held[i]
@@ -255,6 +261,10 @@ func (s *Set) leapForward() {
 		s.fold(&h.ev, h.t)
 	}
 	s.advanceTo(s.leap.latest)
+	s.latest = max(s.latest, s.leap.latest)
+	if s.leap.lost > 0 {
+		s.countAtClock(selfFuture, s.leap.lost)
+	}
 	s.leap.reset()
 }
 

@@ -245,6 +245,7 @@ func (s *Set) Fold(ev *logfmt.Event) {
 	switch {
 	case s.keep:
 		s.advanceTo(t.UnixNano())
+		s.latest = max(s.latest, t.UnixNano())
 		s.fold(ev, t)
 	case s.mode == ManualClock:
 		if s.admitManual(t.UnixNano()) {
@@ -258,9 +259,6 @@ func (s *Set) Fold(ev *logfmt.Event) {
 // fold folds ev at t into the definitions it matches, the clock's rules
 // applied.
 func (s *Set) fold(ev *logfmt.Event, t time.Time) {
-	if ns := t.UnixNano(); ns > s.latest {
-		s.latest = ns
-	}
 	if s.keep {
 		s.first = min(s.first, floorDiv(t.UnixNano(), s.tick)*s.tick)
 	}
@@ -437,8 +435,9 @@ func (s *Set) advanceTo(ns int64) {
 
 // Snapshot reads every definition at T: each over the complete buckets in
 // [T − its window, T), as its definition reports it. Self-stats are
-// included; in an EventClock set, events held while a run ahead of the
-// clock is undecided read as pulse.future, at the clock. Snapshot never
+// included; in an EventClock set, the events of a run ahead of the clock
+// that is still undecided, held or not, read as pulse.future, at the
+// clock. Snapshot never
 // changes the set.
 //
 // It is an error wrapping ErrClock before the clock is set, for a T after
@@ -457,8 +456,9 @@ func (s *Set) Snapshot(T time.Time) (Snapshot, error) {
 	return s.snapshot(T, 0)
 }
 
-// snapshot reads every definition at T over its window, or, when all is
-// positive (a LogWriter's set), over all, with what left retention.
+// snapshot reads every definition at T over its window; or, when all is
+// positive (a LogWriter's set), it merges the buckets of the span all
+// before T and what left retention, and reads that as one window.
 func (s *Set) snapshot(T time.Time, all time.Duration) (Snapshot, error) {
 	snap := Snapshot{Time: T.UTC(), Stats: make(map[string]stat.Value, len(s.byName))}
 	var rerr error
@@ -485,7 +485,7 @@ func (s *Set) snapshot(T time.Time, all time.Duration) (Snapshot, error) {
 		if c, ok := into.(*stat.Count); ok && extra > 0 {
 			c.Add(extra)
 		}
-		snap.Stats[dw.def.Name] = dw.def.Read(into, span)
+		snap.Stats[dw.def.Name] = dw.def.Read(into, dw.def.Window)
 	}
 	for _, dw := range s.defs {
 		read(dw, 0)
@@ -499,8 +499,9 @@ func (s *Set) snapshot(T time.Time, all time.Duration) (Snapshot, error) {
 	}
 	for i, dw := range s.self {
 		var extra int64
-		if i == selfFuture && len(s.leap.held) > 0 && s.clock < T.UnixNano() && s.clock >= T.Add(-dw.def.Window).UnixNano() {
-			extra = int64(len(s.leap.held))
+		if pending := int64(len(s.leap.held)) + s.leap.lost; i == selfFuture && pending > 0 &&
+			s.clock+s.tick <= T.UnixNano() && s.clock >= T.Add(-dw.def.Window).UnixNano() {
+			extra = pending
 		}
 		read(dw, extra)
 	}
@@ -548,19 +549,25 @@ func (s *Set) deriveByName(name string, k stat.Kind) *Window {
 	return nil
 }
 
-// End returns the latest time a snapshot may be taken at: the end of the
-// bucket that holds the clock in a ManualClock set, and in an EventClock
-// set the end of the bucket that holds the latest event folded (which a
-// run ahead of the clock may have put past the clock's bucket), so that a
-// snapshot at End counts every event folded so far. It is the zero time
-// while the clock is unset.
+// End returns the latest time a snapshot may be taken at. In a
+// ManualClock set it is the end of the bucket that holds the clock. In an
+// EventClock set it is the end of the bucket that holds the latest event
+// folded, leaving out the events of a run ahead of the clock that proved
+// nothing (an outlier within Skew, folded into its own bucket): a snapshot
+// at End counts every event folded so far, as replay wants, and a lone
+// outlier does not move it, unless it came last. It is the zero time while
+// the clock is unset.
 func (s *Set) End() time.Time {
 	if !s.started {
 		return time.Time{}
 	}
 	last := s.clock
 	if s.mode == EventClock || s.keep {
-		last = max(last, floorDiv(s.latest, s.tick)*s.tick)
+		last = max(last, s.latest)
+		if s.leap.n > 0 {
+			last = max(last, s.leap.folded)
+		}
+		last = floorDiv(last, s.tick) * s.tick
 	}
 	return time.Unix(0, addSat(last, s.tick)).UTC()
 }

@@ -23,9 +23,9 @@ const MaxLogLine = 64 << 10
 // slog writes it), else from the wall clock.
 //
 // A LogWriter counts everything it was given: Snapshot reads each
-// definition over the whole time it has seen, not over the definition's
-// window, so a line logged 90 s before the last one still counts in a
-// 1-minute stat. Lines may come in any order; none is late.
+// definition as if every line fell in one window, so a line logged 90 s
+// before the last one still counts in a 1-minute stat. Lines may come in
+// any order; none is late.
 //
 // A LogWriter is safe for use by multiple goroutines; it owns its set, so
 // read the set only through the LogWriter.
@@ -120,12 +120,15 @@ func (w *LogWriter) Flush() {
 	}
 }
 
-// Snapshot flushes, then reads every definition over everything folded:
-// its time is the end of the second that holds the latest line, and each
-// definition reads the whole span from the start of the second of the
-// earliest line to then, as if that span were its window (so a rate is
-// the count per its per over that span). Before any line, Time is zero
-// and every stat reads as empty.
+// Snapshot flushes, then reads every definition over everything folded
+// since NewLogWriter, as if every line fell in one window of the
+// definition's: each definition's stat merges every line it matched, and
+// reads as the definition reads its window. So a count (kind=rate with no
+// per, which is per window) is the number of lines, and quantiles, max and
+// distinct cover every line; a rate per second is that count divided by
+// the window's seconds, the true rate only while the lines span at most
+// one window. Time is the end of the second that holds the latest line.
+// Before any line, Time is zero and every stat reads as empty.
 func (w *LogWriter) Snapshot() Snapshot {
 	w.Flush()
 	w.mu.Lock()

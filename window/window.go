@@ -81,7 +81,7 @@ type Window struct {
 	name    string
 	kind    stat.Kind
 	newStat func() stat.Stat
-	proto   stat.Stat // an empty stat with newStat's parameters fixed: every bucket is a clone
+	ref     stat.Stat // an empty stat of newStat's: the parameters every bucket has
 	opts    Options
 
 	width, retention, skew int64 // nanoseconds
@@ -133,7 +133,7 @@ func NewFunc(name string, newStat func() stat.Stat, opts Options) (*Window, erro
 		name:      name,
 		kind:      s.Kind(),
 		newStat:   newStat,
-		proto:     fixParams(s),
+		ref:       s,
 		opts:      o,
 		width:     int64(o.Width),
 		retention: int64(o.Span + o.Lateness),
@@ -146,26 +146,45 @@ func NewFunc(name string, newStat func() stat.Stat, opts Options) (*Window, erro
 	return w, nil
 }
 
-// fixParams returns an empty stat with s's parameters that, unlike a zero
-// value, does not adopt the parameters of the first stat merged into it:
-// s decoded from its own encoding, which states every parameter. So a
-// bucket that a delta of other parameters reaches first refuses it
-// instead of taking them on and refusing every delta after.
-func fixParams(s stat.Stat) stat.Stat {
-	b, err := s.MarshalBinary()
-	if err != nil {
-		return s
+// newBucket returns an empty stat for a bucket.
+func (w *Window) newBucket() stat.Stat { return w.newStat() }
+
+// params describes a stat's parameters, for errors.
+func params(s stat.Stat) string {
+	switch s := s.(type) {
+	case *stat.Distinct:
+		return fmt.Sprintf("distinct p=%d", s.Precision())
+	case *stat.Quantiles:
+		return fmt.Sprintf("quantiles c=%v", s.Compression())
+	case *stat.TopK:
+		return fmt.Sprintf("topk k=%d capacity=%d", s.K(), s.Capacity())
+	case *stat.LastBy:
+		return fmt.Sprintf("lastby max keys=%d", s.MaxKeys())
 	}
-	p, err := stat.Unmarshal(b)
-	if err != nil || p.Kind() != s.Kind() {
-		return s
-	}
-	return p
+	return s.Kind().String()
 }
 
-// newBucket returns an empty stat for a bucket: the window's parameters,
-// fixed.
-func (w *Window) newBucket() stat.Stat { return w.proto.Clone() }
+// sameParams reports whether a and b, of one kind, have the same
+// parameters: a zero value's are its defaults. Stats merge only with the
+// same parameters, except that an empty zero value adopts the other's,
+// which a bucket must not: its parameters are its window's.
+func sameParams(a, b stat.Stat) bool {
+	switch a := a.(type) {
+	case *stat.Distinct:
+		b, ok := b.(*stat.Distinct)
+		return ok && a.Precision() == b.Precision()
+	case *stat.Quantiles:
+		b, ok := b.(*stat.Quantiles)
+		return ok && a.Compression() == b.Compression()
+	case *stat.TopK:
+		b, ok := b.(*stat.TopK)
+		return ok && a.K() == b.K() && a.Capacity() == b.Capacity()
+	case *stat.LastBy:
+		b, ok := b.(*stat.LastBy)
+		return ok && a.MaxKeys() == b.MaxKeys()
+	}
+	return true
+}
 
 // Name returns the window's name.
 func (w *Window) Name() string { return w.name }
@@ -343,6 +362,10 @@ func (w *Window) Apply(d Delta) error {
 	}
 	if d.Stat.Kind() != w.kind {
 		return fmt.Errorf("window: apply %q: delta of kind %s holds a %s: %w", d.Name, d.Kind, d.Stat.Kind(), stat.ErrIncompatible)
+	}
+	if !sameParams(d.Stat, w.ref) {
+		w.rejected++
+		return fmt.Errorf("window: apply %q: %s delta into %s buckets: %w", d.Name, params(d.Stat), params(w.ref), stat.ErrIncompatible)
 	}
 	ns := d.Start.UnixNano()
 	if ns%w.width != 0 {
