@@ -342,8 +342,7 @@ func (w *Window) start(b int64) time.Time { return time.Unix(0, b*w.width).UTC()
 // Before the clock is set it is an error wrapping ErrClock. A delta for
 // another name, kind or width, a start not aligned to the width, or a
 // stat the bucket cannot merge is an error wrapping stat.ErrIncompatible,
-// and the window is unchanged; a stat it cannot merge is also counted as
-// rejected. A bucket takes its parameters from the window's stat
+// counted as rejected, and the window is otherwise unchanged. A bucket takes its parameters from the window's stat
 // constructor, never from a delta: a delta applied to an empty bucket is
 // merged into a new stat of the window's, so one delta of other
 // parameters (a Distinct of another precision, say) is refused, not
@@ -351,6 +350,7 @@ func (w *Window) start(b int64) time.Time { return time.Unix(0, b*w.width).UTC()
 // keeps d.Stat.
 func (w *Window) Apply(d Delta) error {
 	if d.Name != w.name || d.Kind != w.kind || int64(d.Width) != w.width {
+		w.rejected++
 		return fmt.Errorf("window: apply %s %q width %v into %s %q width %v: %w",
 			d.Kind, d.Name, d.Width, w.kind, w.name, time.Duration(w.width), stat.ErrIncompatible)
 	}
@@ -361,6 +361,7 @@ func (w *Window) Apply(d Delta) error {
 		return fmt.Errorf("window: apply %q before the clock is set: %w", d.Name, ErrClock)
 	}
 	if d.Stat.Kind() != w.kind {
+		w.rejected++
 		return fmt.Errorf("window: apply %q: delta of kind %s holds a %s: %w", d.Name, d.Kind, d.Stat.Kind(), stat.ErrIncompatible)
 	}
 	if !sameParams(d.Stat, w.ref) {
@@ -369,6 +370,7 @@ func (w *Window) Apply(d Delta) error {
 	}
 	ns := d.Start.UnixNano()
 	if ns%w.width != 0 {
+		w.rejected++
 		return fmt.Errorf("window: apply %q: start %d ns is not a multiple of width %d ns: %w", d.Name, ns, w.width, stat.ErrIncompatible)
 	}
 	b, ok := w.bucket(ns)

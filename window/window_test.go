@@ -277,11 +277,11 @@ func TestApply(t *testing.T) {
 		{"nil stat is a no-op", Delta{Name: "requests", Kind: stat.KindCount, Start: sec(90), Width: time.Second}, nil, 0, 0, 0},
 		{"late delta counted", delta(sec(34), 3), nil, 1, 0, 0},
 		{"future delta counted", delta(sec(401), 3), nil, 0, 1, 0},
-		{"other name", Delta{Name: "bytes", Kind: stat.KindCount, Start: sec(90), Width: time.Second, Stat: count(1)}, stat.ErrIncompatible, 0, 0, 0},
-		{"other kind", Delta{Name: "requests", Kind: stat.KindSum, Start: sec(90), Width: time.Second, Stat: new(stat.Sum)}, stat.ErrIncompatible, 0, 0, 0},
-		{"stat of another kind", Delta{Name: "requests", Kind: stat.KindCount, Start: sec(90), Width: time.Second, Stat: new(stat.Sum)}, stat.ErrIncompatible, 0, 0, 0},
-		{"other width", Delta{Name: "requests", Kind: stat.KindCount, Start: sec(90), Width: 2 * time.Second, Stat: count(1)}, stat.ErrIncompatible, 0, 0, 0},
-		{"misaligned start", delta(sec(90.5), 3), stat.ErrIncompatible, 0, 0, 0},
+		{"other name", Delta{Name: "bytes", Kind: stat.KindCount, Start: sec(90), Width: time.Second, Stat: count(1)}, stat.ErrIncompatible, 0, 1, 0},
+		{"other kind", Delta{Name: "requests", Kind: stat.KindSum, Start: sec(90), Width: time.Second, Stat: new(stat.Sum)}, stat.ErrIncompatible, 0, 1, 0},
+		{"stat of another kind", Delta{Name: "requests", Kind: stat.KindCount, Start: sec(90), Width: time.Second, Stat: new(stat.Sum)}, stat.ErrIncompatible, 0, 1, 0},
+		{"other width", Delta{Name: "requests", Kind: stat.KindCount, Start: sec(90), Width: 2 * time.Second, Stat: count(1)}, stat.ErrIncompatible, 0, 1, 0},
+		{"misaligned start", delta(sec(90.5), 3), stat.ErrIncompatible, 0, 1, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
