@@ -44,7 +44,10 @@ name=memory   kind=last-sum of=sample#memory_total by=source window=5m
 		}
 		set.Fold(ev)
 	}
-	snap := set.Snapshot(set.End())
+	snap, err := set.Snapshot(set.End()) // the end of the last event's second
+	if err != nil {
+		panic(err)
+	}
 	fmt.Println(snap.Time)
 	for _, name := range []string{"requests", "errors", "service", "memory"} {
 		fmt.Println(name, snap.Stats[name])

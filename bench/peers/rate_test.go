@@ -43,7 +43,9 @@ func pulseRate(tb testing.TB, stream []byte, defs []stat.Def, end time.Time) flo
 	require.NoError(tb, err)
 	src := bytes.NewReader(stream)
 	pulseFold(tb, set, logfmt.NewReader(src, nil), src, stream)
-	v, _ := set.Snapshot(end).Stats["req"].Number()
+	snap, err := set.Snapshot(end)
+	require.NoError(tb, err)
+	v, _ := snap.Stats["req"].Number()
 	return v
 }
 

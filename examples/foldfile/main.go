@@ -106,7 +106,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	st := r.Stats()
 	fmt.Fprintf(stderr, "events=%d unparsed=%d\n", st.Events, st.Unparsed)
 
-	snap := set.Snapshot(set.End())
+	snap, err := set.Snapshot(set.End())
+	if err != nil {
+		return err
+	}
 	if *asJSON {
 		_, err := fmt.Fprintf(stdout, "%s\n", snap.AppendJSON(nil))
 		return err

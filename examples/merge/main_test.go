@@ -45,7 +45,10 @@ func TestMergeEqualsSingle(t *testing.T) {
 			assert.Equal(t, res.batches, res.merged.applied)
 			require.Greater(t, res.batches, 2*tt.seconds-2, "a cut about every second")
 
-			single, merged := res.single.Snapshot(res.at), res.merged.set.Snapshot(res.at)
+			single, err := res.single.Snapshot(res.at)
+			require.NoError(t, err)
+			merged, err := res.merged.set.Snapshot(res.at)
+			require.NoError(t, err)
 			require.Equal(t, len(single.Stats), len(merged.Stats))
 			events, _ := merged.Stats[window.StatEvents].Number()
 			require.NotZero(t, events)
@@ -81,35 +84,36 @@ func TestMergeEqualsSingle(t *testing.T) {
 func TestDuplicateDropped(t *testing.T) {
 	defs, err := stat.ParseDefs(strings.NewReader("name=requests kind=rate window=10s where=proc=router"), "test.defs")
 	require.NoError(t, err)
-	newSet := func() *window.Set {
-		s, err := window.NewDefSet(defs, nil)
-		require.NoError(t, err)
-		return s
-	}
-	r := &receiver{source: "web.1", set: newSet()}
-	m := &merger{set: newSet()}
+	set, err := window.NewDefSet(defs, nil)
+	require.NoError(t, err)
+	r := &receiver{source: "web.1", set: set}
+	m, err := newMerger(defs)
+	require.NoError(t, err)
 	var ev logfmt.Event
 	var wires [][]byte
 	for sec := range 3 {
 		line := "<158>1 2026-03-14T17:02:1" + string(rune('0'+sec)) + ".5Z host heroku router - at=info status=200 service=12ms"
 		require.NoError(t, logfmt.ParseLine([]byte(line), &ev))
 		r.set.Fold(&ev)
-		w, err := r.cut()
+		w, err := r.cut(r.set.End())
 		require.NoError(t, err)
 		wires = append(wires, w)
 	}
+	at := time.Date(2026, 3, 14, 17, 2, 13, 0, time.UTC)
 	for _, w := range append(wires, wires[0], wires[2]) {
-		require.NoError(t, m.receive(w))
+		require.NoError(t, m.receive(at, w))
 	}
 	assert.Equal(t, 3, m.applied)
 	assert.Equal(t, []string{"web.1/1", "web.1/3"}, m.dropped)
-	at := time.Date(2026, 3, 14, 17, 2, 13, 0, time.UTC)
-	assert.Equal(t, "3", m.set.Snapshot(at).Stats["requests"].String(), "three requests, none counted twice")
+	snap, err := m.set.Snapshot(at)
+	require.NoError(t, err)
+	assert.Equal(t, "3", snap.Stats["requests"].String(), "three requests, none counted twice")
 }
 
 func TestDecodeError(t *testing.T) {
-	m := &merger{set: &window.Set{}}
-	err := m.receive([]byte("PLSB\x01\x00garbage"))
+	m, err := newMerger(nil)
+	require.NoError(t, err)
+	err = m.receive(time.Now(), []byte("PLSB\x01\x00garbage"))
 	require.Error(t, err)
 	assert.Empty(t, m.dropped)
 	assert.Zero(t, m.applied)

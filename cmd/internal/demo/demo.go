@@ -60,7 +60,10 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return err
 	}
 	took := time.Since(began)
-	snap := set.Snapshot(set.End())
+	snap, err := set.Snapshot(set.End())
+	if err != nil {
+		return fmt.Errorf("pulse demo: %w", err)
+	}
 	if *asJSON {
 		_, err := stdout.Write(append(snap.AppendJSON(nil), '\n'))
 		return err

@@ -71,7 +71,8 @@ func TestOracle(t *testing.T) {
 			require.NoError(t, r.Fold(context.Background(), bytes.NewReader(input)))
 			require.Equal(t, int64(injected), r.Unparsed, "only the injected frames are unparsed")
 			T := set.End()
-			snap := set.Snapshot(T)
+			snap, err := set.Snapshot(T)
+			require.NoError(t, err)
 
 			o := newOracle(t, stat.HerokuDefaultsFile())
 			o.run(t, records)
@@ -648,6 +649,7 @@ func (o *oracle) expect(t *testing.T) map[string]checker {
 	want["pulse.late"] = selfRate(nil) // the generator writes in event-time order
 	want["pulse.rejected"] = selfRate(nil)
 	want["pulse.overflow"] = selfRate(o.overflow)
+	want["pulse.future"] = selfRate(nil) // nothing is more than the skew ahead
 	for _, s := range o.defs {
 		want[s.def.name] = o.expectDef(t, s)
 	}
