@@ -31,8 +31,8 @@
 //
 //	io.Reader ─ logfmt.NewReader ─► *logfmt.Event
 //	  ─ window.Set.Fold (per stat.Def: Match, Observe) ─► buckets of stat.Stat
-//	  ─ window.Set.Cut ─► []window.Delta ─ fragment.Batches ─► fragment.Batch ─► bytes
-//	  ─ fragment.Batch.UnmarshalBinary, fragment.Seen ─ window.Set.Apply ─► merger's window.Set
+//	  ─ fragment.Sender.Cut (window.Set.Cut, Shard, Batch.AppendBinary) ─► bytes per shard
+//	  ─ fragment.Applier.Apply (Batch.UnmarshalBinary, Seen, window.Set.Apply) ─► merger's window.Set
 //	  ─ window.Set.Snapshot ─► window.Snapshot (JSON) ─► web
 //
 // See [github.com/pulsehq/pulse/logfmt.Event], [github.com/pulsehq/pulse/stat.Def],

@@ -35,6 +35,7 @@ type Set struct {
 
 	// The clock.
 	tick           int64 // bucket width in ns for the clock and the leap rule: 1 in a NewSet set
+	widthNs        int64 // the bucket width of wopts, in ns
 	lateNs, skewNs int64 // Lateness and Skew of wopts, defaults filled, in ns
 	clock          int64 // the start of the clock's bucket, Unix ns
 	started        bool  // the clock is set
@@ -67,7 +68,7 @@ func (s *Set) setup() {
 	if err != nil { // only a NewDefSet with bad options, which fails anyway
 		o = Options{Width: DefaultWidth, Lateness: DefaultLateness, Skew: DefaultSkew}
 	}
-	s.tick = int64(o.Width)
+	s.tick, s.widthNs = int64(o.Width), int64(o.Width)
 	if s.exact {
 		s.tick = 1
 	}
@@ -134,17 +135,17 @@ func (s *Set) Now() time.Time {
 	return time.Unix(0, s.clock).UTC()
 }
 
-// Settled returns the latest bucket boundary at least delay before the
-// clock, the time a merger snapshots at: with delay the receivers' flush
-// interval plus a grace for delivery, every receiver's deltas for the
-// buckets before it have arrived. It is the zero time while the clock is
-// unset.
+// Settled returns the latest bucket boundary (a whole second, at the
+// default width) at least delay before the clock: the time a merger
+// snapshots at. With delay the receivers' flush interval plus a grace for
+// delivery, every receiver's deltas for the buckets before it have
+// arrived. It is the zero time while the clock is unset.
 func (s *Set) Settled(delay time.Duration) time.Time {
 	if !s.started {
 		return time.Time{}
 	}
 	s.setup()
-	return time.Unix(0, floorDiv(subSat(s.clock, max(int64(delay), 0)), s.tick)*s.tick).UTC()
+	return time.Unix(0, floorDiv(subSat(s.clock, max(int64(delay), 0)), s.widthNs)*s.widthNs).UTC()
 }
 
 // Cut appends the deltas of every window, in name order and then bucket
