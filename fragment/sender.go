@@ -23,6 +23,7 @@ type Sender struct {
 	deltas []window.Delta
 	shard  []int      // per delta
 	counts []int      // per shard
+	next   []int      // per shard: where its next fragment goes
 	frags  []Fragment // grouped by shard
 	stats  []byte     // the stats' bytes
 }
@@ -103,8 +104,11 @@ func (s *Sender) group() error {
 		s.shard = append(s.shard, sh)
 		s.counts[sh]++
 	}
-	// next[sh] is where shard sh's next fragment goes.
-	next := make([]int, s.shards+1)
+	if cap(s.next) < s.shards+1 {
+		s.next = make([]int, s.shards+1)
+	}
+	next := s.next[:s.shards+1]
+	next[0] = 0
 	for sh, n := range s.counts {
 		next[sh+1] = next[sh] + n
 	}

@@ -437,20 +437,20 @@ func (s *Set) advanceTo(ns int64) {
 // [T − its window, T), as its definition reports it. Self-stats are
 // included; in an EventClock set, the events of a run ahead of the clock
 // that is still undecided, held or not, read as pulse.future, at the
-// clock. Snapshot never
-// changes the set.
+// clock. Snapshot never changes the set.
 //
 // It is an error wrapping ErrClock before the clock is set, for a T after
 // End (buckets that may still be filling), and for a T whose windows reach
 // back to a bucket that left retention holding data (the answer would be
-// short). A merger snapshots at Settled(flush + grace); replay at End, or
-// at a time of the user's within the retained span.
+// short). A merger snapshots at Settled(flush + grace), replay at End; to
+// read a stream as it stood at a given time, fold it into a ManualClock
+// set advanced to that time, as pulse replay --at does.
 func (s *Set) Snapshot(T time.Time) (Snapshot, error) {
 	if !s.started {
 		return Snapshot{}, fmt.Errorf("window: snapshot at %v before the clock is set: %w", T.UTC().Format(time.RFC3339Nano), ErrClock)
 	}
 	if end := s.End(); T.After(end) {
-		return Snapshot{}, fmt.Errorf("window: snapshot at %v after %v, the end of the clock's bucket: %w",
+		return Snapshot{}, fmt.Errorf("window: snapshot at %v after End %v, while buckets may still be filling: %w",
 			T.UTC().Format(time.RFC3339Nano), end.Format(time.RFC3339Nano), ErrClock)
 	}
 	return s.snapshot(T, 0)

@@ -14,9 +14,9 @@ import (
 //
 // The zero Set is a definitions set with no definitions that follows event
 // time (EventClock), ready to use: Fold counts each event in the
-// self-stats, which it adds on first use, and observes nothing else. Add
-// windows to it, or use NewDefSet or NewSet.
-// A Set is not safe for concurrent use; callers shard or lock.
+// self-stats, which it adds on first use, and observes nothing else. For
+// definitions use NewDefSet, and for hand-built windows moved by Advance,
+// NewSet. A Set is not safe for concurrent use; callers shard or lock.
 type Set struct {
 	byName map[string]*Window
 	names  []string
@@ -85,6 +85,9 @@ func (s *Set) Add(w *Window) error {
 		s.byName = make(map[string]*Window)
 	}
 	s.byName[w.name] = w
+	if s.keep && w.keep == nil {
+		w.keep = w.newBucket()
+	}
 	i, _ := slices.BinarySearch(s.names, w.name)
 	s.names = slices.Insert(s.names, i, w.name)
 	return nil
