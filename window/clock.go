@@ -100,8 +100,12 @@ func (l *leap) note(ns, b int64) {
 // proven reports whether the run proves a jump.
 func (l *leap) proven() bool { return l.nb >= LeapBuckets || l.n >= LeapEvents }
 
-// reset ends the run; the held events must have been dealt with.
+// reset ends the run; the held events must have been dealt with. The
+// copies of a small run are kept for the next; a large run's are freed.
 func (l *leap) reset() {
+	if l.bytes > 64<<10 || len(l.held) > 64 {
+		l.held = nil
+	}
 	l.n, l.nb, l.bytes, l.lost = 0, 0, 0, 0
 	l.folded = math.MinInt64
 	l.held = l.held[:0]
