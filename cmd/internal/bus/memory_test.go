@@ -154,7 +154,9 @@ func TestMemoryConcurrency(t *testing.T) {
 			}
 		})
 	}
-	type stream struct{ read func(after string, max int) ([]bus.Message, error) }
+	type stream struct {
+		read func(after string, max int) ([]bus.Message, error)
+	}
 	var mu sync.Mutex
 	seen := map[string]int{} // messages read per follower
 	for f := range 2 * (shards + 1) {
