@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -124,15 +125,23 @@ func TestMemoryCompaction(t *testing.T) {
 
 // TestMemoryConcurrency runs random publishers and followers on a few
 // shards and the snapshot stream under the race detector: every follower
-// reads each stream whole, in publication order per publisher, and the
+// reads its stream whole, each publisher's messages in order, and the
 // bytes it reads are never written to.
 func TestMemoryConcurrency(t *testing.T) {
 	ctx := t.Context()
 	m := newMemory(t, bus.MemoryOptions{})
 	const shards, publishers, each = 3, 4, 200
-	var wg sync.WaitGroup
+	const followers = 2 * (shards + 1)
+	read := func(s int, after string, max int) ([]bus.Message, error) {
+		if s == shards {
+			return m.ReadSnapshots(ctx, after, max, 20*time.Millisecond)
+		}
+		return m.ReadBatches(ctx, s, after, max, 20*time.Millisecond)
+	}
+	var published atomic.Bool
+	var pubs, subs sync.WaitGroup
 	for p := range publishers {
-		wg.Go(func() {
+		pubs.Go(func() {
 			rng := rand.New(rand.NewPCG(uint64(p), 1))
 			buf := make([]byte, 0, 64)
 			for i := range each {
@@ -146,65 +155,58 @@ func TestMemoryConcurrency(t *testing.T) {
 					err = m.PublishBatch(ctx, shard, buf)
 				}
 				assert.NoError(t, err)
-				// Reuse the buffer at once, as a receiver does.
-				clear(buf)
+				clear(buf) // reuse the buffer at once, as a receiver does
 				if rng.IntN(8) == 0 {
 					time.Sleep(time.Duration(rng.IntN(200)) * time.Microsecond)
 				}
 			}
 		})
 	}
-	type stream struct {
-		read func(after string, max int) ([]bus.Message, error)
-	}
-	var mu sync.Mutex
-	seen := map[string]int{} // messages read per follower
-	for f := range 2 * (shards + 1) {
-		s := f % (shards + 1)
-		read := func(after string, max int) ([]bus.Message, error) {
-			if s == shards {
-				return m.ReadSnapshots(ctx, after, max, 20*time.Millisecond)
-			}
-			return m.ReadBatches(ctx, s, after, max, 20*time.Millisecond)
-		}
-		wg.Go(func() {
+	got := make([][]string, followers)
+	for f := range followers {
+		subs.Go(func() {
 			rng := rand.New(rand.NewPCG(uint64(f), 2))
-			last := make([]int, publishers)
-			for i := range last {
-				last[i] = -1
-			}
-			after, quiet, n := bus.Start, 0, 0
-			for quiet < 10 {
-				msgs, err := read(after, 1+rng.IntN(20))
+			last := []int{-1, -1, -1, -1}
+			after := bus.Start
+			for {
+				done := published.Load()
+				msgs, err := read(f%(shards+1), after, 1+rng.IntN(20))
 				if !assert.NoError(t, err) {
 					return
 				}
-				if len(msgs) == 0 {
-					quiet++
-					continue
+				if len(msgs) == 0 && done {
+					return
 				}
-				quiet = 0
 				for _, msg := range msgs {
 					var p, i int
 					_, err := fmt.Sscanf(string(msg.Data), "%d/%d/", &p, &i)
 					assert.NoError(t, err, "%q", msg.Data)
 					assert.Greater(t, i, last[p], "publisher %d out of order", p)
 					last[p] = i
-					n++
+					got[f] = append(got[f], msg.ID)
+					after = msg.ID
 				}
-				after = msgs[len(msgs)-1].ID
 			}
-			mu.Lock()
-			seen[fmt.Sprint(s)] += n
-			mu.Unlock()
 		})
 	}
-	wg.Wait()
+	pubs.Wait()
+	published.Store(true)
+	subs.Wait()
+
 	total := 0
-	for _, n := range seen {
-		total += n
+	for s := range shards + 1 {
+		all, err := read(s, bus.Start, 10*each*publishers)
+		require.NoError(t, err)
+		total += len(all)
+		var ids []string
+		for _, msg := range all {
+			ids = append(ids, msg.ID)
+		}
+		for f := s; f < followers; f += shards + 1 {
+			assert.Equal(t, ids, got[f], "follower %d of stream %d", f, s)
+		}
 	}
-	assert.Equal(t, 2*publishers*each, total, "each message read by two followers")
+	assert.Equal(t, publishers*each, total)
 }
 
 // TestMemoryDataShared documents ownership: readers share the stored

@@ -235,7 +235,7 @@ func (r *Redis) publish(ctx context.Context, op string, shard int, key string, r
 		}
 		return nil
 	})
-	if err != nil {
+	if err := ctxErr(ctx, err); err != nil {
 		return fmt.Errorf("bus: %s shard %d: %w", op, shard, err)
 	}
 	return nil
@@ -326,7 +326,8 @@ func (r *Redis) read(ctx context.Context, op, key string, retention time.Duratio
 	ctx2, cancel := context.WithTimeout(ctx, wait)
 	if block <= 0 || ctx.Done() == nil {
 		defer cancel()
-		return xread(ctx2, r.c, args)
+		xs, err := xread(ctx2, r.c, args)
+		return xs, ctxErr(ctx2, err)
 	}
 
 	r.mu.Lock()
@@ -346,7 +347,7 @@ func (r *Redis) read(ctx context.Context, op, key string, retention time.Duratio
 		defer r.wg.Done()
 		defer cancel()
 		xs, err := xread(ctx2, r.c, args)
-		ch <- result{xs, err}
+		ch <- result{xs, ctxErr(ctx2, err)} // before cancel, which would read as Canceled
 	}()
 	select {
 	case res := <-ch:
@@ -356,6 +357,23 @@ func (r *Redis) read(ctx context.Context, op, key string, retention time.Duratio
 	case <-r.done:
 		return nil, ErrClosed
 	}
+}
+
+// ctxErr makes err wrap ctx's error once ctx is done, keeping err's own
+// words: a socket timeout at ctx's deadline, which can fire a moment
+// before ctx's own timer, then matches context.DeadlineExceeded.
+func ctxErr(ctx context.Context, err error) error {
+	if err == nil {
+		return nil
+	}
+	cerr := ctx.Err()
+	if d, ok := ctx.Deadline(); cerr == nil && ok && !time.Now().Before(d) {
+		cerr = context.DeadlineExceeded
+	}
+	if cerr == nil || errors.Is(err, cerr) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", cerr, err)
 }
 
 func xread(ctx context.Context, c *redis.Client, args *redis.XReadArgs) ([]redis.XMessage, error) {

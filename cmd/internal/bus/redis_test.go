@@ -317,3 +317,38 @@ func waitFor(t *testing.T, timeout time.Duration, cond func() bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestRedisReadCut checks that reads apply the retention exactly while
+// XADD's MINID ~ still keeps an expired entry: small entries share a
+// radix-tree node, which Redis trims only whole.
+func TestRedisReadCut(t *testing.T) {
+	s := sharedRedis(t)
+	ctx := t.Context()
+	prefix := uniquePrefix(t)
+	const retention = 300 * time.Millisecond
+	r := newRedis(t, s, bus.RedisOptions{Prefix: prefix, Retention: retention})
+	require.NoError(t, r.PublishBatch(ctx, 0, []byte("old")))
+	first, err := r.ReadBatches(ctx, 0, bus.Start, 1, 0)
+	require.NoError(t, err)
+	require.Len(t, first, 1)
+	oldAt, err := bus.PositionTime(first[0].ID)
+	require.NoError(t, err)
+	// Keep publishing, so the key never expires, until the old entry is
+	// past the retention.
+	for time.Since(oldAt) <= retention+5*time.Millisecond {
+		require.NoError(t, r.PublishBatch(ctx, 0, []byte("new")))
+		time.Sleep(20 * time.Millisecond)
+	}
+	require.NoError(t, r.PublishBatch(ctx, 0, []byte("new")))
+
+	raw, err := client(t, s).XRange(ctx, prefix+"received:0", "-", "+").Result()
+	require.NoError(t, err)
+	require.Equal(t, first[0].ID, raw[0].ID, "precondition: Redis still stores the expired entry")
+	got, err := r.ReadBatches(ctx, 0, bus.Start, 1000, 0)
+	require.NoError(t, err)
+	require.NotEmpty(t, got)
+	for _, m := range got {
+		assert.Equal(t, "new", string(m.Data))
+	}
+	assert.Less(t, len(got), len(raw))
+}
