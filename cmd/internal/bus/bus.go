@@ -15,7 +15,8 @@ type Message struct {
 	// argument of the next read to continue after this entry.
 	ID string
 	// Shard is the batch stream's shard, or the shard of the merger that
-	// published a snapshot.
+	// published a snapshot (-1 for an entry in Redis that another writer
+	// added without one).
 	Shard int
 	// Data is the payload as published. It must not be modified.
 	Data []byte
@@ -33,7 +34,8 @@ type Bus interface {
 	// first stored at or after t), oldest first. When there are none it
 	// blocks up to block for at least one; on timeout it returns no
 	// messages and a nil error, and block ≤ 0 does not block. It returns
-	// ctx.Err() promptly once ctx is done.
+	// ctx.Err() promptly once ctx is done. A read holds up to max
+	// payloads of up to MaxMessage bytes each, so max bounds its memory.
 	ReadBatches(ctx context.Context, shard int, after string, max int, block time.Duration) ([]Message, error)
 	// PublishSnapshot publishes the JSON snapshot of merger shard. The
 	// bus copies snap.

@@ -40,9 +40,10 @@
 // applies the exact cut. [Memory] caps each stream by entry count and
 // bytes as well, and counts what it evicts early ([Memory.Stats]).
 //
-// A reader that falls further behind than the retention silently skips
-// what was dropped. Batches carry a per-source sequence number
-// (fragment.Batch.Seq), so a merger can see the gap.
+// A reader that falls further behind than the retention (or, on a Memory,
+// than MaxEntries or MaxBytes) silently skips what was dropped; a read
+// does not report the gap. Size the retention for the longest pause a
+// reader must survive.
 //
 // # Ownership
 //

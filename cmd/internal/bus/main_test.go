@@ -47,5 +47,5 @@ var prefixes atomic.Int64
 // uniquePrefix returns a key prefix no other bus of this test process
 // uses, so tests share the server without seeing each other's streams.
 func uniquePrefix(t testing.TB) string {
-	return fmt.Sprintf("test%d:%d:", os.Getpid(), prefixes.Add(1))
+	return fmt.Sprintf("test:%d:%d:%s:", os.Getpid(), prefixes.Add(1), t.Name())
 }

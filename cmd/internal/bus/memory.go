@@ -53,7 +53,7 @@ type MemoryStats struct {
 // Memory is the in-process Bus: the reference implementation and the
 // all-in-one's default. Each stream is a slice of entries capped by age,
 // by entry count and by bytes, so a Memory holds at most
-// (shards + 1) × MaxBytes of payload. Blocked reads wake when an entry is
+// (shards in use + 1) × MaxBytes of payload. Blocked reads wake when an entry is
 // published to their stream.
 //
 // Publishing copies the payload. Reads return the stored bytes without

@@ -78,6 +78,10 @@ type RedisOptions struct {
 // the retention (MINID ~) and sets the key to expire after it (PEXPIRE),
 // so an abandoned stream disappears.
 //
+// Reads cut at the retention by the reader's clock, while Redis stamps
+// IDs by its own, so the hosts' clocks should agree to well within the
+// retention's margin.
+//
 // Every call is bounded by Timeout, a blocking read by its block plus
 // Timeout. Reconnection is go-redis's: after the server comes back, the
 // next call succeeds. Failed calls return errors wrapped with the
@@ -97,8 +101,9 @@ type Redis struct {
 
 var _ Bus = (*Redis)(nil)
 
-// NewRedis connects to the server at opt.URL and checks it answers
-// within ctx and the timeout. The error wraps ErrInvalid for bad options.
+// NewRedis connects to the server at opt.URL and checks that it answers
+// PING within ctx and the timeout; a role that may start before Redis
+// retries it. The error wraps ErrInvalid for bad options.
 func NewRedis(ctx context.Context, opt RedisOptions) (*Redis, error) {
 	if opt.Retention < 0 || opt.SnapshotRetention < 0 || opt.Timeout < 0 || opt.PoolSize < 0 || opt.MaxMessage < 0 {
 		return nil, fmt.Errorf("bus: redis options: negative duration or size: %w", ErrInvalid)
