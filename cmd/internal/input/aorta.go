@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/pulsehq/pulse/logfmt"
@@ -144,8 +145,18 @@ func dialAorta(ctx context.Context, addr, secret string, timeout time.Duration) 
 }
 
 // parseAortaURL checks an aorta URL and returns its host:port and secret.
-// Its errors show the URL without the secret.
+// Its errors never show the secret.
 func parseAortaURL(rawURL string) (addr, secret string, err error) {
+	const want = "want aorta://SECRET@host:port"
+	scheme, _, ok := strings.Cut(rawURL, "://")
+	switch {
+	case !ok:
+		return "", "", fmt.Errorf("input: aorta URL: no scheme (%s)", want)
+	case !strings.EqualFold(scheme, "aorta") && validScheme(scheme):
+		return "", "", fmt.Errorf("input: aorta URL: scheme %q is not aorta (%s)", scheme, want)
+	case !strings.EqualFold(scheme, "aorta"):
+		return "", "", fmt.Errorf("input: aorta URL: scheme is not aorta (%s)", want)
+	}
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		var uerr *url.Error
@@ -156,24 +167,35 @@ func parseAortaURL(rawURL string) (addr, secret string, err error) {
 	}
 	shown := redactAorta(u)
 	switch {
-	case u.Scheme != "aorta":
-		return "", "", fmt.Errorf("input: aorta URL %q: scheme %q is not aorta (want aorta://SECRET@host:port)", shown, u.Scheme)
-	case u.Opaque != "":
-		return "", "", fmt.Errorf("input: aorta URL %q: want aorta://SECRET@host:port", shown)
 	case u.User == nil || u.User.String() == "":
-		return "", "", fmt.Errorf("input: aorta URL %q: no secret (want aorta://SECRET@host:port)", shown)
+		return "", "", fmt.Errorf("input: aorta URL %q: no secret (%s)", shown, want)
 	case u.Path != "" && u.Path != "/" || u.RawQuery != "" || u.Fragment != "":
-		return "", "", fmt.Errorf("input: aorta URL %q: unexpected path, query or fragment", shown)
+		return "", "", fmt.Errorf("input: aorta URL %q: unexpected path, query or fragment (%s)", shown, want)
 	}
 	host, port, err := net.SplitHostPort(u.Host)
 	if err != nil || host == "" || port == "" {
-		return "", "", fmt.Errorf("input: aorta URL %q: host must be host:port", shown)
+		return "", "", fmt.Errorf("input: aorta URL %q: host must be host:port (%s)", shown, want)
 	}
 	secret = u.User.Username()
 	if p, ok := u.User.Password(); ok {
 		secret += ":" + p
 	}
 	return u.Host, secret, nil
+}
+
+// validScheme reports whether s is a URL scheme (RFC 3986): nothing that
+// could be a secret typed in the wrong place.
+func validScheme(s string) bool {
+	if s == "" || len(s) > 32 {
+		return false
+	}
+	for i, c := range s {
+		letter := 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
+		if !letter && (i == 0 || !('0' <= c && c <= '9' || c == '+' || c == '-' || c == '.')) {
+			return false
+		}
+	}
+	return true
 }
 
 // redactAorta returns u as a string with its user info replaced.

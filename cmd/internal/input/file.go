@@ -77,6 +77,9 @@ func (fi *fileInput) run(ctx context.Context, f *os.File) error {
 	fi.ch = newChunker(InputFile, logfmt.DefaultMaxFrame)
 	defer fi.ch.close()
 	err := fi.loop(ctx)
+	if ctx.Err() != nil {
+		fi.rest(ctx) // what can go without waiting
+	}
 	if errors.Is(err, errStop) {
 		return nil
 	}
@@ -106,7 +109,6 @@ func (fi *fileInput) loop(ctx context.Context) error {
 		select {
 		case <-poll.C:
 		case <-ctx.Done():
-			fi.rest(ctx) // what can go without waiting
 			return errStop
 		}
 		if err := fi.reopenIfChanged(ctx); err != nil {
