@@ -2,6 +2,7 @@ package input
 
 import (
 	"bytes"
+	"log/slog"
 	"testing"
 	"time"
 )
@@ -30,11 +31,8 @@ func takeAll(q *Queue) (data [][]byte) {
 	}
 }
 
-// collector takes jobs from a queue as workers would, keeping their data.
-type collector struct {
-	q    *Queue
-	jobs chan Job
-}
-
 // concat joins byte slices.
 func concat(parts [][]byte) []byte { return bytes.Join(parts, nil) }
+
+// nopLogger discards everything.
+var nopLogger = slog.New(slog.DiscardHandler)

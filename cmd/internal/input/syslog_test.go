@@ -250,14 +250,13 @@ func TestSyslogQueueFull(t *testing.T) {
 }
 
 func TestSyslogShutdown(t *testing.T) {
-	s := startSyslog(t, nil, SyslogConfig{}, nil)
+	s := startSyslog(t, nil, SyslogConfig{FlushAfter: 10 * time.Millisecond}, nil)
 	conn, err := net.Dial("tcp", s.addr)
 	require.NoError(t, err)
 	defer conn.Close()
 	_, err = conn.Write([]byte("pending\npartial"))
 	require.NoError(t, err)
-	waitFor(t, 2*time.Second, "the connection", func() bool { return s.st.Snapshot().SyslogConns == 1 })
-	time.Sleep(20 * time.Millisecond) // let the bytes arrive; FlushAfter is 100 ms
+	waitFor(t, 2*time.Second, "the complete line", func() bool { return s.q.Len() == 1 })
 	require.NoError(t, s.stop())
 	assert.Equal(t, "pending\npartial", string(concat(takeAll(s.q))), "what was read is handed over")
 	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
