@@ -24,10 +24,9 @@ const (
 	// DefaultDedupeTokens is DrainConfig.DedupeTokens when zero: enough
 	// for a receiver that takes the drains of a thousand apps.
 	DefaultDedupeTokens = 1000
-	// DefaultDedupeIDs is DrainConfig.DedupeIDs when zero. Logplex sends
-	// one request at a time per drain and retries a failed one before going
-	// on, so a retry follows its original closely; 64 ids leave a wide
-	// margin.
+	// DefaultDedupeIDs is DrainConfig.DedupeIDs when zero. A retry comes
+	// soon after the request it repeats; 64 ids still recognise it when
+	// 63 other requests of the same drain came in between.
 	DefaultDedupeIDs = 64
 	// MaxDedupeIDs is the largest DrainConfig.DedupeIDs; larger values are
 	// clamped to it, since the ids of a token are searched one by one.

@@ -26,7 +26,8 @@ const filePoll = 200 * time.Millisecond
 // reads only as fast as the workers fold.
 //
 // Without follow, File returns nil once it has handed over the whole file,
-// or ctx's error when ctx is done first. With follow (ignored for stdin),
+// or ctx's error when ctx is done first (what it had read is then handed
+// over if the queue has room). With follow (ignored for stdin),
 // it keeps reading as the file grows, looking again every 200 ms after its
 // end, as tail -F does: when the file shrinks (truncated) or path names
 // another file (rotated, after what was appended to the old one is read),

@@ -19,7 +19,7 @@ const (
 // then calls Release.
 type Job struct {
 	// Data holds the bytes: a whole drain body, or a run of complete lines
-	// (see the package comment for the one exception). It is owned by the
+	// (the package comment gives the exceptions). It is owned by the
 	// job until Release, which returns it to a pool; do not keep it, or
 	// anything that points into it, after that.
 	Data []byte

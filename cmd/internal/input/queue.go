@@ -8,13 +8,13 @@ import (
 
 // Default capacities of a Queue.
 const (
-	// DefaultQueueJobs is QueueConfig.Jobs when zero: room for a few
-	// seconds of drain requests (a Logplex body is a few KiB) at a busy
-	// receiver.
+	// DefaultQueueJobs is QueueConfig.Jobs when zero. Logplex bodies are
+	// a few KiB, so 4096 of them take about a third of the default byte
+	// budget; stream jobs are larger, and the byte budget binds first.
 	DefaultQueueJobs = 4096
-	// DefaultQueueBytes is QueueConfig.Bytes when zero: 32 MiB, about 100 k
-	// router lines, or a few hundred milliseconds of a receiver folding
-	// its fastest.
+	// DefaultQueueBytes is QueueConfig.Bytes when zero: 32 MiB, about
+	// 100 k router lines: a tenth of a second of a receiver folding its
+	// fastest (1 M events/s), and many seconds of a usual one.
 	DefaultQueueBytes = 32 << 20
 )
 
@@ -35,9 +35,11 @@ type QueueConfig struct {
 // power-of-two size classes, so the memory it holds is at most about twice
 // its byte budget.
 //
-// Network inputs never wait on it: TryPut refuses a job at once when the
-// queue is full, and the input counts a drop. The file input, which must
-// lose nothing, waits with Put.
+// The drain handler never waits on it: TryPut refuses a job at once when
+// the queue is full, and the handler counts a drop and answers 503. Syslog
+// and aorta connections wait a moment (QueueWait) with Put and then drop.
+// The file input, which must lose nothing, waits with Put as long as it
+// takes.
 //
 // A Queue is safe for use by multiple goroutines.
 type Queue struct {

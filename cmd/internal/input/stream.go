@@ -60,6 +60,9 @@ func (s *stream) read(ctx context.Context, conn net.Conn) error {
 		if !want.Equal(deadline) {
 			if err := conn.SetReadDeadline(want); err != nil {
 				s.end(ctx, ch)
+				if errors.Is(err, net.ErrClosed) {
+					return nil
+				}
 				return err
 			}
 			deadline = want

@@ -190,6 +190,9 @@ func (s *stream) serve(ctx context.Context, conn net.Conn, handshake time.Durati
 		err := tc.HandshakeContext(hctx)
 		cancel()
 		if err != nil {
+			if ctx.Err() != nil {
+				return // shutting down
+			}
 			s.st.add(syslogTLSErrors, 1)
 			s.log.Debug("syslog: TLS handshake", "remote", remote, "err", err)
 			return
