@@ -133,13 +133,19 @@ func TestDrainHandler(t *testing.T) {
 		{
 			name: "oversized, chunked",
 			cfg:  DrainConfig{MaxBody: 100},
-			req:  drainReq(drainBody, func(r *http.Request) { r.ContentLength = -1; r.Body = io.NopCloser(iotest.HalfReader(strings.NewReader(drainBody))) }),
+			req: drainReq(drainBody, func(r *http.Request) {
+				r.ContentLength = -1
+				r.Body = io.NopCloser(iotest.HalfReader(strings.NewReader(drainBody)))
+			}),
 			want: want{status: 413, stats: StatsSnapshot{DrainTooLarge: 1}},
 		},
 		{
 			name: "exactly MaxBody, chunked",
 			cfg:  DrainConfig{MaxBody: int64(len(drainBody))},
-			req:  drainReq(drainBody, func(r *http.Request) { r.ContentLength = -1; r.Body = io.NopCloser(iotest.OneByteReader(strings.NewReader(drainBody))) }),
+			req: drainReq(drainBody, func(r *http.Request) {
+				r.ContentLength = -1
+				r.Body = io.NopCloser(iotest.OneByteReader(strings.NewReader(drainBody)))
+			}),
 			want: want{status: 204, queued: true, msgCount: 2},
 		},
 		{
