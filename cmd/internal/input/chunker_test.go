@@ -153,3 +153,38 @@ func TestChunkerAllocs(t *testing.T) {
 	})
 	assert.Zero(t, allocs, "allocations per read and cut")
 }
+
+// TestChunkerEmbeddedNewline shows the one case the package comment
+// describes: a cut that falls on a newline inside an octet-counted frame.
+// The reader ends the frame's head at that newline and counts a mismatch,
+// and reads the tail, at the start of the next job, as a line.
+func TestChunkerEmbeddedNewline(t *testing.T) {
+	msg := "<190>1 2026-03-14T17:02:11.470002+00:00 host app web.2 - panic: boom\ngoroutine 1 [running]"
+	frame := frames(msg)
+	head, tail := frame[:strings.IndexByte(frame, '\n')+1], frame[strings.IndexByte(frame, '\n')+1:]
+
+	c := newChunker(InputSyslog, 1024)
+	defer c.close()
+	c.grow(copy(c.space(), head), time.Now()) // the read ends at the inner newline
+	j1, ok, _ := c.cut(time.Now())
+	require.True(t, ok)
+	assert.Equal(t, head, string(j1.Data))
+	c.grow(copy(c.space(), tail), time.Now())
+	j2, ok, _ := c.cut(time.Now())
+	require.True(t, ok)
+	assert.Equal(t, tail, string(j2.Data))
+
+	events, st := readEvents(t, [][]byte{j1.Data})
+	assert.Equal(t, 1, events, "the head is an event")
+	assert.EqualValues(t, 1, st.Mismatches, "with a mismatch counted")
+	events, st = readEvents(t, [][]byte{j2.Data})
+	assert.Equal(t, 1, events, "the tail is read as a line of its own")
+	assert.Zero(t, st.Mismatches)
+	j1.Release()
+	j2.Release()
+
+	// In one job, the reader reads the frame whole.
+	events, st = readEvents(t, [][]byte{[]byte(frame)})
+	assert.Equal(t, 1, events)
+	assert.Zero(t, st.Mismatches)
+}

@@ -50,16 +50,20 @@
 // Two cases give a job that does not end at a frame's end:
 //
 //   - A run of MaxFrame bytes without a newline is handed over as it is
-//     (counted as overlong); it is longer than the reader accepts, so the
-//     reader reports it, and resynchronises in the next job.
-//   - A frame whose message itself contains a newline, when a cut falls on
-//     that inner newline. This happens only when that newline is the last
-//     byte read when the cut is made. The reader then sees a frame shorter
-//     than its count at the end of one job, ends it at the newline and
-//     counts a mismatch (logfmt.ReaderStats.Mismatches); the rest of the
-//     message starts the next job and is read as a line of its own. Heroku
-//     logs a dyno's output line by line, so its messages seldom carry an
-//     inner newline.
+//     (counted as overlong); as a line it is longer than the reader
+//     accepts, so the reader reports it, and resynchronises in the next
+//     job. (A sender of octet-counted frames with no newline between them,
+//     which RFC 6587 allows and Logplex does not do, has every job cut so,
+//     and loses a frame at each cut.)
+//   - A frame whose message itself contains a newline, when the bytes read
+//     at a cut end inside that frame, after its inner newline: the last
+//     newline in the buffer is then the inner one. The reader sees a frame
+//     shorter than its count at the end of one job, ends it at the newline
+//     and counts a mismatch (logfmt.ReaderStats.Mismatches); the rest of
+//     the message starts the next job and is read as a line of its own (an
+//     extra event, or an unparsed line). Heroku logs a dyno's output line
+//     by line, so its messages seldom carry an inner newline, and a cut
+//     falls inside one only by chance.
 //
 // # Limits
 //
