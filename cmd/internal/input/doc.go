@@ -37,8 +37,9 @@
 // Syslog, aorta and file inputs cut their stream at newlines. Bytes are
 // read into a buffer of 2·MaxFrame bytes; a job is cut at the last newline
 // in the buffer, and the partial line after it is carried over to the next
-// job. Octet-counted frames (RFC 6587, as Logplex writes them) end with a
-// newline that their count includes, and newline-delimited syslog lines end
+// job. Octet-counted frames (RFC 6587) as Logplex writes them end with a
+// newline that their count includes (Logplex ends every message with one,
+// on HTTPS and syslog drains alike), and newline-delimited syslog lines end
 // with one too, so every job holds whole frames or lines and the reader
 // sees each stream exactly as it was sent, only split between lines. A cut
 // is made when MaxFrame bytes are pending, and when complete lines have
