@@ -78,8 +78,11 @@ func isCommonKey(k string) bool {
 // NewMatcher) of every definition whose where filter ev passes, and
 // returns the extended slice: first those checked against every event,
 // then those reached through the index, each once. With a dst that has
-// room, it does not allocate.
+// room, it does not allocate. A nil Matcher matches nothing.
 func (m *Matcher) AppendMatches(dst []int, ev *logfmt.Event) []int {
+	if m == nil {
+		return dst
+	}
 	for _, i := range m.always {
 		if matchAll(m.rest[i], ev) {
 			dst = append(dst, i)

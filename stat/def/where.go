@@ -41,7 +41,9 @@ func (o Op) String() string {
 	return "Op(" + strconv.Itoa(int(o)) + ")"
 }
 
-func (o Op) glob() bool { return o == OpGlob || o == OpNotGlob || o == OpGlobFold || o == OpNotGlobFold }
+func (o Op) glob() bool {
+	return o == OpGlob || o == OpNotGlob || o == OpGlobFold || o == OpNotGlobFold
+}
 
 func (o Op) numeric() bool { return o >= OpGT && o <= OpLE }
 

@@ -10,7 +10,7 @@ import (
 	"io"
 	"os"
 
-	"github.com/pulsehq/pulse/stat"
+	"github.com/pulsehq/pulse/stat/def"
 )
 
 // Usage is the one-line summary for pulse's command list.
@@ -36,7 +36,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return fmt.Errorf("pulse defs: unexpected argument %q", fs.Arg(0))
 	}
 	if *check == "" {
-		_, err := io.WriteString(stdout, stat.HerokuDefaultsFile())
+		_, err := io.WriteString(stdout, def.HerokuFile())
 		return err
 	}
 	defs, err := Load(*check)
@@ -49,14 +49,14 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 
 // Load reads a definitions file, or returns the default Heroku set when
 // path is empty.
-func Load(path string) ([]stat.Def, error) {
+func Load(path string) ([]def.Def, error) {
 	if path == "" {
-		return stat.HerokuDefaults(), nil
+		return def.Heroku(), nil
 	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	return stat.ParseDefs(f, path)
+	return def.Parse(f, path)
 }

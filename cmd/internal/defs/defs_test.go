@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pulsehq/pulse/stat"
+	"github.com/pulsehq/pulse/stat/def"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -16,9 +16,9 @@ import (
 func TestDefsPrintsTheDefaults(t *testing.T) {
 	var out bytes.Buffer
 	require.NoError(t, Run(context.Background(), nil, nil, &out, &out))
-	defs, err := stat.ParseDefs(strings.NewReader(out.String()), "printed")
+	defs, err := def.Parse(strings.NewReader(out.String()), "printed")
 	require.NoError(t, err, "what pulse defs prints parses back")
-	assert.Equal(t, len(stat.HerokuDefaults()), len(defs))
+	assert.Equal(t, len(def.Heroku()), len(defs))
 }
 
 func TestDefsCheck(t *testing.T) {
