@@ -141,3 +141,9 @@ name=g kind=rate
 		assert.Zero(t, testing.AllocsPerRun(100, func() { got = m.AppendMatches(got[:0], &ev) }))
 	}
 }
+
+func TestMatcherNil(t *testing.T) {
+	var m *Matcher
+	assert.Empty(t, m.AppendMatches(nil, nil), "a nil Matcher matches nothing")
+	assert.Empty(t, NewMatcher(nil).AppendMatches(nil, parseEvent(t, "a=b")))
+}
