@@ -19,7 +19,7 @@ func TestFoldL2metLongName(t *testing.T) {
 	foldLines(t, s,
 		line(0, "app", "web.1", "count#"+long+"=1 count#ok=1"),
 		line(0, "app", "web.1", "measure#"+long[:def.MaxNameLen-len("app.")-len(".mean")+1]+"=3ms"), // its .mean is one byte too long
-		line(0, "app", "web.1", "count#\x01bell=1"),                                                // not text
+		line(0, "app", "web.1", "count#\x01bell=1"),                                                 // not text
 	)
 	snap := s.Snapshot(ft0.Add(time.Second))
 	assert.Equal(t, "0.1", snap.Stats["app.ok"].String())
