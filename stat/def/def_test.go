@@ -182,6 +182,8 @@ func TestParseUnterminatedQuote(t *testing.T) {
 	f(`a= "x`, 0) // '"' starts a bare word here
 	_, err := Parse(strings.NewReader("name=a kind=rate\nname=b kind=rate label=\"Requests\n"), "q.defs")
 	assert.EqualError(t, err, "q.defs:2: unterminated quote at column 24: bad definition")
+	_, err = Parse(strings.NewReader("name=a kind=rate\n\t  name=b kind=rate label=\"Requests\n"), "q.defs")
+	assert.EqualError(t, err, "q.defs:2: unterminated quote at column 27: bad definition", "columns count the indent")
 }
 
 // TestBudget: a set that costs more than its Budget is refused, by Parse

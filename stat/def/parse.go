@@ -59,13 +59,14 @@ func ParseBudget(r io.Reader, name string, b Budget) ([]Def, error) {
 		if long = len(text) > MaxLineLen; long {
 			break
 		}
+		indent := len(text) - len(bytes.TrimLeft(text, " \t"))
 		text = bytes.TrimSpace(text)
 		if len(text) == 0 || text[0] == '#' {
 			continue
 		}
 		fail := func(err error) error { return &LineError{File: name, Line: line, Err: err} }
 		if col := unterminatedQuote(text); col > 0 {
-			return nil, fail(fmt.Errorf("unterminated quote at column %d: %w", col, ErrDefinition))
+			return nil, fail(fmt.Errorf("unterminated quote at column %d: %w", indent+col, ErrDefinition))
 		}
 		logfmt.ParseBody(text, &ev)
 		d, err := defFromPairs(&ev)
