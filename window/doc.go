@@ -80,7 +80,7 @@
 // # Sets
 //
 // A [Set] holds windows by name, with Cut, Apply and Advance over all of
-// them. [NewDefSet] makes a definitions set, one window per [stat.Def]
+// them. [NewDefSet] makes a definitions set, one window per [def.Def]
 // (Span = the definition's Window), which also:
 //
 //   - folds events ([Set.Fold]): each event goes only to the definitions

@@ -14,6 +14,7 @@ import (
 
 	"github.com/pulsehq/pulse/cmd/internal/defs"
 	"github.com/pulsehq/pulse/logfmt"
+	"github.com/pulsehq/pulse/stat/def"
 	"github.com/pulsehq/pulse/window"
 )
 
@@ -27,8 +28,9 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	fs.SetOutput(stderr)
 	defsPath := fs.String("defs", "", "definitions `file` (default: the embedded Heroku set; see pulse defs)")
 	atFlag := fs.String("at", "", "snapshot `time`, RFC 3339 (default: the end of the second that holds the last event)")
+	budget := defs.BudgetFlag(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: pulse replay [--defs FILE] [--at TIME] [LOG...]\n\nFolds logs (stdin when none; every form logfmt reads) through the definitions\nin event time and prints one snapshot as JSON.")
+		fmt.Fprintln(stderr, "usage: pulse replay [--defs FILE] [--budget N] [--at TIME] [LOG...]\n\nFolds logs (stdin when none; every form logfmt reads) through the definitions\nin event time and prints one snapshot as JSON.")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -45,11 +47,15 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 		at = t
 	}
-	d, err := defs.Load(*defsPath)
+	if *budget < 0 {
+		return fmt.Errorf("pulse replay: --budget %d: want 0 (the default) or more", *budget)
+	}
+	b := def.Budget{MaxStats: *budget}
+	d, err := defs.LoadBudget(*defsPath, b)
 	if err != nil {
 		return fmt.Errorf("pulse replay: %w", err)
 	}
-	set, err := window.NewDefSet(d, nil)
+	set, err := window.NewDefSet(d, &window.SetOptions{Budget: b})
 	if err != nil {
 		return fmt.Errorf("pulse replay: %w", err)
 	}
