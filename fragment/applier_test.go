@@ -11,6 +11,7 @@ import (
 	"github.com/pulsehq/pulse/logfmt"
 	"github.com/pulsehq/pulse/logfmt/logfmttest"
 	"github.com/pulsehq/pulse/stat"
+	"github.com/pulsehq/pulse/stat/def"
 	"github.com/pulsehq/pulse/window"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -30,7 +31,7 @@ func TestApplierEqualsReplay(t *testing.T) {
 	_, err := g.WriteFor(&traffic, 90*time.Second)
 	require.NoError(t, err)
 
-	defs := stat.HerokuDefaults()
+	defs := def.Heroku()
 	single, err := window.NewDefSet(defs, nil)
 	require.NoError(t, err)
 	type receiver struct {

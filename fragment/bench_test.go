@@ -9,7 +9,7 @@ import (
 
 	"github.com/pulsehq/pulse/logfmt"
 	"github.com/pulsehq/pulse/logfmt/logfmttest"
-	"github.com/pulsehq/pulse/stat"
+	"github.com/pulsehq/pulse/stat/def"
 	"github.com/pulsehq/pulse/window"
 )
 
@@ -149,7 +149,7 @@ func receiverBatches(b *testing.B, n, shards int) (start time.Time, byShard [][]
 		if _, err := g.WriteFor(&traffic, time.Second); err != nil {
 			b.Fatal(err)
 		}
-		set, err := window.NewDefSet(stat.HerokuDefaults(), &window.SetOptions{Clock: window.ManualClock})
+		set, err := window.NewDefSet(def.Heroku(), &window.SetOptions{Clock: window.ManualClock})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -193,7 +193,7 @@ func BenchmarkApplySecond(b *testing.B) {
 		}
 		frags += len(bt.Fragments)
 	}
-	merger, err := window.NewDefSet(stat.HerokuDefaults(), &window.SetOptions{Clock: window.ManualClock})
+	merger, err := window.NewDefSet(def.Heroku(), &window.SetOptions{Clock: window.ManualClock})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/pulsehq/pulse/logfmt"
 	"github.com/pulsehq/pulse/logfmt/logfmttest"
 	"github.com/pulsehq/pulse/stat"
+	"github.com/pulsehq/pulse/stat/def"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -146,7 +147,7 @@ func assertSameSnapshots(t *testing.T, want, got Snapshot) {
 func TestEventClockGap(t *testing.T) {
 	before := generate(t, 1, at17, 2*time.Minute, 300)
 	after := generate(t, 2, at17.Add(time.Hour), 2*time.Minute, 300)
-	defs := stat.HerokuDefaults()
+	defs := def.Heroku()
 	gap, err := NewDefSet(defs, nil)
 	require.NoError(t, err)
 	alone, err := NewDefSet(defs, nil)
@@ -222,7 +223,7 @@ func TestFoldDamagedTime(t *testing.T) {
 }
 
 func TestManualClock(t *testing.T) {
-	d, err := stat.ParseDefs(strings.NewReader(clockDefs), "x")
+	d, err := def.Parse(strings.NewReader(clockDefs), "x")
 	require.NoError(t, err)
 	s, err := NewDefSet(d, &SetOptions{Clock: ManualClock})
 	require.NoError(t, err)
@@ -344,7 +345,7 @@ name=mem kind=last-sum of=mem by=dyno
 		{"mem", stat.KindLastBy, l5, l, "2"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			ds, err := stat.ParseDefs(strings.NewReader(defs), "x")
+			ds, err := def.Parse(strings.NewReader(defs), "x")
 			require.NoError(t, err)
 			s, err := NewDefSet(ds, &SetOptions{Clock: ManualClock})
 			require.NoError(t, err)

@@ -139,7 +139,7 @@
 //
 // A [Set] holds windows by name, with Cut, Apply and Advance over all of
 // them, and one clock. [NewDefSet] makes a definitions set, one window per
-// [stat.Def] (Span = the definition's Window), which also:
+// [def.Def] (Span = the definition's Window), which also:
 //
 //   - folds events ([Set.Fold]): each event goes only to the definitions
 //     it could match (each definition is indexed under one literal term of

@@ -4,12 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/pulsehq/pulse/logfmt"
 	"github.com/pulsehq/pulse/stat"
+	"github.com/pulsehq/pulse/stat/def"
 )
 
 // Names of the self-stats a definitions set keeps about its own pipeline.
@@ -17,10 +16,10 @@ import (
 const (
 	StatEvents   = "pulse.events"   // events folded
 	StatUnparsed = "pulse.unparsed" // input the parser could not read (see Set.Unparsed)
-	StatSkipped  = "pulse.skipped"  // observations skipped: the Of value missing or not a number
+	StatSkipped  = "pulse.skipped"  // observations skipped: the Of value missing, not a number, or overflowing once its unit is applied (def.Outcome)
 	StatLate     = "pulse.late"     // observations older than a window's retention
 	StatRejected = "pulse.rejected" // observations and deltas a window could not take: no clock yet, or (deltas) incompatible or beyond the skew
-	StatOverflow = "pulse.overflow" // l2met metrics not created because a definition's cap was reached
+	StatOverflow = "pulse.overflow" // l2met metrics not created: a definition's cap reached, or a name over def.MaxNameLen bytes or not UTF-8
 	StatFuture   = "pulse.future"   // events dropped because they were more than the skew ahead of the clock
 )
 
@@ -45,44 +44,57 @@ type SetOptions struct {
 	// Lateness and Skew are as in Options; each window's Span is its
 	// definition's Window.
 	Lateness, Skew time.Duration
+	// Budget bounds the definitions' total cost (see def.Budget); the zero
+	// Budget is def.DefaultMaxStats.
+	Budget def.Budget
 	// Clock says what moves the set's clock. The zero value, EventClock,
 	// follows the events folded, for replay; a live receiver or merger
 	// uses ManualClock and calls Advance with the wall clock.
 	Clock Clock
 }
 
+// setDef is a compiled definition with the two facts the set reads most,
+// its name and window, as fields.
+type setDef struct {
+	*def.Compiled
+	Name   string
+	Window time.Duration
+}
+
+func newSetDef(c *def.Compiled) *setDef {
+	return &setDef{Compiled: c, Name: c.Name(), Window: c.Window()}
+}
+
 // defWindow is one definition with its window.
 type defWindow struct {
-	def  *stat.Def
-	w    *Window
-	rest stat.Where // the terms of def.Where left to check once the index has chosen it
+	def *setDef
+	w   *Window
 }
 
 // l2metDef is an l2met definition with the windows it has derived, by
 // metric key.
 type l2metDef struct {
-	def     *stat.Def
-	metrics map[string][]defWindow
+	def        *setDef
+	maxMetrics int
+	metrics    map[string][]defWindow
 }
 
-// defIndex finds the definitions an event could match without evaluating
-// every where filter: each definition with a literal equality term is
-// filed under one such term's key and value.
+// defIndex finds the definitions an event matches (see def.Matcher); the
+// indices are those of Set.defs.
 type defIndex struct {
-	keys   []indexKey
-	always []int // definitions with no literal term
-}
-
-type indexKey struct {
-	term    stat.Term // its Lookup reads the key (its Op and Glob unused)
-	byValue map[string][]int
+	matcher *def.Matcher
+	matches []int // Fold's scratch
 }
 
 // NewDefSet returns a set with one window per definition, ready to Fold
-// events (a receiver, or replay) or Apply deltas (a merger). defs are
-// validated (copies are kept). Names must be unique and must not begin with
-// "pulse.", which names the self-stats.
-func NewDefSet(defs []stat.Def, opts *SetOptions) (*Set, error) {
+// events (a receiver, or replay) or Apply deltas (a merger). The
+// definitions are compiled as def.CompileSet compiles them, against
+// opts.Budget: the same checks as def.Parse and `pulse defs --check`
+// (each definition valid, names unique and not beginning with "pulse.",
+// which names the self-stats, the total cost within the budget). Errors
+// wrap def.ErrDefinition, or ErrOptions for options no window accepts or
+// a Clock that is neither EventClock nor ManualClock.
+func NewDefSet(defs []def.Def, opts *SetOptions) (*Set, error) {
 	var o SetOptions
 	if opts != nil {
 		o = *opts
@@ -90,40 +102,34 @@ func NewDefSet(defs []stat.Def, opts *SetOptions) (*Set, error) {
 	if o.Clock != EventClock && o.Clock != ManualClock {
 		return nil, fmt.Errorf("window: %v: %w", o.Clock, ErrOptions)
 	}
+	compiled, err := def.CompileSet(defs, o.Budget)
+	if err != nil {
+		return nil, err // "def: defs[i]: name: what is wrong"
+	}
 	s := &Set{mode: o.Clock}
 	s.wopts = Options{Width: o.Width, Lateness: o.Lateness, Skew: o.Skew}
 	if _, err := s.wopts.withDefaults(); err != nil {
 		return nil, err
 	}
 	s.setup()
-	seen := map[string]bool{}
-	for i := range defs {
-		d := defs[i] // a copy the set owns
-		if err := d.Validate(); err != nil {
-			return nil, fmt.Errorf("window: %w", err)
-		}
-		if strings.HasPrefix(d.Name, "pulse.") {
-			return nil, fmt.Errorf("window: definition %q: names beginning with \"pulse.\" are reserved: %w", d.Name, stat.ErrDefinition)
-		}
-		if seen[d.Name] {
-			return nil, fmt.Errorf("window: definition %q: %w", d.Name, ErrDuplicate)
-		}
-		seen[d.Name] = true
-		dp := &d
-		if d.Kind == stat.DefL2met {
-			s.l2met = append(s.l2met, &l2metDef{def: dp, metrics: map[string][]defWindow{}})
+	var folded []*def.Compiled // in s.defs order
+	for _, c := range compiled {
+		d := newSetDef(c)
+		if c.Kind() == def.KindL2met {
+			s.l2met = append(s.l2met, &l2metDef{def: d, maxMetrics: c.Def().MaxMetrics, metrics: map[string][]defWindow{}})
 			continue
 		}
-		w, err := s.newDefWindow(dp)
+		w, err := s.newDefWindow(d)
 		if err != nil {
 			return nil, err
 		}
-		s.defs = append(s.defs, defWindow{def: dp, w: w})
+		s.defs = append(s.defs, defWindow{def: d, w: w})
+		folded = append(folded, c)
 	}
 	if err := s.addSelf(); err != nil {
 		return nil, err
 	}
-	s.buildIndex()
+	s.index.matcher = def.NewMatcher(folded)
 	return s, nil
 }
 
@@ -132,10 +138,11 @@ func (s *Set) addSelf() error {
 	s.setup()
 	self := make([]defWindow, 0, len(selfStats))
 	for _, name := range selfStats {
-		d := &stat.Def{Name: name, Kind: stat.DefRate, Per: time.Second, Group: "pulse"}
-		if err := d.Validate(); err != nil {
+		c, err := def.Compile(def.Def{Name: name, Kind: def.KindRate, Per: time.Second, Group: "pulse"})
+		if err != nil {
 			return err
 		}
+		d := newSetDef(c)
 		w, err := s.newDefWindow(d)
 		if err != nil {
 			return err
@@ -146,7 +153,7 @@ func (s *Set) addSelf() error {
 	return nil
 }
 
-func (s *Set) newDefWindow(d *stat.Def) (*Window, error) {
+func (s *Set) newDefWindow(d *setDef) (*Window, error) {
 	o := s.wopts
 	o.Span = d.Window
 	w, err := NewFunc(d.Name, d.NewStat, o)
@@ -163,51 +170,6 @@ func (s *Set) newDefWindow(d *stat.Def) (*Window, error) {
 		return nil, err
 	}
 	return w, nil
-}
-
-// buildIndex files every definition under one literal term, preferring
-// keys other than proc and app (which most definitions share).
-func (s *Set) buildIndex() {
-	keyAt := map[string]int{}
-	for i := range s.defs {
-		dw := &s.defs[i]
-		dw.rest = dw.def.Where
-		var best *stat.Term
-		bestAt := -1
-		for j := range dw.def.Where {
-			t := &dw.def.Where[j]
-			if _, ok := t.Literal(); !ok {
-				continue
-			}
-			if best == nil || isCommonKey(best.Key) && !isCommonKey(t.Key) {
-				best, bestAt = t, j
-			}
-		}
-		if best == nil {
-			s.index.always = append(s.index.always, i)
-			continue
-		}
-		// The index checks the chosen term exactly (the same lookup, an
-		// equal value), so the definition's filter is the other terms.
-		dw.rest = append(slices.Clone(dw.def.Where[:bestAt]), dw.def.Where[bestAt+1:]...)
-		k, ok := keyAt[best.Key]
-		if !ok {
-			k = len(s.index.keys)
-			keyAt[best.Key] = k
-			// The term's lookup is all the index uses of it.
-			s.index.keys = append(s.index.keys, indexKey{term: *best, byValue: map[string][]int{}})
-		}
-		lit, _ := best.Literal()
-		s.index.keys[k].byValue[lit] = append(s.index.keys[k].byValue[lit], i)
-	}
-}
-
-func isCommonKey(k string) bool {
-	switch k {
-	case "proc", "app", "syslog.proc", "syslog.app":
-		return true
-	}
-	return false
 }
 
 // Fold folds one event into every definition it matches, in its event
@@ -263,18 +225,9 @@ func (s *Set) fold(ev *logfmt.Event, t time.Time) {
 		s.first = min(s.first, floorDiv(t.UnixNano(), s.tick)*s.tick)
 	}
 	s.self[selfEvents].w.add(t, 1)
-	for _, i := range s.index.always {
-		s.foldDef(&s.defs[i], ev, t)
-	}
-	for k := range s.index.keys {
-		ik := &s.index.keys[k]
-		v, ok := ik.term.Lookup(ev)
-		if !ok {
-			continue
-		}
-		for _, i := range ik.byValue[string(v)] {
-			s.foldDef(&s.defs[i], ev, t)
-		}
+	s.index.matches = s.index.matcher.AppendMatches(s.index.matches[:0], ev)
+	for _, i := range s.index.matches {
+		s.observe(&s.defs[i], ev, t)
 	}
 	// Every pair's key is a run of the message: one without '#' holds
 	// no l2met key, and most events are skipped with one vectorised scan.
@@ -285,13 +238,6 @@ func (s *Set) fold(ev *logfmt.Event, t time.Time) {
 			}
 		}
 	}
-}
-
-func (s *Set) foldDef(dw *defWindow, ev *logfmt.Event, t time.Time) {
-	if !dw.rest.Match(ev) {
-		return
-	}
-	s.observe(dw, ev, t)
 }
 
 // observe folds ev into dw's bucket at t, counting what is dropped.
@@ -307,7 +253,7 @@ func (s *Set) observe(dw *defWindow, ev *logfmt.Event, t time.Time) {
 		}
 		return
 	}
-	if !dw.def.Observe(st, ev) {
+	if dw.def.Observe(st, ev) != def.Observed {
 		s.self[selfSkipped].w.add(t, 1)
 	}
 }
@@ -316,7 +262,7 @@ func (s *Set) observe(dw *defWindow, ev *logfmt.Event, t time.Time) {
 // unique#) into its derived definitions, creating them up to the cap.
 func (s *Set) foldL2met(l *l2metDef, ev *logfmt.Event, t time.Time) {
 	for p := range ev.Pairs() {
-		if p.Flag || !isL2metKey(p.Key) {
+		if p.Flag || !def.IsL2metKey(p.Key) {
 			continue
 		}
 		dws, ok := l.metrics[string(p.Key)]
@@ -332,43 +278,22 @@ func (s *Set) foldL2met(l *l2metDef, ev *logfmt.Event, t time.Time) {
 	}
 }
 
-// isL2metKey reports whether key looks like count#x, measure#x, sample#x
-// or unique#x.
-func isL2metKey(key []byte) bool {
-	if len(key) < 7 {
-		return false
-	}
-	switch key[0] {
-	case 'c', 'm', 's', 'u':
-	default:
-		return false
-	}
-	for i, c := range key[:min(len(key), 8)] {
-		if c == '#' {
-			switch string(key[:i]) {
-			case "count", "measure", "sample", "unique":
-				return i+1 < len(key)
-			}
-			return false
-		}
-	}
-	return false
-}
-
 // deriveL2met creates the windows of one l2met metric key, or counts an
-// overflow when the definition's cap is reached.
+// overflow when the definition's cap is reached or the metric's name is
+// not one a definition may have (longer than def.MaxNameLen, not UTF-8).
 func (s *Set) deriveL2met(l *l2metDef, key []byte) ([]defWindow, bool) {
-	if len(l.metrics) >= l.def.Max {
+	if len(l.metrics) >= l.maxMetrics {
 		s.self[selfOverflow].w.add(time.Unix(0, s.clock), 1)
 		return nil, false
 	}
-	defs, ok := l.def.L2met(key)
-	if !ok {
+	derived, err := l.def.DeriveL2met(key)
+	if err != nil {
+		s.self[selfOverflow].w.add(time.Unix(0, s.clock), 1)
 		return nil, false
 	}
 	var dws []defWindow
-	for i := range defs {
-		d := &defs[i]
+	for _, c := range derived {
+		d := newSetDef(c)
 		if s.byName[d.Name] != nil {
 			// The same name from another type (count#x after measure#x) or
 			// another definition: the first keeps it.
@@ -516,27 +441,8 @@ func (s *Set) snapshot(T time.Time, all time.Duration) (Snapshot, error) {
 // nil when no l2met definition derives it.
 func (s *Set) deriveByName(name string, k stat.Kind) *Window {
 	for _, l := range s.l2met {
-		metric, ok := strings.CutPrefix(name, l.def.Prefix+".")
-		if !ok || metric == "" {
-			continue
-		}
-		var key string
-		switch k {
-		case stat.KindSum:
-			key = "count#" + metric
-		case stat.KindQuantiles:
-			key = "measure#" + metric
-		case stat.KindMean:
-			m, ok := strings.CutSuffix(metric, ".mean")
-			if !ok {
-				continue
-			}
-			key = "measure#" + m
-		case stat.KindLastBy:
-			key = "sample#" + metric
-		case stat.KindDistinct:
-			key = "unique#" + metric
-		default:
+		key, ok := l.def.L2metKey(name, k)
+		if !ok {
 			continue
 		}
 		if _, done := l.metrics[key]; !done {

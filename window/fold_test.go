@@ -12,6 +12,7 @@ import (
 	"github.com/pulsehq/pulse/logfmt"
 	"github.com/pulsehq/pulse/logfmt/logfmttest"
 	"github.com/pulsehq/pulse/stat"
+	"github.com/pulsehq/pulse/stat/def"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -34,7 +35,7 @@ func foldLines(t *testing.T, s *Set, lines ...string) {
 
 func mustDefSet(t *testing.T, defs string) *Set {
 	t.Helper()
-	d, err := stat.ParseDefs(strings.NewReader(defs), "test.defs")
+	d, err := def.Parse(strings.NewReader(defs), "test.defs")
 	require.NoError(t, err)
 	s, err := NewDefSet(d, nil)
 	require.NoError(t, err)
@@ -213,7 +214,7 @@ func TestFoldL2met(t *testing.T) {
 // random points, applies every cut to a merger, and compares with one set
 // fed everything: the delta property, on every kind.
 func TestCutApplyEqualsFold(t *testing.T) {
-	defs, err := stat.ParseDefs(strings.NewReader(kindsDefs+"name=l kind=l2met\n"), "x")
+	defs, err := def.Parse(strings.NewReader(kindsDefs+"name=l kind=l2met\n"), "x")
 	require.NoError(t, err)
 	newSet := func() *Set {
 		s, err := NewDefSet(defs, nil)
@@ -308,7 +309,7 @@ func TestFoldAllocs(t *testing.T) {
 		evs = append(evs, own)
 	}
 	require.Greater(t, len(evs), 5000)
-	s, err := NewDefSet(stat.HerokuDefaults(), nil)
+	s, err := NewDefSet(def.Heroku(), nil)
 	require.NoError(t, err)
 	// Warm up until the buckets' quantile digests have grown to their
 	// bounded size (at most 2c centroids, a 512-value buffer).

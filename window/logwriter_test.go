@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/pulsehq/pulse/logfmt"
-	"github.com/pulsehq/pulse/stat"
+	"github.com/pulsehq/pulse/stat/def"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -22,7 +22,7 @@ name=duration kind=quantiles of=duration q=0.5
 
 func newLogWriter(t *testing.T) *LogWriter {
 	t.Helper()
-	d, err := stat.ParseDefs(strings.NewReader(logWriterDefs), "x")
+	d, err := def.Parse(strings.NewReader(logWriterDefs), "x")
 	require.NoError(t, err)
 	s, err := NewDefSet(d, nil)
 	require.NoError(t, err)

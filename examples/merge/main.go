@@ -22,7 +22,7 @@ import (
 	"github.com/pulsehq/pulse/fragment"
 	"github.com/pulsehq/pulse/logfmt"
 	"github.com/pulsehq/pulse/logfmt/logfmttest"
-	"github.com/pulsehq/pulse/stat"
+	"github.com/pulsehq/pulse/stat/def"
 	"github.com/pulsehq/pulse/window"
 )
 
@@ -56,7 +56,7 @@ type merger struct {
 	dropped []string // "source/seq" of each duplicate
 }
 
-func newMerger(defs []stat.Def) (*merger, error) {
+func newMerger(defs []def.Def) (*merger, error) {
 	s, err := window.NewDefSet(defs, &window.SetOptions{Clock: window.ManualClock})
 	if err != nil {
 		return nil, err
@@ -93,7 +93,7 @@ type result struct {
 // through a single set, with the given definitions. The receivers take
 // alternate lines and cut every second of event time. The transport
 // delivers each receiver's first batch twice.
-func simulate(defs []stat.Def, stream io.Reader) (*result, error) {
+func simulate(defs []def.Def, stream io.Reader) (*result, error) {
 	var sets [3]*window.Set // event time, as replay
 	for i := range sets {
 		s, err := window.NewDefSet(defs, nil)
@@ -193,7 +193,7 @@ func main() {
 	_, err := gen.WriteFor(&stream, time.Duration(*seconds)*time.Second)
 	var res *result
 	if err == nil {
-		res, err = simulate(stat.HerokuDefaults(), &stream)
+		res, err = simulate(def.Heroku(), &stream)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "merge:", err)

@@ -15,6 +15,7 @@ import (
 	"github.com/pulsehq/pulse/logfmt"
 	"github.com/pulsehq/pulse/logfmt/logfmttest"
 	"github.com/pulsehq/pulse/stat"
+	"github.com/pulsehq/pulse/stat/def"
 	"github.com/pulsehq/pulse/window"
 )
 
@@ -31,7 +32,7 @@ func TestMergeEqualsSingle(t *testing.T) {
 	if testing.Short() {
 		tests = tests[:2]
 	}
-	defs := stat.HerokuDefaults()
+	defs := def.Heroku()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var stream bytes.Buffer
@@ -82,7 +83,7 @@ func TestMergeEqualsSingle(t *testing.T) {
 // A receiver's batch that is delivered again is dropped, also when it
 // comes back after later batches.
 func TestDuplicateDropped(t *testing.T) {
-	defs, err := stat.ParseDefs(strings.NewReader("name=requests kind=rate window=10s where=proc=router"), "test.defs")
+	defs, err := def.Parse(strings.NewReader("name=requests kind=rate window=10s where=proc=router"), "test.defs")
 	require.NoError(t, err)
 	set, err := window.NewDefSet(defs, nil)
 	require.NoError(t, err)
@@ -122,8 +123,10 @@ func TestDecodeError(t *testing.T) {
 // exactQuantileValues reads the stream again and returns, for every
 // quantiles stat of defs (those of l2met measure# metrics too), the sorted
 // values that fall in its window at time at.
-func exactQuantileValues(t *testing.T, defs []stat.Def, raw []byte, at time.Time) map[string][]float64 {
+func exactQuantileValues(t *testing.T, defs []def.Def, raw []byte, at time.Time) map[string][]float64 {
 	t.Helper()
+	compiled, err := def.CompileSet(defs, def.Budget{})
+	require.NoError(t, err)
 	out := map[string][]float64{}
 	in := func(ev *logfmt.Event, window time.Duration) bool {
 		return !ev.Time.Before(at.Add(-window)) && ev.Time.Before(at)
@@ -135,14 +138,14 @@ func exactQuantileValues(t *testing.T, defs []stat.Def, raw []byte, at time.Time
 			break
 		}
 		require.NoError(t, err)
-		for i := range defs {
-			d := &defs[i]
+		for _, c := range compiled {
+			d := c.Def()
 			switch {
-			case d.Kind == stat.DefQuantiles && d.Match(ev) && in(ev, d.Window):
+			case d.Kind == def.KindQuantiles && c.Match(ev) && in(ev, d.Window):
 				if v, ok := ev.Number(d.Of); ok {
 					out[d.Name] = append(out[d.Name], v)
 				}
-			case d.Kind == stat.DefL2met && d.Match(ev) && in(ev, d.Window):
+			case d.Kind == def.KindL2met && c.Match(ev) && in(ev, d.Window):
 				for p := range ev.Pairs() {
 					metric, ok := strings.CutPrefix(string(p.Key), "measure#")
 					if v, isNum := logfmt.ParseNumber(p.Value); ok && isNum {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/pulsehq/pulse/cmd/internal/defs"
 	"github.com/pulsehq/pulse/logfmt"
+	"github.com/pulsehq/pulse/stat/def"
 	"github.com/pulsehq/pulse/window"
 )
 
@@ -27,8 +28,9 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	fs.SetOutput(stderr)
 	defsPath := fs.String("defs", "", "definitions `file` (default: the embedded Heroku set; see pulse defs)")
 	atFlag := fs.String("at", "", "snapshot `time`, RFC 3339: what a live system shows then (default: the end of the second that holds the last event)")
+	budget := defs.BudgetFlag(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: pulse replay [--defs FILE] [--at TIME] [LOG...]\n\nFolds logs (stdin when none; every form logfmt reads) through the definitions\nin event time and prints one snapshot as JSON.")
+		fmt.Fprintln(stderr, "usage: pulse replay [--defs FILE] [--budget N] [--at TIME] [LOG...]\n\nFolds logs (stdin when none; every form logfmt reads) through the definitions\nin event time and prints one snapshot as JSON.")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -45,7 +47,11 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 		at = t
 	}
-	d, err := defs.Load(*defsPath)
+	if *budget < 0 {
+		return fmt.Errorf("pulse replay: --budget %d: want 0 (the default) or more", *budget)
+	}
+	b := def.Budget{MaxStats: *budget}
+	d, err := defs.LoadBudget(*defsPath, b)
 	if err != nil {
 		return fmt.Errorf("pulse replay: %w", err)
 	}
@@ -54,7 +60,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	// as a live merger's would be then with every event delivered: the
 	// events of the windows that end at at are folded, older ones are
 	// late and later ones ahead, whatever the order of the input.
-	opts := &window.SetOptions{}
+	opts := &window.SetOptions{Budget: b}
 	if !at.IsZero() {
 		opts.Clock = window.ManualClock
 	}
