@@ -123,9 +123,11 @@ func deltaBatch(t *testing.T, seq uint64, ds ...window.Delta) []byte {
 	return wire
 }
 
-func countDelta(name string, start time.Time, n int64) window.Delta {
+func countDelta(name string, start time.Time, n int) window.Delta {
 	c := new(stat.Count)
-	c.Add(n)
+	for range n {
+		c.Observe()
+	}
 	return window.Delta{Name: name, Kind: stat.KindCount, Start: start, Width: time.Second, Stat: c}
 }
 

@@ -407,8 +407,10 @@ func (s *Set) snapshot(T time.Time, all time.Duration) (Snapshot, error) {
 			snap.Stats[dw.def.Name] = stat.Null()
 			return
 		}
-		if c, ok := into.(*stat.Count); ok && extra > 0 {
-			c.Add(extra)
+		if c, ok := into.(*stat.Count); ok {
+			for range extra { // at most LeapEvents
+				c.Observe()
+			}
 		}
 		snap.Stats[dw.def.Name] = dw.def.Read(into, dw.def.Window)
 	}
