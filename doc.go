@@ -30,12 +30,12 @@
 // Each stage hands one type to the next, and nothing flows back:
 //
 //	io.Reader ─ logfmt.NewReader ─► *logfmt.Event
-//	  ─ window.Set.Fold (per stat.Def: Match, Observe) ─► buckets of stat.Stat
-//	  ─ window.Set.Cut ─► []window.Delta ─ fragment.Batches ─► fragment.Batch ─► bytes
-//	  ─ fragment.Batch.UnmarshalBinary, fragment.Seen ─ window.Set.Apply ─► merger's window.Set
+//	  ─ window.Set.Fold (per def.Def: match the where filter, observe) ─► buckets of stat.Stat
+//	  ─ fragment.Sender.Cut (window.Set.Cut, Shard, Batch.AppendBinary) ─► bytes per shard
+//	  ─ fragment.Applier.Apply (Batch.UnmarshalBinary, Seen, window.Set.Apply) ─► merger's window.Set
 //	  ─ window.Set.Snapshot ─► window.Snapshot (JSON) ─► web
 //
-// See [github.com/pulsehq/pulse/logfmt.Event], [github.com/pulsehq/pulse/stat.Def],
+// See [github.com/pulsehq/pulse/logfmt.Event], [github.com/pulsehq/pulse/stat/def.Def],
 // [github.com/pulsehq/pulse/window.Set], [github.com/pulsehq/pulse/window.Delta],
 // [github.com/pulsehq/pulse/fragment.Batch] and [github.com/pulsehq/pulse/window.Snapshot].
 //
@@ -46,8 +46,10 @@
 //     [github.com/pulsehq/pulse/logfmt].
 //   - To count, sum, average, take quantiles, distinct counts or the top k of
 //     anything, and merge them across processes or through bytes, import
-//     [github.com/pulsehq/pulse/stat]. It also holds stat definitions
-//     (stat.Def, the definitions file format, the default Heroku set).
+//     [github.com/pulsehq/pulse/stat]. It knows nothing of log events.
+//   - To say which log events a stat takes and how a snapshot reads it
+//     (stat definitions, where filters, the definitions file format, the
+//     default Heroku set), import [github.com/pulsehq/pulse/stat/def].
 //   - To keep event-time windows of stats, fold events through definitions,
 //     cut or apply deltas and take snapshots, import
 //     [github.com/pulsehq/pulse/window]. Its LogWriter turns a program's own

@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/pulsehq/pulse/logfmt"
-	"github.com/pulsehq/pulse/stat"
+	"github.com/pulsehq/pulse/stat/def"
 	"github.com/pulsehq/pulse/window"
 )
 
@@ -20,7 +20,7 @@ func Example() {
 274 <158>1 2026-03-14T17:03:05.114220+00:00 host heroku router - at=error code=H10 desc="App crashed" method=GET path="/" host=shop-example.herokuapp.com request_id=3e2d1c0b-9a8f-4e7d-b6c5-a4b3c2d1e0f9 fwd="203.0.113.99" dyno= connect= service= status=503 bytes= protocol=https
 336 <45>1 2026-03-14T17:03:20.031581+00:00 host heroku web.1 - source=web.1 dyno=heroku.184512937.6d2c1b7e-3f4a-4b5c-9d8e-7f6a5b4c3d2e sample#memory_total=412.37MB sample#memory_rss=398.02MB sample#memory_cache=14.35MB sample#memory_swap=0.00MB sample#memory_pgpgin=153211pages sample#memory_pgpgout=49876pages sample#memory_quota=512.00MB
 `
-	defs, err := stat.ParseDefs(strings.NewReader(`
+	defs, err := def.Parse(strings.NewReader(`
 name=requests kind=rate window=5m where=proc=router
 name=errors   kind=rate window=5m where="proc=router at=error"
 name=service  kind=quantiles of=service q=0.5,0.99 window=5m where=proc=router
@@ -44,7 +44,10 @@ name=memory   kind=last-sum of=sample#memory_total by=source window=5m
 		}
 		set.Fold(ev)
 	}
-	snap := set.Snapshot(set.End())
+	snap, err := set.Snapshot(set.End()) // the end of the last event's second
+	if err != nil {
+		panic(err)
+	}
 	fmt.Println(snap.Time)
 	for _, name := range []string{"requests", "errors", "service", "memory"} {
 		fmt.Println(name, snap.Stats[name])

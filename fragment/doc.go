@@ -2,12 +2,34 @@
 // versioned binary batch of stat deltas a receiver sends to a merger
 // shard.
 //
-// A receiver cuts its windows ([window.Set.Cut]), groups the deltas by
+// The common path is one call each way. A receiver calls [Sender.Cut] at
+// every flush: it cuts the deltas of its set, advances the set's manual
+// clock, and returns one encoded batch per merger shard, numbered per
+// source. A merger calls [Applier.Apply] on each batch it receives: it
+// decodes it, drops it if it has seen (Source, Seq) before, applies every
+// fragment to its set, and says what it did ([ApplyResult]):
+//
+//	// receiver, every flush
+//	batches, err := sender.Cut(set, time.Now(), batches)
+//	for shard, b := range batches { bus.Publish(shard, b) }
+//
+//	// merger, each tick, then for each batch
+//	set.Advance(time.Now())
+//	res, err := applier.Apply(b)
+//	snap, err := set.Snapshot(set.Settled(flush + grace))
+//
+// Underneath, and for other transports, the steps are separate: a
+// receiver cuts its windows ([window.Set.Cut]), groups the deltas by
 // merger shard ([Shard], [Batches]) and sends each [Batch] as bytes
-// ([Batch.AppendBinary]). A merger decodes a batch ([Batch.UnmarshalBinary]),
-// drops it if it has seen (Source, Seq) before ([Seen]), and applies each
-// [Fragment] ([Fragment.Delta], then [window.Set.Apply]). Stats' bytes are
-// decoded once, at the merger.
+// ([Batch.AppendBinary]); a merger decodes a batch
+// ([Batch.UnmarshalBinary]), drops it if it has seen (Source, Seq) before
+// ([Seen]), and applies each [Fragment] ([Fragment.Delta], then
+// [window.Set.Apply]). Stats' bytes are decoded once, at the merger.
+//
+// Time: a batch carries the time of its cut, for a merger to see how far
+// each receiver has got; a merger never sets its clock from it. Its clock
+// is its own (see package window, section Clock): Apply into a set whose
+// clock is unset is an error, and the batch is kept unseen for a retry.
 //
 // # Batch format, version 1
 //

@@ -20,4 +20,9 @@ var (
 	// bytes that do not begin with the fragment's kind, a time outside the
 	// years 1678–2262.
 	ErrInvalid = errors.New("invalid batch")
+	// ErrApply reports a batch, or fragments of it, that Applier.Apply
+	// did not apply to its set. It comes with the set's own error:
+	// window.ErrClock, window.ErrUnknown, stat.ErrIncompatible, or
+	// ErrCorrupt for a stat that did not decode.
+	ErrApply = errors.New("not applied")
 )

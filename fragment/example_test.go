@@ -1,6 +1,7 @@
 package fragment_test
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -9,15 +10,56 @@ import (
 	"github.com/pulsehq/pulse/window"
 )
 
-// Example follows a cut from a receiver's windows to a merger's: shard,
-// encode, decode, dedupe, apply.
+// Example is the common path, one call each way: a receiver's Sender cuts
+// its set into a batch per merger shard, and a merger's Applier applies
+// each batch once.
 func Example() {
 	t0 := time.Unix(1_700_000_000, 0)
 	mkSet := func() *window.Set {
 		req, _ := window.New("router.requests", stat.KindCount, window.Options{})
 		byt, _ := window.New("router.bytes", stat.KindSum, window.Options{})
+		s, _ := window.NewSet(req, byt) // a manual clock
+		return s
+	}
+	recv, merger := mkSet(), mkSet()
+	_ = recv.Advance(t0)
+
+	// Receiver: fold, then at the flush one call cuts, encodes and
+	// advances the set's clock.
+	recv.Window("router.requests").At(t0).(*stat.Count).Add(42)
+	recv.Window("router.bytes").At(t0).(*stat.Sum).Observe(8192)
+	sender := fragment.NewSender("web.1/4242/1700000000", 1, nil)
+	batches, _ := sender.Cut(recv, t0.Add(time.Second), nil)
+
+	// Merger: its own clock first, then one call per batch.
+	applier := fragment.NewApplier(merger, nil, nil)
+	if _, err := applier.Apply(batches[0]); errors.Is(err, window.ErrClock) {
+		fmt.Println("no clock yet:", errors.Is(err, fragment.ErrApply))
+	}
+	_ = merger.Advance(t0.Add(time.Second))
+	for range 2 { // the transport delivers twice
+		res, _ := applier.Apply(batches[0])
+		fmt.Printf("seq %d: %d applied, duplicate %v\n", res.Seq, res.Applied, res.Duplicate)
+	}
+	var n stat.Count
+	_ = merger.Window("router.requests").Read(t0.Add(time.Second), time.Second, &n)
+	fmt.Println(n.Count(), "requests merged")
+	// Output:
+	// no clock yet: true
+	// seq 1: 2 applied, duplicate false
+	// seq 1: 0 applied, duplicate true
+	// 42 requests merged
+}
+
+// ExampleBatches follows a cut through the steps underneath Sender and
+// Applier: shard, encode, decode, dedupe, apply.
+func ExampleBatches() {
+	t0 := time.Unix(1_700_000_000, 0)
+	mkSet := func() *window.Set {
+		req, _ := window.New("router.requests", stat.KindCount, window.Options{})
+		byt, _ := window.New("router.bytes", stat.KindSum, window.Options{})
 		s, _ := window.NewSet(req, byt)
-		s.Advance(t0)
+		_ = s.Advance(t0)
 		return s
 	}
 	recv, merger := mkSet(), mkSet()

@@ -88,12 +88,10 @@
 //
 // # Definitions
 //
-// A [Def] says which events a stat takes (a [Where] filter over message and
-// header fields), what it observes (Of, By) and how a snapshot reports it
-// (a rate per Per over Window, quantiles at Q, the top K) as a [Value].
-// [ParseDefs] reads the definitions file format, one logfmt line per
-// definition; [HerokuDefaults] is the default Heroku stat set. Defs are the
-// only part of this package that reads log events (package logfmt).
+// This package knows nothing of log events. Which events a stat takes,
+// what it observes and how a snapshot reads it (a rate per unit, p95, the
+// top k) are stat definitions, in package
+// [github.com/pulsehq/pulse/stat/def].
 //
 // # Concurrency
 //

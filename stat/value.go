@@ -164,9 +164,6 @@ func shiftLeft2(s string) string {
 	return intPart[:n] + "." + intPart[n:] + frac
 }
 
-// formatNum formats f as the shortest decimal that reads back as f.
-func formatNum(f float64) string { return string(appendNum(nil, f)) }
-
 func appendNum(dst []byte, f float64) []byte {
 	if f == math.Trunc(f) && math.Abs(f) < 1e21 {
 		return strconv.AppendFloat(dst, f, 'f', -1, 64)

@@ -10,6 +10,7 @@ import (
 	"github.com/pulsehq/pulse/logfmt"
 	"github.com/pulsehq/pulse/logfmt/logfmttest"
 	"github.com/pulsehq/pulse/stat"
+	"github.com/pulsehq/pulse/stat/def"
 )
 
 // BenchmarkAt is the per-event path: find the bucket and observe, with
@@ -93,10 +94,10 @@ func BenchmarkReceivePath(b *testing.B) {
 	stream := receiveStream(b)
 	rows := []struct {
 		name string
-		defs []stat.Def
+		defs []def.Def
 	}{
-		{"rate", stat.MustParseDefs(`name=req kind=rate per=1s where="proc=router"`, "rate.defs")},
-		{"defaults", stat.HerokuDefaults()},
+		{"rate", def.MustParse(`name=req kind=rate per=1s where="proc=router"`, "rate.defs")},
+		{"defaults", def.Heroku()},
 	}
 	for _, row := range rows {
 		b.Run(row.name, func(b *testing.B) {

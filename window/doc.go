@@ -8,11 +8,67 @@
 //
 // # Clock
 //
-// Time moves only by an explicit clock, [Window.Advance]; nothing in this
-// package calls time.Now. Replay advances the clock to the largest event
-// time seen so far, a live receiver or merger to the wall clock at each
-// tick. The clock never runs backwards, and it is unset until the first
-// Advance: until then every observation and delta is rejected.
+// Time moves only by an explicit clock; nothing in this package calls
+// time.Now (except LogWriter, for a line with no time at all). A [Window]
+// is moved by [Window.Advance]. A [Set] moves all its windows together, by
+// one of two rules, its [Clock], chosen in [SetOptions]:
+//
+//   - [EventClock], the zero value, for replay and tests: the clock
+//     follows the events folded. The first event sets it. An event at
+//     most Lateness (and at least one bucket) past the end of the clock's
+//     bucket is ordinary and moves the clock to its own bucket. An event
+//     further ahead proves nothing alone: one line from a dyno with a bad
+//     clock must not expire everyone's buckets. It starts, or extends, a
+//     run. Within Skew of the clock a bucket takes it at once and the
+//     clock stays; beyond Skew the set holds a copy of it (at most
+//     [LeapEvents] events and [LeapBytes] bytes; an event that does not
+//     fit is dropped). The next ordinary event ends the run: the held
+//     events a bucket can now take are folded, and the others are dropped
+//     and counted in pulse.future. A run that covers [LeapBuckets] (3)
+//     distinct buckets, or holds LeapEvents (1024) events, proves a real
+//     jump (a file replayed across a gap, a receiver that was down), and
+//     the clock leaps: the held events are folded in the order they came,
+//     each moving the clock as an ordinary event would, so the events that
+//     proved the jump are not lost, and those that did not fit are counted
+//     in pulse.future. [Set.Advance] is an error.
+//   - [ManualClock], for a live receiver or merger: only Set.Advance moves
+//     the clock, with the wall clock at each tick. Events never move it:
+//     one more than Skew ahead of it is dropped and counted in
+//     pulse.future, and one older than retention is late. Events folded
+//     before the first Advance are counted as rejected when it comes.
+//
+// The clock never runs backwards. Its consequences for each verb:
+//
+//   - Cut works at any time. A receiver cuts before it advances, so
+//     nothing observed leaves retention uncut; fragment.Sender.Cut does
+//     both, in that order.
+//   - Apply before the clock is set is an error wrapping [ErrClock]: a
+//     merger that forgot to Advance learns it from the first delta. A
+//     merger's clock is its own wall clock; the time in a batch is not
+//     used.
+//   - Snapshot at T is an error wrapping ErrClock before the clock is
+//     set, for a T after [Set.End] (buckets that may still be filling),
+//     and for a T whose windows reach back to a bucket that Advance
+//     dropped while it held data (the answer would be short). It never
+//     changes the set.
+//   - Which T: replay snapshots at End, the end of the bucket that holds
+//     the latest event (leaving out a run that proved nothing, unless it
+//     came last). A merger snapshots at [Set.Settled](flush + grace): the
+//     latest whole second at least one flush interval of its receivers
+//     plus a grace for delivery (1 s each by default, so 2 s) before its
+//     clock, by when every receiver's deltas for the seconds before T have
+//     arrived. That delay is the price of exact numbers. Lateness must be
+//     at least flush + grace, or deltas for buckets a snapshot reads would
+//     arrive late.
+//
+// An event's time is its header timestamp; a bare logfmt line has none,
+// and takes its "time" field (RFC 3339, as log/slog writes it), else the
+// clock's. An event whose header timestamp is there but did not parse
+// (Time zero and Timestamp neither empty nor "-", as package logfmt
+// leaves an event it returns with an error wrapping its ErrTime), or
+// whose time is outside the years 1678–2261, is not folded: it is counted
+// in pulse.unparsed, like input the parser could not read, rather than
+// stamped with the clock and counted in a second it may not belong to.
 //
 // # Retention, lateness and skew
 //
@@ -75,35 +131,48 @@
 // never holds more than Slots × (16 bytes + the stat's own bound), about
 // 5.9 KiB plus 366 stats at the defaults, whatever the input: late and
 // future input is dropped, never stored. New refuses options that
-// need more than [MaxBuckets] slots.
+// need more than [MaxBuckets] slots. An EventClock set also holds at most
+// LeapBytes (4 MiB) of copied events while a run ahead of its clock is
+// undecided.
 //
 // # Sets
 //
 // A [Set] holds windows by name, with Cut, Apply and Advance over all of
-// them. [NewDefSet] makes a definitions set, one window per [stat.Def]
-// (Span = the definition's Window), which also:
+// them, and one clock. [NewDefSet] makes a definitions set, one window per
+// [def.Def] (Span = the definition's Window), which also:
 //
 //   - folds events ([Set.Fold]): each event goes only to the definitions
 //     it could match (each definition is indexed under one literal term of
 //     its where filter, such as proc=router or code=H12), then each
-//     matching definition observes it into the bucket of its event time.
-//     The set's clock follows event time in whole buckets;
+//     matching definition observes it into the bucket of its event time;
 //   - derives a window for every l2met metric an l2met definition meets,
 //     up to its cap, on a receiver as events arrive and on a merger as
 //     deltas arrive;
 //   - keeps self-stats of its pipeline (pulse.events, pulse.unparsed,
-//     pulse.skipped, pulse.late, pulse.rejected, pulse.overflow), which cut
-//     and merge like any other stat;
-//   - reads a [Snapshot] at any time T ([Set.Snapshot]): each definition
-//     over its complete buckets in [T − window, T), as the definition
-//     reports it. The snapshot's JSON form is defined in one place, here.
+//     pulse.skipped, pulse.late, pulse.rejected, pulse.overflow,
+//     pulse.future), which cut and merge like any other stat; a merger's
+//     set also counts the deltas it drops as late or rejected;
+//   - gives each bucket the parameters of its definition: a delta of
+//     other parameters (a Distinct of another precision) is refused with
+//     an error wrapping stat.ErrIncompatible and counted as rejected,
+//     never adopted by an empty bucket;
+//   - reads a [Snapshot] at a time T the clock allows ([Set.Snapshot]):
+//     each definition over its complete buckets in [T − window, T), as the
+//     definition reports it. The snapshot's JSON form is defined in one
+//     place, here.
+//
+// The zero Set is a definitions set with no definitions and an EventClock:
+// it folds events into its self-stats only. [NewSet] makes a ManualClock
+// set of hand-built windows.
 //
 // Replay folds into a definitions set and snapshots it; a receiver folds
 // and cuts; a merger applies and snapshots. Applying every cut of a set to
 // an empty set rebuilds what was folded, so the three agree.
 //
 // [LogWriter] adapts a definitions set to an io.Writer of log lines, for a
-// program's own log/slog output in its tests.
+// program's own log/slog output (text or JSON) in its tests. It counts
+// every line it is given: its snapshot reads each definition over
+// everything, however long ago, as if it were one window.
 //
 // # Concurrency
 //

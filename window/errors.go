@@ -12,4 +12,10 @@ var (
 	ErrUnknown = errors.New("unknown window")
 	// ErrDuplicate reports a second window with a name a Set already holds.
 	ErrDuplicate = errors.New("duplicate window")
+	// ErrClock reports a call the clock does not allow: Apply or Snapshot
+	// before the clock is set, Advance on a set that follows event time
+	// (EventClock), a snapshot time after End, or a read that needs a
+	// bucket Advance dropped while it held data. See the package
+	// documentation, section Clock.
+	ErrClock = errors.New("clock misuse")
 )

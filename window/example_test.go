@@ -1,6 +1,7 @@
 package window_test
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -11,7 +12,7 @@ import (
 func ExampleWindow() {
 	w, _ := window.New("requests", stat.KindCount, window.Options{}) // 1 s buckets
 	t0 := time.Unix(1_700_000_000, 0)
-	w.Advance(t0.Add(3 * time.Second)) // replay: the largest event time so far
+	w.Advance(t0.Add(3 * time.Second)) // the owner's clock: here, the largest event time so far
 	for _, ms := range []int{0, 400, 1200, 2100, 2500, 2900, 3100} {
 		if s := w.At(t0.Add(time.Duration(ms) * time.Millisecond)); s != nil {
 			s.(*stat.Count).Observe()
@@ -44,4 +45,27 @@ func ExampleWindow_Cut() {
 	// flush 0: sum 512 at 22:13:20
 	// flush 1: sum 2048 at 22:13:20
 	// merged: 2560
+}
+
+// ExampleSet_Settled is a merger's clock: its own, set before it applies,
+// and a snapshot time flush + grace behind it.
+func ExampleSet_Settled() {
+	t0 := time.Unix(1_700_000_000, 0).UTC()
+	w, _ := window.New("requests", stat.KindCount, window.Options{})
+	merger, _ := window.NewSet(w) // a ManualClock set
+	c := new(stat.Count)
+	c.Add(7)
+	d := window.Delta{Name: "requests", Kind: stat.KindCount, Start: t0, Width: time.Second, Stat: c}
+
+	err := merger.Apply(d)
+	fmt.Println("before Advance:", errors.Is(err, window.ErrClock))
+	_ = merger.Advance(t0.Add(3200 * time.Millisecond)) // the wall clock, each tick
+	_ = merger.Apply(d)
+	T := merger.Settled(time.Second + time.Second) // flush + grace
+	var n stat.Count
+	_ = merger.Window("requests").Read(T, time.Minute, &n)
+	fmt.Println("snapshot at", T.Format(time.TimeOnly), "holds", n.Count())
+	// Output:
+	// before Advance: true
+	// snapshot at 22:13:21 holds 7
 }

@@ -2,13 +2,13 @@ package window
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/pulsehq/pulse/logfmt"
 	"github.com/pulsehq/pulse/stat"
+	"github.com/pulsehq/pulse/stat/def"
 )
 
 // Names of the self-stats a definitions set keeps about its own pipeline.
@@ -16,15 +16,16 @@ import (
 const (
 	StatEvents   = "pulse.events"   // events folded
 	StatUnparsed = "pulse.unparsed" // input the parser could not read (see Set.Unparsed)
-	StatSkipped  = "pulse.skipped"  // observations skipped: the Of value missing or not a number
+	StatSkipped  = "pulse.skipped"  // observations skipped: the Of value missing, not a number, or overflowing once its unit is applied (def.Outcome)
 	StatLate     = "pulse.late"     // observations older than a window's retention
-	StatRejected = "pulse.rejected" // observations further in the future than the skew
-	StatOverflow = "pulse.overflow" // l2met metrics not created because a definition's cap was reached
+	StatRejected = "pulse.rejected" // observations and deltas a window could not take: no clock yet, or (deltas) incompatible or beyond the skew
+	StatOverflow = "pulse.overflow" // l2met metrics not created: a definition's cap reached, or a name over def.MaxNameLen bytes or not UTF-8
+	StatFuture   = "pulse.future"   // events dropped because they were more than the skew ahead of the clock
 )
 
 // selfStats are the self-stats in the order of Set.self, which the
 // self… constants index.
-var selfStats = []string{StatEvents, StatUnparsed, StatSkipped, StatLate, StatRejected, StatOverflow}
+var selfStats = []string{StatEvents, StatUnparsed, StatSkipped, StatLate, StatRejected, StatOverflow, StatFuture}
 
 const (
 	selfEvents = iota
@@ -33,6 +34,7 @@ const (
 	selfLate
 	selfRejected
 	selfOverflow
+	selfFuture
 )
 
 // SetOptions configures a definitions set. Zero fields mean defaults.
@@ -42,86 +44,116 @@ type SetOptions struct {
 	// Lateness and Skew are as in Options; each window's Span is its
 	// definition's Window.
 	Lateness, Skew time.Duration
+	// Budget bounds the definitions' total cost (see def.Budget); the zero
+	// Budget is def.DefaultMaxStats.
+	Budget def.Budget
+	// Clock says what moves the set's clock. The zero value, EventClock,
+	// follows the events folded, for replay; a live receiver or merger
+	// uses ManualClock and calls Advance with the wall clock.
+	Clock Clock
+}
+
+// setDef is a compiled definition with the two facts the set reads most,
+// its name and window, as fields.
+type setDef struct {
+	*def.Compiled
+	Name   string
+	Window time.Duration
+}
+
+func newSetDef(c *def.Compiled) *setDef {
+	return &setDef{Compiled: c, Name: c.Name(), Window: c.Window()}
 }
 
 // defWindow is one definition with its window.
 type defWindow struct {
-	def  *stat.Def
-	w    *Window
-	rest stat.Where // the terms of def.Where left to check once the index has chosen it
+	def *setDef
+	w   *Window
 }
 
 // l2metDef is an l2met definition with the windows it has derived, by
 // metric key.
 type l2metDef struct {
-	def     *stat.Def
-	metrics map[string][]defWindow
+	def        *setDef
+	maxMetrics int
+	metrics    map[string][]defWindow
 }
 
-// defIndex finds the definitions an event could match without evaluating
-// every where filter: each definition with a literal equality term is
-// filed under one such term's key and value.
+// defIndex finds the definitions an event matches (see def.Matcher); the
+// indices are those of Set.defs.
 type defIndex struct {
-	keys   []indexKey
-	always []int // definitions with no literal term
-}
-
-type indexKey struct {
-	term    stat.Term // its Lookup reads the key (its Op and Glob unused)
-	byValue map[string][]int
+	matcher *def.Matcher
+	matches []int // Fold's scratch
 }
 
 // NewDefSet returns a set with one window per definition, ready to Fold
-// events (a receiver, or replay) or Apply deltas (a merger). defs are
-// validated (copies are kept). Names must be unique and must not begin with
-// "pulse.", which names the self-stats.
-func NewDefSet(defs []stat.Def, opts *SetOptions) (*Set, error) {
+// events (a receiver, or replay) or Apply deltas (a merger). The
+// definitions are compiled as def.CompileSet compiles them, against
+// opts.Budget: the same checks as def.Parse and `pulse defs --check`
+// (each definition valid, names unique and not beginning with "pulse.",
+// which names the self-stats, the total cost within the budget). Errors
+// wrap def.ErrDefinition, or ErrOptions for options no window accepts or
+// a Clock that is neither EventClock nor ManualClock.
+func NewDefSet(defs []def.Def, opts *SetOptions) (*Set, error) {
 	var o SetOptions
 	if opts != nil {
 		o = *opts
 	}
-	s := &Set{}
-	s.wopts = Options{Width: o.Width, Lateness: o.Lateness, Skew: o.Skew}
-	seen := map[string]bool{}
-	for i := range defs {
-		d := defs[i] // a copy the set owns
-		if err := d.Validate(); err != nil {
-			return nil, fmt.Errorf("window: %w", err)
-		}
-		if strings.HasPrefix(d.Name, "pulse.") {
-			return nil, fmt.Errorf("window: definition %q: names beginning with \"pulse.\" are reserved: %w", d.Name, stat.ErrDefinition)
-		}
-		if seen[d.Name] {
-			return nil, fmt.Errorf("window: definition %q: %w", d.Name, ErrDuplicate)
-		}
-		seen[d.Name] = true
-		dp := &d
-		if d.Kind == stat.DefL2met {
-			s.l2met = append(s.l2met, &l2metDef{def: dp, metrics: map[string][]defWindow{}})
-			continue
-		}
-		w, err := s.newDefWindow(dp)
-		if err != nil {
-			return nil, err
-		}
-		s.defs = append(s.defs, defWindow{def: dp, w: w})
+	if o.Clock != EventClock && o.Clock != ManualClock {
+		return nil, fmt.Errorf("window: %v: %w", o.Clock, ErrOptions)
 	}
-	for _, name := range selfStats {
-		d := &stat.Def{Name: name, Kind: stat.DefRate, Per: time.Second, Group: "pulse"}
-		if err := d.Validate(); err != nil {
-			return nil, err
+	compiled, err := def.CompileSet(defs, o.Budget)
+	if err != nil {
+		return nil, err // "def: defs[i]: name: what is wrong"
+	}
+	s := &Set{mode: o.Clock}
+	s.wopts = Options{Width: o.Width, Lateness: o.Lateness, Skew: o.Skew}
+	if _, err := s.wopts.withDefaults(); err != nil {
+		return nil, err
+	}
+	s.setup()
+	var folded []*def.Compiled // in s.defs order
+	for _, c := range compiled {
+		d := newSetDef(c)
+		if c.Kind() == def.KindL2met {
+			s.l2met = append(s.l2met, &l2metDef{def: d, maxMetrics: c.Def().MaxMetrics, metrics: map[string][]defWindow{}})
+			continue
 		}
 		w, err := s.newDefWindow(d)
 		if err != nil {
 			return nil, err
 		}
-		s.self = append(s.self, defWindow{def: d, w: w})
+		s.defs = append(s.defs, defWindow{def: d, w: w})
+		folded = append(folded, c)
 	}
-	s.buildIndex()
+	if err := s.addSelf(); err != nil {
+		return nil, err
+	}
+	s.index.matcher = def.NewMatcher(folded)
 	return s, nil
 }
 
-func (s *Set) newDefWindow(d *stat.Def) (*Window, error) {
+// addSelf adds the self-stats' windows.
+func (s *Set) addSelf() error {
+	s.setup()
+	self := make([]defWindow, 0, len(selfStats))
+	for _, name := range selfStats {
+		c, err := def.Compile(def.Def{Name: name, Kind: def.KindRate, Per: time.Second, Group: "pulse"})
+		if err != nil {
+			return err
+		}
+		d := newSetDef(c)
+		w, err := s.newDefWindow(d)
+		if err != nil {
+			return err
+		}
+		self = append(self, defWindow{def: d, w: w})
+	}
+	s.self = self
+	return nil
+}
+
+func (s *Set) newDefWindow(d *setDef) (*Window, error) {
 	o := s.wopts
 	o.Span = d.Window
 	w, err := NewFunc(d.Name, d.NewStat, o)
@@ -131,93 +163,71 @@ func (s *Set) newDefWindow(d *stat.Def) (*Window, error) {
 	if s.started {
 		w.Advance(time.Unix(0, s.clock))
 	}
+	if s.keep {
+		w.keep = w.newBucket()
+	}
 	if err := s.Add(w); err != nil {
 		return nil, err
 	}
 	return w, nil
 }
 
-// buildIndex files every definition under one literal term, preferring
-// keys other than proc and app (which most definitions share).
-func (s *Set) buildIndex() {
-	keyAt := map[string]int{}
-	for i := range s.defs {
-		dw := &s.defs[i]
-		dw.rest = dw.def.Where
-		var best *stat.Term
-		bestAt := -1
-		for j := range dw.def.Where {
-			t := &dw.def.Where[j]
-			if _, ok := t.Literal(); !ok {
-				continue
-			}
-			if best == nil || isCommonKey(best.Key) && !isCommonKey(t.Key) {
-				best, bestAt = t, j
-			}
-		}
-		if best == nil {
-			s.index.always = append(s.index.always, i)
-			continue
-		}
-		// The index checks the chosen term exactly (the same lookup, an
-		// equal value), so the definition's filter is the other terms.
-		dw.rest = append(slices.Clone(dw.def.Where[:bestAt]), dw.def.Where[bestAt+1:]...)
-		k, ok := keyAt[best.Key]
-		if !ok {
-			k = len(s.index.keys)
-			keyAt[best.Key] = k
-			// The term's lookup is all the index uses of it.
-			s.index.keys = append(s.index.keys, indexKey{term: *best, byValue: map[string][]int{}})
-		}
-		lit, _ := best.Literal()
-		s.index.keys[k].byValue[lit] = append(s.index.keys[k].byValue[lit], i)
-	}
-}
-
-func isCommonKey(k string) bool {
-	switch k {
-	case "proc", "app", "syslog.proc", "syslog.app":
-		return true
-	}
-	return false
-}
-
 // Fold folds one event into every definition it matches, in its event
-// time. The set's clock follows event time: it advances, in whole buckets,
-// to the latest event time folded or to the time given to Advance.
-// Observations outside a window's retention are counted as late or
-// rejected, and those lacking their value as skipped.
+// time, and counts it in pulse.events. What moves the clock depends on the
+// set's Clock (see the package documentation, section Clock): with
+// EventClock the event may move it, by the leap rule, or be held or
+// dropped as too far ahead (pulse.future); with ManualClock an event more
+// than Skew ahead of the clock is dropped (pulse.future). Observations
+// outside a window's retention are counted as late or rejected, and those
+// lacking their value as skipped.
 //
-// An event with no header time (a bare logfmt line) takes its time from its
-// "time" field (RFC 3339, as log/slog writes it), else from the set's
-// clock; before the clock is set it is counted as rejected.
+// An event with no header time (a bare logfmt line) takes its time from
+// its "time" field (RFC 3339, as log/slog writes it), else from the set's
+// clock; before the clock is set it is counted as rejected once the clock
+// is set. An event whose header timestamp is there but did not parse (Time
+// zero and Timestamp neither empty nor "-", as the parser leaves an event
+// whose time it could not read), or whose time lies outside the years
+// 1678–2261, is not folded: it is counted in pulse.unparsed, as input the
+// parser could not read, rather than guessed into a second it may not
+// belong to.
+//
+// A set without definitions (the zero Set, or one from NewSet) observes
+// nothing but the self-stats, whose windows the first Fold adds.
 func (s *Set) Fold(ev *logfmt.Event) {
-	t := ev.Time
-	if t.IsZero() {
-		t, _ = fieldTime(ev)
-	}
-	if t.IsZero() {
-		if !s.started {
-			s.dropped++
+	if s.self == nil {
+		_ = s.addSelf() // cannot fail on the fixed self-stat definitions
+		if s.self == nil {
 			return
 		}
-		t = time.Unix(0, s.clock)
 	}
-	ns := t.UnixNano()
-	s.advanceTo(ns)
+	t, ok := s.eventTime(ev)
+	if !ok {
+		return
+	}
+	switch {
+	case s.keep:
+		s.advanceTo(t.UnixNano())
+		s.latest = max(s.latest, t.UnixNano())
+		s.fold(ev, t)
+	case s.mode == ManualClock:
+		if s.admitManual(t.UnixNano()) {
+			s.fold(ev, t)
+		}
+	default:
+		s.foldEvent(ev, t)
+	}
+}
+
+// fold folds ev at t into the definitions it matches, the clock's rules
+// applied.
+func (s *Set) fold(ev *logfmt.Event, t time.Time) {
+	if s.keep {
+		s.first = min(s.first, floorDiv(t.UnixNano(), s.tick)*s.tick)
+	}
 	s.self[selfEvents].w.add(t, 1)
-	for _, i := range s.index.always {
-		s.foldDef(&s.defs[i], ev, t)
-	}
-	for k := range s.index.keys {
-		ik := &s.index.keys[k]
-		v, ok := ik.term.Lookup(ev)
-		if !ok {
-			continue
-		}
-		for _, i := range ik.byValue[string(v)] {
-			s.foldDef(&s.defs[i], ev, t)
-		}
+	s.index.matches = s.index.matcher.AppendMatches(s.index.matches[:0], ev)
+	for _, i := range s.index.matches {
+		s.observe(&s.defs[i], ev, t)
 	}
 	// Every pair's key is a run of the message: one without '#' holds
 	// no l2met key, and most events are skipped with one vectorised scan.
@@ -228,13 +238,6 @@ func (s *Set) Fold(ev *logfmt.Event) {
 			}
 		}
 	}
-}
-
-func (s *Set) foldDef(dw *defWindow, ev *logfmt.Event, t time.Time) {
-	if !dw.rest.Match(ev) {
-		return
-	}
-	s.observe(dw, ev, t)
 }
 
 // observe folds ev into dw's bucket at t, counting what is dropped.
@@ -250,7 +253,7 @@ func (s *Set) observe(dw *defWindow, ev *logfmt.Event, t time.Time) {
 		}
 		return
 	}
-	if !dw.def.Observe(st, ev) {
+	if dw.def.Observe(st, ev) != def.Observed {
 		s.self[selfSkipped].w.add(t, 1)
 	}
 }
@@ -259,7 +262,7 @@ func (s *Set) observe(dw *defWindow, ev *logfmt.Event, t time.Time) {
 // unique#) into its derived definitions, creating them up to the cap.
 func (s *Set) foldL2met(l *l2metDef, ev *logfmt.Event, t time.Time) {
 	for p := range ev.Pairs() {
-		if p.Flag || !isL2metKey(p.Key) {
+		if p.Flag || !def.IsL2metKey(p.Key) {
 			continue
 		}
 		dws, ok := l.metrics[string(p.Key)]
@@ -275,43 +278,22 @@ func (s *Set) foldL2met(l *l2metDef, ev *logfmt.Event, t time.Time) {
 	}
 }
 
-// isL2metKey reports whether key looks like count#x, measure#x, sample#x
-// or unique#x.
-func isL2metKey(key []byte) bool {
-	if len(key) < 7 {
-		return false
-	}
-	switch key[0] {
-	case 'c', 'm', 's', 'u':
-	default:
-		return false
-	}
-	for i, c := range key[:min(len(key), 8)] {
-		if c == '#' {
-			switch string(key[:i]) {
-			case "count", "measure", "sample", "unique":
-				return i+1 < len(key)
-			}
-			return false
-		}
-	}
-	return false
-}
-
 // deriveL2met creates the windows of one l2met metric key, or counts an
-// overflow when the definition's cap is reached.
+// overflow when the definition's cap is reached or the metric's name is
+// not one a definition may have (longer than def.MaxNameLen, not UTF-8).
 func (s *Set) deriveL2met(l *l2metDef, key []byte) ([]defWindow, bool) {
-	if len(l.metrics) >= l.def.Max {
+	if len(l.metrics) >= l.maxMetrics {
 		s.self[selfOverflow].w.add(time.Unix(0, s.clock), 1)
 		return nil, false
 	}
-	defs, ok := l.def.L2met(key)
-	if !ok {
+	derived, err := l.def.DeriveL2met(key)
+	if err != nil {
+		s.self[selfOverflow].w.add(time.Unix(0, s.clock), 1)
 		return nil, false
 	}
 	var dws []defWindow
-	for i := range defs {
-		d := &defs[i]
+	for _, c := range derived {
+		d := newSetDef(c)
 		if s.byName[d.Name] != nil {
 			// The same name from another type (count#x after measure#x) or
 			// another definition: the first keeps it.
@@ -335,25 +317,30 @@ func (w *Window) add(t time.Time, n int64) {
 	}
 }
 
-// Unparsed counts n lines that could not be parsed, at the set's clock.
+// Unparsed counts n lines that could not be parsed in pulse.unparsed, at
+// the set's clock; before the clock is set, they are counted when it is.
 func (s *Set) Unparsed(n int64) {
+	if s.self == nil {
+		_ = s.addSelf()
+	}
 	if s.started {
-		s.self[selfUnparsed].w.add(time.Unix(0, s.clock), n)
+		s.countAtClock(selfUnparsed, n)
 	} else {
 		s.pendingUnparsed += n
 	}
 }
 
 // advanceTo moves the set's clock forward to the start of the bucket that
-// contains ns, when that is later than the clock.
+// contains ns (exactly to ns in a NewSet set), when that is later than the
+// clock, and every window's with it.
 func (s *Set) advanceTo(ns int64) {
-	width := int64(1) // a set of hand-built windows follows the clock exactly
-	if s.self != nil {
-		width = int64(s.width())
-	}
-	b := floorDiv(ns, width) * width
+	s.setup()
+	b := floorDiv(ns, s.tick) * s.tick
 	if s.started && b <= s.clock {
 		return
+	}
+	if !s.started {
+		s.latest = b
 	}
 	s.clock, s.started = b, true
 	now := time.Unix(0, b)
@@ -366,45 +353,89 @@ func (s *Set) advanceTo(ns int64) {
 		s.Unparsed(n)
 	}
 	if s.dropped > 0 {
-		s.self[selfRejected].w.add(now, int64(s.dropped))
+		s.countAtClock(selfRejected, int64(s.dropped))
 		s.dropped = 0
 	}
 }
 
-func (s *Set) width() time.Duration {
-	if s.wopts.Width > 0 {
-		return s.wopts.Width
-	}
-	return DefaultWidth
-}
-
 // Snapshot reads every definition at T: each over the complete buckets in
 // [T − its window, T), as its definition reports it. Self-stats are
-// included. Snapshot never changes the set.
-func (s *Set) Snapshot(T time.Time) Snapshot {
+// included; in an EventClock set, the events of a run ahead of the clock
+// that is still undecided, held or not, read as pulse.future, at the
+// clock. Snapshot never changes the set.
+//
+// It is an error wrapping ErrClock before the clock is set, for a T after
+// End (buckets that may still be filling), and for a T whose windows reach
+// back to a bucket that left retention holding data (the answer would be
+// short). A merger snapshots at Settled(flush + grace), replay at End; to
+// read a stream as it stood at a given time, fold it into a ManualClock
+// set advanced to that time, as pulse replay --at does.
+func (s *Set) Snapshot(T time.Time) (Snapshot, error) {
+	if !s.started {
+		return Snapshot{}, fmt.Errorf("window: snapshot at %v before the clock is set: %w", T.UTC().Format(time.RFC3339Nano), ErrClock)
+	}
+	if end := s.End(); T.After(end) {
+		return Snapshot{}, fmt.Errorf("window: snapshot at %v after End %v, while buckets may still be filling: %w",
+			T.UTC().Format(time.RFC3339Nano), end.Format(time.RFC3339Nano), ErrClock)
+	}
+	return s.snapshot(T, 0)
+}
+
+// snapshot reads every definition at T over its window; or, when all is
+// positive (a LogWriter's set), it merges the buckets of the span all
+// before T and what left retention, and reads that as one window.
+func (s *Set) snapshot(T time.Time, all time.Duration) (Snapshot, error) {
 	snap := Snapshot{Time: T.UTC(), Stats: make(map[string]stat.Value, len(s.byName))}
-	read := func(dw defWindow) {
+	var rerr error
+	read := func(dw defWindow, extra int64) {
+		span := dw.def.Window
+		if all > 0 {
+			span = all
+		}
 		into := dw.def.NewStat()
-		if into == nil || dw.w.Read(T, dw.def.Window, into) != nil {
+		if into == nil {
 			snap.Stats[dw.def.Name] = stat.Null()
 			return
+		}
+		if all > 0 && dw.w.keep != nil {
+			_ = into.Merge(dw.w.keep)
+		}
+		if err := dw.w.Read(T, span, into); err != nil {
+			if rerr == nil && errors.Is(err, ErrClock) {
+				rerr = err
+			}
+			snap.Stats[dw.def.Name] = stat.Null()
+			return
+		}
+		if c, ok := into.(*stat.Count); ok {
+			for range extra { // at most LeapEvents
+				c.Observe()
+			}
 		}
 		snap.Stats[dw.def.Name] = dw.def.Read(into, dw.def.Window)
 	}
 	for _, dw := range s.defs {
-		read(dw)
+		read(dw, 0)
 	}
 	for _, l := range s.l2met {
 		for _, dws := range l.metrics {
 			for _, dw := range dws {
-				read(dw)
+				read(dw, 0)
 			}
 		}
 	}
-	for _, dw := range s.self {
-		read(dw)
+	for i, dw := range s.self {
+		var extra int64
+		if pending := int64(len(s.leap.held)) + s.leap.lost; i == selfFuture && pending > 0 &&
+			s.clock+s.tick <= T.UnixNano() && s.clock >= T.Add(-dw.def.Window).UnixNano() {
+			extra = pending
+		}
+		read(dw, extra)
 	}
-	return snap
+	if rerr != nil {
+		return Snapshot{}, rerr
+	}
+	return snap, nil
 }
 
 // deriveByName creates, on a merger, the windows of the l2met metric that
@@ -412,27 +443,8 @@ func (s *Set) Snapshot(T time.Time) Snapshot {
 // nil when no l2met definition derives it.
 func (s *Set) deriveByName(name string, k stat.Kind) *Window {
 	for _, l := range s.l2met {
-		metric, ok := strings.CutPrefix(name, l.def.Prefix+".")
-		if !ok || metric == "" {
-			continue
-		}
-		var key string
-		switch k {
-		case stat.KindSum:
-			key = "count#" + metric
-		case stat.KindQuantiles:
-			key = "measure#" + metric
-		case stat.KindMean:
-			m, ok := strings.CutSuffix(metric, ".mean")
-			if !ok {
-				continue
-			}
-			key = "measure#" + m
-		case stat.KindLastBy:
-			key = "sample#" + metric
-		case stat.KindDistinct:
-			key = "unique#" + metric
-		default:
+		key, ok := l.def.L2metKey(name, k)
+		if !ok {
 			continue
 		}
 		if _, done := l.metrics[key]; !done {
@@ -445,14 +457,27 @@ func (s *Set) deriveByName(name string, k stat.Kind) *Window {
 	return nil
 }
 
-// End returns the end of the bucket that holds the set's clock: a snapshot
-// at End counts every event folded so far. It is the zero time while the
-// clock is unset.
+// End returns the latest time a snapshot may be taken at. In a
+// ManualClock set it is the end of the bucket that holds the clock. In an
+// EventClock set it is the end of the bucket that holds the latest event
+// folded, leaving out the events of a run ahead of the clock that proved
+// nothing (an outlier within Skew, folded into its own bucket): a snapshot
+// at End counts every event folded so far, as replay wants, and a lone
+// outlier does not move it, unless it came last. It is the zero time while
+// the clock is unset.
 func (s *Set) End() time.Time {
 	if !s.started {
 		return time.Time{}
 	}
-	return time.Unix(0, s.clock).Add(s.width()).UTC()
+	last := s.clock
+	if s.mode == EventClock || s.keep {
+		last = max(last, s.latest)
+		if s.leap.n > 0 {
+			last = max(last, s.leap.folded)
+		}
+		last = floorDiv(last, s.tick) * s.tick
+	}
+	return time.Unix(0, addSat(last, s.tick)).UTC()
 }
 
 // fieldTime reads an event's "time" field as RFC 3339.

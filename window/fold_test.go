@@ -12,6 +12,7 @@ import (
 	"github.com/pulsehq/pulse/logfmt"
 	"github.com/pulsehq/pulse/logfmt/logfmttest"
 	"github.com/pulsehq/pulse/stat"
+	"github.com/pulsehq/pulse/stat/def"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -34,16 +35,23 @@ func foldLines(t *testing.T, s *Set, lines ...string) {
 
 func mustDefSet(t *testing.T, defs string) *Set {
 	t.Helper()
-	d, err := stat.ParseDefs(strings.NewReader(defs), "test.defs")
+	d, err := def.Parse(strings.NewReader(defs), "test.defs")
 	require.NoError(t, err)
 	s, err := NewDefSet(d, nil)
 	require.NoError(t, err)
 	return s
 }
 
+func mustSnap(t testing.TB, s *Set, at time.Time) Snapshot {
+	t.Helper()
+	snap, err := s.Snapshot(at)
+	require.NoError(t, err)
+	return snap
+}
+
 func snapJSON(t *testing.T, s *Set, at time.Time, names ...string) string {
 	t.Helper()
-	snap := s.Snapshot(at)
+	snap := mustSnap(t, s, at)
 	parts := make([]string, len(names))
 	for i, n := range names {
 		v, ok := snap.Stats[n]
@@ -82,7 +90,7 @@ func TestFoldEveryKind(t *testing.T) {
 		line(time.Second, "heroku", "metrics", "dyno=web.2 mem=50MB"),
 	)
 	at := ft0.Add(3 * time.Second) // buckets 0, 1 and 2 are complete
-	got := s.Snapshot(at)
+	got := mustSnap(t, s, at)
 	want := map[string]string{
 		"req":      "0.4", // 4 events over the 10 s window, per second
 		"req.min":  "4",   // per defaults to the 1 m window
@@ -110,7 +118,10 @@ func TestFoldEveryKind(t *testing.T) {
 
 func TestSnapshotEmptyWindow(t *testing.T) {
 	s := mustDefSet(t, kindsDefs)
-	got := s.Snapshot(ft0)
+	_, err := s.Snapshot(ft0)
+	require.ErrorIs(t, err, ErrClock, "no clock yet")
+	foldLines(t, s, line(0, "app", "web.1", "matches=nothing")) // sets the clock
+	got := mustSnap(t, s, ft0)
 	want := map[string]string{
 		"req": "0", "req.min": "0", "svc.sum": "0", "bytes": "0", "hosts": "0", "mem": "0", "err": "0",
 		"svc.mean": "null", "svc.min": "null", "svc.max": "null", "svc.last": "null", "mem.mean": "null", "svc.q": "null",
@@ -139,6 +150,7 @@ func TestSnapshotBoundaries(t *testing.T) {
 		line(time.Second-time.Nanosecond, "app", "web.1", "x=1"), // bucket [0,1)
 		line(time.Second, "app", "web.1", "x=1"),                 // bucket [1,2)
 		line(10*time.Second, "app", "web.1", "x=1"),              // bucket [10,11)
+		line(12*time.Second, "app", "web.1", "x=1"),              // bucket [12,13): End is 13 s
 	)
 	f := func(at time.Duration, want string) {
 		t.Helper()
@@ -184,7 +196,7 @@ func TestFoldL2met(t *testing.T) {
 		line(0, "app", "web.2", "count#orders=1 measure#db=30ms sample#pool=5 source=web.2 unique#user=u2"),
 		line(0, "app", "web.2", "count#other=1"),
 	)
-	snap := s.Snapshot(ft0.Add(time.Second))
+	snap := mustSnap(t, s, ft0.Add(time.Second))
 	assert.Equal(t, "0.3", snap.Stats["app.orders"].String(), "3 over 10 s, per second")
 	assert.Equal(t, `{"p50":10,"p95":30,"p99":30}`, snap.Stats["app.db"].String())
 	assert.Equal(t, "20", snap.Stats["app.db.mean"].String())
@@ -202,14 +214,16 @@ func TestFoldL2met(t *testing.T) {
 // random points, applies every cut to a merger, and compares with one set
 // fed everything: the delta property, on every kind.
 func TestCutApplyEqualsFold(t *testing.T) {
-	defs, err := stat.ParseDefs(strings.NewReader(kindsDefs+"name=l kind=l2met\n"), "x")
+	defs, err := def.Parse(strings.NewReader(kindsDefs+"name=l kind=l2met\n"), "x")
 	require.NoError(t, err)
 	newSet := func() *Set {
 		s, err := NewDefSet(defs, nil)
 		require.NoError(t, err)
 		return s
 	}
-	whole, merger := newSet(), newSet()
+	whole := newSet()
+	merger, err := NewDefSet(defs, &SetOptions{Clock: ManualClock})
+	require.NoError(t, err)
 	recv := []*Set{newSet(), newSet(), newSet()}
 	var ev logfmt.Event
 	var deltas []Delta
@@ -226,19 +240,21 @@ func TestCutApplyEqualsFold(t *testing.T) {
 		r.Fold(&ev)
 		if i%37 == 0 {
 			deltas = r.Cut(deltas[:0])
-			merger.Advance(ev.Time)
+			require.NoError(t, merger.Advance(ev.Time))
 			for _, d := range deltas {
 				require.NoError(t, merger.Apply(d))
 			}
 		}
 	}
+	at := whole.End()
+	require.Equal(t, ft0.Add(21*time.Second), at)
+	require.NoError(t, merger.Advance(at)) // the merger's clock: now, past every bucket it reads
 	for _, r := range recv {
 		for _, d := range r.Cut(nil) {
 			require.NoError(t, merger.Apply(d))
 		}
 	}
-	at := ft0.Add(22 * time.Second)
-	want, got := whole.Snapshot(at), merger.Snapshot(at)
+	want, got := mustSnap(t, whole, at), mustSnap(t, merger, at)
 	require.NotEmpty(t, want.Stats)
 	for name, v := range want.Stats {
 		if qs := v.Quantiles(); qs != nil {
@@ -293,7 +309,7 @@ func TestFoldAllocs(t *testing.T) {
 		evs = append(evs, own)
 	}
 	require.Greater(t, len(evs), 5000)
-	s, err := NewDefSet(stat.HerokuDefaults(), nil)
+	s, err := NewDefSet(def.Heroku(), nil)
 	require.NoError(t, err)
 	// Warm up until the buckets' quantile digests have grown to their
 	// bounded size (at most 2c centroids, a 512-value buffer).

@@ -2,6 +2,7 @@ package window
 
 import (
 	"bytes"
+	"math"
 	"sync"
 	"time"
 
@@ -14,10 +15,17 @@ const MaxLogLine = 64 << 10
 
 // LogWriter is an io.Writer that reads what is written to it as log lines,
 // in any form package logfmt reads, and folds each into a definitions set.
-// Point a log/slog TextHandler at it to derive stats from a program's own
-// logs, for example in its tests. A line with no timestamp header takes its
-// time from its "time" field (RFC 3339, as slog writes it), else from the
-// wall clock.
+// Point a log/slog handler at it to derive stats from a program's own
+// logs, for example in its tests: a TextHandler's lines are logfmt, and a
+// JSONHandler's are JSON objects, whose fields package logfmt reads as
+// the body's pairs (time, level, msg and the attributes). A line with no
+// timestamp header takes its time from its "time" field (RFC 3339, as
+// slog writes it), else from the wall clock.
+//
+// A LogWriter counts everything it was given: Snapshot reads each
+// definition as if every line fell in one window, so a line logged 90 s
+// before the last one still counts in a 1-minute stat. Lines may come in
+// any order; none is late.
 //
 // A LogWriter is safe for use by multiple goroutines; it owns its set, so
 // read the set only through the LogWriter.
@@ -29,8 +37,19 @@ type LogWriter struct {
 	skip    bool // the partial line is over MaxLogLine: drop until its end
 }
 
-// NewLogWriter returns a LogWriter that folds into set.
-func NewLogWriter(set *Set) *LogWriter { return &LogWriter{set: set} }
+// NewLogWriter returns a LogWriter that folds into set, which it takes
+// over: from then on the set follows the time of the lines folded,
+// whatever its Clock, and each of its windows keeps what leaves retention
+// in one more stat (so its memory grows by one stat per window, not with
+// time). A nil set is a set with no definitions, which counts lines in
+// the self-stats only.
+func NewLogWriter(set *Set) *LogWriter {
+	if set == nil {
+		set = new(Set)
+	}
+	set.keepAll()
+	return &LogWriter{set: set}
+}
 
 // Write folds every complete line in p; a trailing partial line waits for
 // the rest. It never fails.
@@ -101,11 +120,48 @@ func (w *LogWriter) Flush() {
 	}
 }
 
-// Snapshot flushes, then reads the set at the end of the bucket that holds
-// the latest event, so that every event folded counts.
+// Snapshot flushes, then reads every definition over everything folded
+// since NewLogWriter, as if every line fell in one window of the
+// definition's: each definition's stat merges every line it matched, and
+// reads as the definition reads its window. So a count (kind=rate with no
+// per, which is per window) is the number of lines, and quantiles, max and
+// distinct cover every line; a rate per second is that count divided by
+// the window's seconds, the true rate only while the lines span at most
+// one window. Time is the end of the second that holds the latest line.
+// Before any line, Time is zero and every stat reads as empty.
 func (w *LogWriter) Snapshot() Snapshot {
 	w.Flush()
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.set.Snapshot(w.set.End())
+	return w.set.snapshotAll()
+}
+
+// keepAll makes the set a LogWriter's: every window keeps what leaves
+// retention, and the clock follows the lines.
+func (s *Set) keepAll() {
+	if s.keep {
+		return
+	}
+	s.keep = true
+	s.first = math.MaxInt64
+	for _, win := range s.byName {
+		if win.keep == nil {
+			win.keep = win.newBucket()
+		}
+	}
+	if s.self == nil {
+		_ = s.addSelf()
+	}
+}
+
+// snapshotAll reads a LogWriter's set over everything it folded.
+func (s *Set) snapshotAll() Snapshot {
+	s.setup()
+	if !s.started || s.first == math.MaxInt64 {
+		snap, _ := s.snapshot(time.Time{}, time.Duration(s.tick))
+		return snap
+	}
+	end := s.End()
+	snap, _ := s.snapshot(end, time.Duration(end.UnixNano()-s.first)) // nothing is dropped: no error
+	return snap
 }

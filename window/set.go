@@ -9,13 +9,20 @@ import (
 
 // Set holds windows by name: a receiver's or a merger's whole state. Cut
 // and Apply work over every window, so the receiver's cut and the merger's
-// apply are one call each.
+// apply are one call each. Its clock (see Clock) moves all its windows
+// together.
 //
-// The zero Set is empty and ready to use.
-// A Set is not safe for concurrent use; callers shard or lock.
+// The zero Set is a definitions set with no definitions that follows event
+// time (EventClock), ready to use: Fold counts each event in the
+// self-stats, which it adds on first use, and observes nothing else. For
+// definitions use NewDefSet, and for hand-built windows moved by Advance,
+// NewSet. A Set is not safe for concurrent use; callers shard or lock.
 type Set struct {
 	byName map[string]*Window
-	names  []string // sorted
+	names  []string
+
+	mode  Clock // what moves the clock
+	exact bool  // a NewSet set: the clock is not rounded to buckets
 
 	// A definitions set (NewDefSet) also keeps:
 	wopts           Options     // the options of every window it makes, but Span
@@ -23,22 +30,49 @@ type Set struct {
 	self            []defWindow // the self-stats, in selfStats order
 	l2met           []*l2metDef // l2met definitions and what they derived
 	index           defIndex    // which definitions an event could match
-	clock           int64       // the start of the clock's bucket, Unix ns
-	started         bool        // the clock is set
 	pendingUnparsed int64       // unparsed input counted before the clock was set
 	dropped         uint64      // events with no time folded before the clock was set
+
+	// The clock.
+	tick           int64 // bucket width in ns for the clock and the leap rule: 1 in a NewSet set
+	widthNs        int64 // the bucket width of wopts, in ns
+	lateNs, skewNs int64 // Lateness and Skew of wopts, defaults filled, in ns
+	clock          int64 // the start of the clock's bucket, Unix ns
+	started        bool  // the clock is set
+	latest         int64 // EventClock: the latest event time folded, Unix ns
+	leap           leap  // EventClock: events that may prove a jump
+	keep           bool  // a LogWriter's set: nothing leaves, late or expired
+	first          int64 // keep: the start of the earliest bucket folded
 }
 
 // NewSet returns a set holding ws, or an error wrapping ErrDuplicate when
-// two share a name.
+// two share a name. Its clock is a ManualClock, set and moved only by
+// Advance, to the exact time given: a set of hand-built windows.
 func NewSet(ws ...*Window) (*Set, error) {
-	s := new(Set)
+	s := &Set{mode: ManualClock, exact: true}
+	s.setup()
 	for _, w := range ws {
 		if err := s.Add(w); err != nil {
 			return nil, err
 		}
 	}
 	return s, nil
+}
+
+// setup fills the clock's parameters from wopts, once.
+func (s *Set) setup() {
+	if s.tick != 0 {
+		return
+	}
+	o, err := s.wopts.withDefaults()
+	if err != nil { // only a NewDefSet with bad options, which fails anyway
+		o = Options{Width: DefaultWidth, Lateness: DefaultLateness, Skew: DefaultSkew}
+	}
+	s.tick, s.widthNs = int64(o.Width), int64(o.Width)
+	if s.exact {
+		s.tick = 1
+	}
+	s.lateNs, s.skewNs = int64(o.Lateness), int64(o.Skew)
 }
 
 // Add adds w, or returns an error wrapping ErrDuplicate when the set
@@ -51,6 +85,9 @@ func (s *Set) Add(w *Window) error {
 		s.byName = make(map[string]*Window)
 	}
 	s.byName[w.name] = w
+	if s.keep && w.keep == nil {
+		w.keep = w.newBucket()
+	}
 	i, _ := slices.BinarySearch(s.names, w.name)
 	s.names = slices.Insert(s.names, i, w.name)
 	return nil
@@ -73,9 +110,45 @@ func (s *Set) All() iter.Seq[*Window] {
 	}
 }
 
-// Advance advances every window's clock to now.
-func (s *Set) Advance(now time.Time) {
+// Advance moves the clock of a ManualClock set, and of every window in
+// it, to now (rounded down to a bucket boundary in a definitions set), and
+// drops the buckets that leave retention. A now at or before the clock is
+// ignored: the clock never runs backwards. Called on a set that follows
+// event time (EventClock), it changes nothing and returns an error
+// wrapping ErrClock.
+func (s *Set) Advance(now time.Time) error {
+	if s.mode != ManualClock {
+		return fmt.Errorf("window: advance to %v: the set follows event time (%v): %w", now.UTC().Format(time.RFC3339Nano), s.mode, ErrClock)
+	}
+	s.setup()
 	s.advanceTo(now.UnixNano())
+	return nil
+}
+
+// Clock returns what moves the set's clock.
+func (s *Set) Clock() Clock { return s.mode }
+
+// Now returns the set's clock: the start of the bucket that holds the
+// latest time it was advanced to (in a NewSet set, that time exactly), or
+// the zero time while the clock is unset.
+func (s *Set) Now() time.Time {
+	if !s.started {
+		return time.Time{}
+	}
+	return time.Unix(0, s.clock).UTC()
+}
+
+// Settled returns the latest bucket boundary (a whole second, at the
+// default width) at least delay before the clock: the time a merger
+// snapshots at. With delay the receivers' flush interval plus a grace for
+// delivery, every receiver's deltas for the buckets before it have
+// arrived. It is the zero time while the clock is unset.
+func (s *Set) Settled(delay time.Duration) time.Time {
+	if !s.started {
+		return time.Time{}
+	}
+	s.setup()
+	return time.Unix(0, floorDiv(subSat(s.clock, max(int64(delay), 0)), s.widthNs)*s.widthNs).UTC()
 }
 
 // Cut appends the deltas of every window, in name order and then bucket
@@ -87,9 +160,16 @@ func (s *Set) Cut(dst []Delta) []Delta {
 	return dst
 }
 
-// Apply applies d to the window named d.Name. A name the set does not hold
-// is an error wrapping ErrUnknown. See Window.Apply.
+// Apply applies d to the window named d.Name, by the rules of
+// Window.Apply. Before the clock is set it is an error wrapping ErrClock,
+// and a name the set does not hold is an error wrapping ErrUnknown. In a
+// definitions set, a delta dropped as late is also counted in pulse.late,
+// and one dropped as too far ahead, or refused as incompatible, in
+// pulse.rejected, at the set's clock.
 func (s *Set) Apply(d Delta) error {
+	if !s.started {
+		return fmt.Errorf("window: apply %q before the clock is set: %w", d.Name, ErrClock)
+	}
 	w := s.byName[d.Name]
 	if w == nil {
 		w = s.deriveByName(d.Name, d.Kind)
@@ -97,7 +177,16 @@ func (s *Set) Apply(d Delta) error {
 	if w == nil {
 		return fmt.Errorf("window: apply %q: %w", d.Name, ErrUnknown)
 	}
-	return w.Apply(d)
+	late, rejected := w.late, w.rejected
+	err := w.Apply(d)
+	if s.self != nil {
+		if w.late != late {
+			s.countAtClock(selfLate, 1)
+		} else if w.rejected != rejected {
+			s.countAtClock(selfRejected, 1)
+		}
+	}
+	return err
 }
 
 // Late returns the sum of the windows' Late counters.

@@ -18,7 +18,8 @@ func TestSet(t *testing.T) {
 	}
 	recv, err := NewSet(mk("requests", stat.KindCount), mk("bytes", stat.KindSum))
 	require.NoError(t, err)
-	var merger Set // the zero Set is ready
+	merger, err := NewSet()
+	require.NoError(t, err)
 	require.NoError(t, merger.Add(mk("requests", stat.KindCount)))
 	require.NoError(t, merger.Add(mk("bytes", stat.KindSum)))
 	require.ErrorIs(t, merger.Add(mk("bytes", stat.KindSum)), ErrDuplicate)
@@ -32,8 +33,10 @@ func TestSet(t *testing.T) {
 	}
 	assert.Equal(t, []string{"bytes", "requests"}, names)
 
-	recv.Advance(sec(10))
-	merger.Advance(sec(10))
+	require.ErrorIs(t, merger.Apply(Delta{Name: "requests", Kind: stat.KindCount, Start: sec(9), Width: time.Second, Stat: new(stat.Count)}),
+		ErrClock, "a merger that forgets Advance is told")
+	require.NoError(t, recv.Advance(sec(10)))
+	require.NoError(t, merger.Advance(sec(10)))
 	recv.Window("requests").At(sec(9)).(*stat.Count).Add(3)
 	recv.Window("bytes").At(sec(9)).(*stat.Sum).Observe(512)
 	recv.Window("bytes").At(sec(8)).(*stat.Sum).Observe(100)

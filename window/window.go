@@ -81,6 +81,7 @@ type Window struct {
 	name    string
 	kind    stat.Kind
 	newStat func() stat.Stat
+	ref     stat.Stat // an empty stat of newStat's: the parameters every bucket has
 	opts    Options
 
 	width, retention, skew int64 // nanoseconds
@@ -94,6 +95,13 @@ type Window struct {
 	lo, hi  int64 // retained bucket numbers, inclusive
 
 	late, rejected, expired uint64
+
+	// dropped is the highest bucket Advance dropped while it held data
+	// (math.MinInt64 for none): a read that needs it is an error.
+	dropped int64
+	// keep, when set (a LogWriter's set), absorbs every bucket that
+	// leaves retention and every late observation, so nothing is lost.
+	keep stat.Stat
 }
 
 // New returns an empty window named name for stats of kind k with default
@@ -125,15 +133,57 @@ func NewFunc(name string, newStat func() stat.Stat, opts Options) (*Window, erro
 		name:      name,
 		kind:      s.Kind(),
 		newStat:   newStat,
+		ref:       s,
 		opts:      o,
 		width:     int64(o.Width),
 		retention: int64(o.Span + o.Lateness),
 		skew:      int64(o.Skew),
+		dropped:   math.MinInt64,
 	}
 	// hi − lo + 1 ≤ ⌈(retention + skew) ÷ width⌉ + 1 at any clock.
 	n := (w.retention+w.skew+w.width-1)/w.width + 1
 	w.slots = make([]stat.Stat, n)
 	return w, nil
+}
+
+// newBucket returns an empty stat for a bucket.
+func (w *Window) newBucket() stat.Stat { return w.newStat() }
+
+// params describes a stat's parameters, for errors.
+func params(s stat.Stat) string {
+	switch s := s.(type) {
+	case *stat.Distinct:
+		return fmt.Sprintf("distinct p=%d", s.Precision())
+	case *stat.Quantiles:
+		return fmt.Sprintf("quantiles c=%v", s.Compression())
+	case *stat.TopK:
+		return fmt.Sprintf("topk k=%d capacity=%d", s.K(), s.Capacity())
+	case *stat.LastBy:
+		return fmt.Sprintf("lastby max keys=%d", s.MaxKeys())
+	}
+	return s.Kind().String()
+}
+
+// sameParams reports whether a and b, of one kind, have the same
+// parameters: a zero value's are its defaults. Stats merge only with the
+// same parameters, except that an empty zero value adopts the other's,
+// which a bucket must not: its parameters are its window's.
+func sameParams(a, b stat.Stat) bool {
+	switch a := a.(type) {
+	case *stat.Distinct:
+		b, ok := b.(*stat.Distinct)
+		return ok && a.Precision() == b.Precision()
+	case *stat.Quantiles:
+		b, ok := b.(*stat.Quantiles)
+		return ok && a.Compression() == b.Compression()
+	case *stat.TopK:
+		b, ok := b.(*stat.TopK)
+		return ok && a.K() == b.K() && a.Capacity() == b.Capacity()
+	case *stat.LastBy:
+		b, ok := b.(*stat.LastBy)
+		return ok && a.MaxKeys() == b.MaxKeys()
+	}
+	return true
 }
 
 // Name returns the window's name.
@@ -162,8 +212,8 @@ func (w *Window) Now() time.Time {
 func (w *Window) Late() uint64 { return w.late }
 
 // Rejected returns how many observations and deltas were dropped because
-// their bucket starts more than Skew ahead of the clock, or because the
-// clock was not yet set.
+// their bucket starts more than Skew ahead of the clock or the clock was
+// not yet set, and how many deltas Apply refused as incompatible.
 func (w *Window) Rejected() uint64 { return w.rejected }
 
 // Expired returns how many buckets holding a stat Advance has dropped. In
@@ -180,9 +230,9 @@ func (w *Window) Slots() int { return len(w.slots) }
 
 // Advance moves the clock to now and drops the buckets that end at or
 // before now − (Span + Lateness). A now at or before the clock is ignored:
-// the clock never runs backwards. Replay advances to the largest event
-// time seen so far; a live receiver or merger advances to the wall clock
-// at each tick.
+// the clock never runs backwards. A Set advances its windows by the rules
+// of its Clock; a window on its own is advanced by its owner, to the wall
+// clock at each tick, or to event time.
 func (w *Window) Advance(now time.Time) {
 	ns := now.UnixNano()
 	if w.started && ns <= w.now {
@@ -196,7 +246,12 @@ func (w *Window) Advance(now time.Time) {
 		}
 		for b := w.lo; b < end && w.live > 0; b++ {
 			i := w.slot(b)
-			if w.slots[i] != nil {
+			if s := w.slots[i]; s != nil {
+				if w.keep != nil {
+					_ = w.keep.Merge(s) // same parameters: cannot fail
+				} else {
+					w.dropped = b
+				}
 				w.slots[i] = nil
 				w.live--
 				w.expired++
@@ -245,14 +300,18 @@ func (w *Window) slot(b int64) int {
 // Lateness) (Late) or starts after now + Skew (Rejected), or when the clock
 // is unset. The stat stays owned by the window.
 func (w *Window) At(t time.Time) stat.Stat {
-	b, ok := w.bucket(t.UnixNano())
+	ns := t.UnixNano()
+	if w.keep != nil && w.started && floorDiv(ns, w.width) < w.lo {
+		return w.keep // late, but kept
+	}
+	b, ok := w.bucket(ns)
 	if !ok {
 		return nil
 	}
 	i := w.slot(b)
 	s := w.slots[i]
 	if s == nil {
-		s = w.newStat()
+		s = w.newBucket()
 		w.slots[i] = s
 		w.live++
 	}
@@ -279,24 +338,39 @@ func (w *Window) Cut(dst []Delta) []Delta {
 func (w *Window) start(b int64) time.Time { return time.Unix(0, b*w.width).UTC() }
 
 // Apply merges a delta into its bucket, under the rules of At: a late or
-// future delta is counted (Late, Rejected) and dropped without error. A
-// delta for another name, kind or width, a start not aligned to the width,
-// or a stat the bucket cannot merge is an error wrapping
-// stat.ErrIncompatible, and the window is unchanged. A nil d.Stat is a
-// no-op. d is left as it was: the window never keeps d.Stat.
+// future delta is counted (Late, Rejected) and dropped without error.
+// Before the clock is set it is an error wrapping ErrClock. A delta for
+// another name, kind or width, a start not aligned to the width, or a
+// stat the bucket cannot merge is an error wrapping stat.ErrIncompatible,
+// counted as rejected, and the window is otherwise unchanged. A bucket takes its parameters from the window's stat
+// constructor, never from a delta: a delta applied to an empty bucket is
+// merged into a new stat of the window's, so one delta of other
+// parameters (a Distinct of another precision, say) is refused, not
+// adopted. A nil d.Stat is a no-op. d is left as it was: the window never
+// keeps d.Stat.
 func (w *Window) Apply(d Delta) error {
 	if d.Name != w.name || d.Kind != w.kind || int64(d.Width) != w.width {
+		w.rejected++
 		return fmt.Errorf("window: apply %s %q width %v into %s %q width %v: %w",
 			d.Kind, d.Name, d.Width, w.kind, w.name, time.Duration(w.width), stat.ErrIncompatible)
 	}
 	if d.Stat == nil {
 		return nil
 	}
+	if !w.started {
+		return fmt.Errorf("window: apply %q before the clock is set: %w", d.Name, ErrClock)
+	}
 	if d.Stat.Kind() != w.kind {
+		w.rejected++
 		return fmt.Errorf("window: apply %q: delta of kind %s holds a %s: %w", d.Name, d.Kind, d.Stat.Kind(), stat.ErrIncompatible)
+	}
+	if !sameParams(d.Stat, w.ref) {
+		w.rejected++
+		return fmt.Errorf("window: apply %q: %s delta into %s buckets: %w", d.Name, params(d.Stat), params(w.ref), stat.ErrIncompatible)
 	}
 	ns := d.Start.UnixNano()
 	if ns%w.width != 0 {
+		w.rejected++
 		return fmt.Errorf("window: apply %q: start %d ns is not a multiple of width %d ns: %w", d.Name, ns, w.width, stat.ErrIncompatible)
 	}
 	b, ok := w.bucket(ns)
@@ -306,12 +380,14 @@ func (w *Window) Apply(d Delta) error {
 	i := w.slot(b)
 	if s := w.slots[i]; s != nil {
 		if err := s.Merge(d.Stat); err != nil {
+			w.rejected++
 			return fmt.Errorf("window: apply %q: %w", d.Name, err)
 		}
 		return nil
 	}
-	s := w.newStat()
+	s := w.newBucket()
 	if err := s.Merge(d.Stat); err != nil {
+		w.rejected++
 		return fmt.Errorf("window: apply %q: %w", d.Name, err)
 	}
 	w.slots[i] = s
@@ -322,20 +398,28 @@ func (w *Window) Apply(d Delta) error {
 // Read merges into into the stats of the complete buckets in [T − span,
 // T): every bucket that starts at or after T − span and ends at or before
 // T. The bucket that contains T is still filling and is left out (when T
-// is a bucket boundary, the bucket ending at T is in). Buckets outside
-// retention read as empty. Read never changes the window. An into of
-// another kind, or a merge error, is an error; into may then hold part of
-// the buckets.
+// is a bucket boundary, the bucket ending at T is in). Buckets that never
+// held data read as empty; a span that reaches a bucket Advance dropped
+// while it held data is an error wrapping ErrClock, since its answer
+// would be short. Read never changes the window. An into of another kind,
+// or a merge error, is an error; into may then hold part of the buckets.
 func (w *Window) Read(T time.Time, span time.Duration, into stat.Stat) error {
 	if into == nil || into.Kind() != w.kind {
 		return fmt.Errorf("window: read %q (%s) into %v: %w", w.name, w.kind, into, stat.ErrIncompatible)
 	}
-	if !w.started || w.live == 0 || span <= 0 {
+	if !w.started || span <= 0 {
 		return nil
 	}
 	t := T.UnixNano()
 	first := ceilDiv(subSat(t, int64(span)), w.width)
 	last := floorDiv(t, w.width) - 1
+	if first <= w.dropped && first <= last {
+		return fmt.Errorf("window: read %q at %v over %v: bucket %v left retention holding data: %w",
+			w.name, T.UTC().Format(time.RFC3339Nano), span, w.start(min(w.dropped, last)).Format(time.RFC3339Nano), ErrClock)
+	}
+	if w.live == 0 {
+		return nil
+	}
 	first, last = max(first, w.lo), min(last, w.hi)
 	for b := first; b <= last; b++ {
 		if s := w.slots[w.slot(b)]; s != nil {

@@ -216,11 +216,14 @@ func TestRetention(t *testing.T) {
 	w.Advance(sec(12.5)) // keeps buckets ending after 0.5 s: [0, 1) on
 	assert.Equal(t, 4, w.Len())
 	assert.Equal(t, uint64(1), w.Expired())
-	assert.Equal(t, int64(4), readCount(t, w, sec(12), time.Hour))
+	assert.Equal(t, int64(4), readCount(t, w, sec(12), 12*time.Second))
+	var c stat.Count
+	require.ErrorIs(t, w.Read(sec(12), time.Hour, &c), ErrClock, "the hour reaches [−11, −10), dropped holding data")
 
 	w.Advance(sec(15)) // keeps [3, 4) on
 	assert.Equal(t, 1, w.Len())
-	assert.Equal(t, int64(1), readCount(t, w, sec(12), time.Hour))
+	assert.Equal(t, int64(1), readCount(t, w, sec(12), 9*time.Second))
+	require.ErrorIs(t, w.Read(sec(12), 10*time.Second, &c), ErrClock, "[2, 3) was dropped holding data")
 	assert.Nil(t, w.At(sec(2.9)))
 	assert.Equal(t, uint64(1), w.Late())
 
@@ -274,11 +277,11 @@ func TestApply(t *testing.T) {
 		{"nil stat is a no-op", Delta{Name: "requests", Kind: stat.KindCount, Start: sec(90), Width: time.Second}, nil, 0, 0, 0},
 		{"late delta counted", delta(sec(34), 3), nil, 1, 0, 0},
 		{"future delta counted", delta(sec(401), 3), nil, 0, 1, 0},
-		{"other name", Delta{Name: "bytes", Kind: stat.KindCount, Start: sec(90), Width: time.Second, Stat: count(1)}, stat.ErrIncompatible, 0, 0, 0},
-		{"other kind", Delta{Name: "requests", Kind: stat.KindSum, Start: sec(90), Width: time.Second, Stat: new(stat.Sum)}, stat.ErrIncompatible, 0, 0, 0},
-		{"stat of another kind", Delta{Name: "requests", Kind: stat.KindCount, Start: sec(90), Width: time.Second, Stat: new(stat.Sum)}, stat.ErrIncompatible, 0, 0, 0},
-		{"other width", Delta{Name: "requests", Kind: stat.KindCount, Start: sec(90), Width: 2 * time.Second, Stat: count(1)}, stat.ErrIncompatible, 0, 0, 0},
-		{"misaligned start", delta(sec(90.5), 3), stat.ErrIncompatible, 0, 0, 0},
+		{"other name", Delta{Name: "bytes", Kind: stat.KindCount, Start: sec(90), Width: time.Second, Stat: count(1)}, stat.ErrIncompatible, 0, 1, 0},
+		{"other kind", Delta{Name: "requests", Kind: stat.KindSum, Start: sec(90), Width: time.Second, Stat: new(stat.Sum)}, stat.ErrIncompatible, 0, 1, 0},
+		{"stat of another kind", Delta{Name: "requests", Kind: stat.KindCount, Start: sec(90), Width: time.Second, Stat: new(stat.Sum)}, stat.ErrIncompatible, 0, 1, 0},
+		{"other width", Delta{Name: "requests", Kind: stat.KindCount, Start: sec(90), Width: 2 * time.Second, Stat: count(1)}, stat.ErrIncompatible, 0, 1, 0},
+		{"misaligned start", delta(sec(90.5), 3), stat.ErrIncompatible, 0, 1, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -11,7 +11,7 @@ import (
 	"github.com/leodido/go-syslog/v4"
 	"github.com/leodido/go-syslog/v4/rfc5424"
 	"github.com/pulsehq/pulse/logfmt"
-	"github.com/pulsehq/pulse/stat"
+	"github.com/pulsehq/pulse/stat/def"
 	"github.com/pulsehq/pulse/window"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -38,12 +38,14 @@ func pulseFold(tb testing.TB, set *window.Set, r *logfmt.Reader, src *bytes.Read
 
 // pulseRate folds the mix into a new set holding defs and returns the
 // snapshot's "req" at end.
-func pulseRate(tb testing.TB, stream []byte, defs []stat.Def, end time.Time) float64 {
+func pulseRate(tb testing.TB, stream []byte, defs []def.Def, end time.Time) float64 {
 	set, err := window.NewDefSet(defs, nil)
 	require.NoError(tb, err)
 	src := bytes.NewReader(stream)
 	pulseFold(tb, set, logfmt.NewReader(src, nil), src, stream)
-	v, _ := set.Snapshot(end).Stats["req"].Number()
+	snap, err := set.Snapshot(end)
+	require.NoError(tb, err)
+	v, _ := snap.Stats["req"].Number()
 	return v
 }
 
@@ -94,7 +96,7 @@ func mixEnd(tb testing.TB, stream []byte) time.Time {
 
 func TestRateAgree(t *testing.T) {
 	m := loadMix(t)
-	defs, err := stat.ParseDefs(strings.NewReader(rateDef), "rate")
+	defs, err := def.Parse(strings.NewReader(rateDef), "rate")
 	require.NoError(t, err)
 	end := mixEnd(t, m.stream)
 	want := pulseRate(t, m.stream, defs, end)
@@ -111,7 +113,7 @@ func TestRateAgree(t *testing.T) {
 // pipelines count the same.
 func BenchmarkReceiveRate(b *testing.B) {
 	m := loadMix(b)
-	defs, err := stat.ParseDefs(strings.NewReader(rateDef), "rate")
+	defs, err := def.Parse(strings.NewReader(rateDef), "rate")
 	require.NoError(b, err)
 	end := mixEnd(b, m.stream)
 	b.Run("pulse", func(b *testing.B) {

@@ -25,7 +25,7 @@ func TestRunDispatch(t *testing.T) {
 		{"parse unreadable file", []string{"parse", "/nonexistent/pulse-test"}, 1, "", "pulse parse failed"},
 		{"defs", []string{"defs"}, 0, "name=router.requests", ""},
 		{"gen", []string{"gen", "--seconds", "1", "--rate", "10"}, 0, "<158>1 ", ""},
-		{"replay stdin", []string{"replay"}, 0, `"stats":{`, "events=0 unparsed=0"},
+		{"replay stdin", []string{"replay"}, 1, "", "no event with a time to snapshot (events=0 unparsed=0)"},
 		{"bad flag", []string{"replay", "--nope"}, 1, "", "flag provided but not defined"},
 	}
 	for _, tt := range tests {

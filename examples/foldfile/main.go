@@ -20,22 +20,22 @@ import (
 	"time"
 
 	"github.com/pulsehq/pulse/logfmt"
-	"github.com/pulsehq/pulse/stat"
+	"github.com/pulsehq/pulse/stat/def"
 	"github.com/pulsehq/pulse/window"
 )
 
 // definitions returns the stats foldfile reports, each over span.
-func definitions(span time.Duration) []stat.Def {
+func definitions(span time.Duration) []def.Def {
 	router := where("proc=router")
-	defs := []stat.Def{
-		{Name: "router.requests", Kind: stat.DefRate, Per: time.Second, Where: router, Unit: "req/s"},
-		{Name: "router.5xx", Kind: stat.DefRate, Where: where("proc=router status>=500")},
-		{Name: "router.service", Kind: stat.DefQuantiles, Of: "service", Where: router, Unit: "ms"},
-		{Name: "router.service.max", Kind: stat.DefMax, Of: "service", Where: router, Unit: "ms"},
-		{Name: "router.codes", Kind: stat.DefTopK, Of: "code", K: 5, Where: router},
-		{Name: "router.hosts", Kind: stat.DefDistinct, Of: "host", Where: router},
-		{Name: "dyno.memory", Kind: stat.DefLastSum, Of: "sample#memory_total", By: "source", Unit: "MB"},
-		{Name: "dyno.crashes", Kind: stat.DefRate, Where: where(`msg="State changed from * to crashed"`)},
+	defs := []def.Def{
+		{Name: "router.requests", Kind: def.KindRate, Per: time.Second, Where: router, Unit: "req/s"},
+		{Name: "router.5xx", Kind: def.KindRate, Where: where("proc=router status>=500")},
+		{Name: "router.service", Kind: def.KindQuantiles, Of: "service", Where: router, Unit: "ms"},
+		{Name: "router.service.max", Kind: def.KindMax, Of: "service", Where: router, Unit: "ms"},
+		{Name: "router.codes", Kind: def.KindTopK, Of: "code", K: 5, Where: router},
+		{Name: "router.hosts", Kind: def.KindDistinct, Of: "host", Where: router},
+		{Name: "dyno.memory", Kind: def.KindLastSum, Of: "sample#memory_total", By: "source", Unit: "MB"},
+		{Name: "dyno.crashes", Kind: def.KindRate, Where: where(`msg="State changed from * to crashed"`)},
 	}
 	for i := range defs {
 		defs[i].Window = span
@@ -44,8 +44,8 @@ func definitions(span time.Duration) []stat.Def {
 }
 
 // where parses a filter written in the program itself.
-func where(s string) stat.Where {
-	w, err := stat.ParseWhere(s)
+func where(s string) def.Where {
+	w, err := def.ParseWhere(s)
 	if err != nil {
 		panic(err)
 	}
@@ -106,7 +106,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	st := r.Stats()
 	fmt.Fprintf(stderr, "events=%d unparsed=%d\n", st.Events, st.Unparsed)
 
-	snap := set.Snapshot(set.End())
+	snap, err := set.Snapshot(set.End())
+	if err != nil {
+		return err
+	}
 	if *asJSON {
 		_, err := fmt.Fprintf(stdout, "%s\n", snap.AppendJSON(nil))
 		return err

@@ -131,7 +131,7 @@ func TestUsage(t *testing.T) {
 		{"missing file", []string{"testdata/none.log"}, "no such file"},
 		{"zero window", []string{"-window", "0s", "-"}, "-window 0s: want a positive whole number of seconds"},
 		{"fractional window", []string{"-window", "1500ms", "-"}, "-window 1.5s"},
-		{"window too long", []string{"-window", "24h", "-"}, "buckets"},
+		{"window too long", []string{"-window", "24h", "-"}, "window=24h is longer than the limit of 12h"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/pulsehq/pulse/stat"
+	"github.com/pulsehq/pulse/stat/def"
 	"github.com/pulsehq/pulse/window"
 )
 
@@ -35,7 +35,7 @@ const (
 // definitions, and the LogWriter to read the stats from.
 func logStats(t *testing.T) (*slog.Logger, *window.LogWriter) {
 	t.Helper()
-	defs, err := stat.ParseDefs(strings.NewReader(testDefs), "logtest.defs")
+	defs, err := def.Parse(strings.NewReader(testDefs), "logtest.defs")
 	require.NoError(t, err)
 	set, err := window.NewDefSet(defs, nil)
 	require.NoError(t, err)

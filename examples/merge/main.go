@@ -1,10 +1,10 @@
 // Command merge shows Pulse's receive path across processes, in one
 // program: two receivers each fold half of a generated Heroku stream
-// through the default stat set, cut their deltas every second of event
-// time, and encode them as fragment batches; a merger decodes the
-// batches, drops a duplicate delivery with fragment.Seen, and applies the
-// rest. The merger's snapshot is then compared with that of one set fed
-// the whole stream: they are equal.
+// through the default stat set and, every second of event time, cut their
+// deltas into a fragment batch with a fragment.Sender; a merger applies
+// the batches with a fragment.Applier, which drops a duplicate delivery.
+// The merger's snapshot is then compared with that of one set fed the
+// whole stream: they are equal.
 //
 //	go run ./examples/merge -seconds 30 -rate 500
 package main
@@ -22,7 +22,7 @@ import (
 	"github.com/pulsehq/pulse/fragment"
 	"github.com/pulsehq/pulse/logfmt"
 	"github.com/pulsehq/pulse/logfmt/logfmttest"
-	"github.com/pulsehq/pulse/stat"
+	"github.com/pulsehq/pulse/stat/def"
 	"github.com/pulsehq/pulse/window"
 )
 
@@ -30,47 +30,51 @@ import (
 type receiver struct {
 	source string
 	set    *window.Set
-	seq    uint64
+	snd    *fragment.Sender
 }
 
 // cut encodes what the receiver folded since its last cut.
-func (r *receiver) cut() ([]byte, error) {
-	r.seq++
-	// One merger here; a deployment passes its number of merger shards
-	// and sends batch i to shard i.
-	batches, err := fragment.Batches(r.source, r.seq, r.set.End(), r.set.Cut(nil), 1)
+func (r *receiver) cut(now time.Time) ([]byte, error) {
+	if r.snd == nil {
+		// One merger here; a deployment passes its number of merger
+		// shards and sends batch i to shard i.
+		r.snd = fragment.NewSender(r.source, 1, nil)
+	}
+	out, err := r.snd.Cut(r.set, now, nil)
 	if err != nil {
 		return nil, err
 	}
-	return batches[0].AppendBinary(nil)
+	return out[0], nil
 }
 
-// merger applies every batch once.
+// merger applies every batch once. Its set has a manual clock: the
+// merger's own now, which it advances before applying.
 type merger struct {
 	set     *window.Set
-	seen    fragment.Seen
+	app     *fragment.Applier
 	applied int
 	dropped []string // "source/seq" of each duplicate
 }
 
-func (m *merger) receive(wire []byte) error {
-	var b fragment.Batch
-	if err := b.UnmarshalBinary(wire); err != nil {
+func newMerger(defs []def.Def) (*merger, error) {
+	s, err := window.NewDefSet(defs, &window.SetOptions{Clock: window.ManualClock})
+	if err != nil {
+		return nil, err
+	}
+	return &merger{set: s, app: fragment.NewApplier(s, nil, nil)}, nil
+}
+
+func (m *merger) receive(now time.Time, wire []byte) error {
+	if err := m.set.Advance(now); err != nil {
 		return err
 	}
-	if !m.seen.Add(b.Source, b.Seq) {
-		m.dropped = append(m.dropped, fmt.Sprintf("%s/%d", b.Source, b.Seq))
-		return nil
+	res, err := m.app.Apply(wire)
+	if err != nil {
+		return err
 	}
-	m.set.Advance(b.Time) // a merger's clock follows the cuts
-	for _, f := range b.Fragments {
-		d, err := f.Delta()
-		if err != nil {
-			return err
-		}
-		if err := m.set.Apply(d); err != nil {
-			return err
-		}
+	if res.Duplicate {
+		m.dropped = append(m.dropped, fmt.Sprintf("%s/%d", res.Source, res.Seq))
+		return nil
 	}
 	m.applied++
 	return nil
@@ -89,8 +93,8 @@ type result struct {
 // through a single set, with the given definitions. The receivers take
 // alternate lines and cut every second of event time. The transport
 // delivers each receiver's first batch twice.
-func simulate(defs []stat.Def, stream io.Reader) (*result, error) {
-	var sets [4]*window.Set
+func simulate(defs []def.Def, stream io.Reader) (*result, error) {
+	var sets [3]*window.Set // event time, as replay
 	for i := range sets {
 		s, err := window.NewDefSet(defs, nil)
 		if err != nil {
@@ -100,20 +104,24 @@ func simulate(defs []stat.Def, stream io.Reader) (*result, error) {
 	}
 	single := sets[0]
 	recv := []*receiver{{source: "web.1", set: sets[1]}, {source: "web.2", set: sets[2]}}
-	res := &result{single: single, merged: &merger{set: sets[3]}}
+	m, err := newMerger(defs)
+	if err != nil {
+		return nil, err
+	}
+	res := &result{single: single, merged: m}
 
-	send := func() error {
+	send := func(now time.Time) error {
 		for _, r := range recv {
-			wire, err := r.cut()
+			wire, err := r.cut(now)
 			if err != nil {
 				return err
 			}
 			res.batches++
-			if err := res.merged.receive(wire); err != nil {
+			if err := res.merged.receive(now, wire); err != nil {
 				return err
 			}
-			if r.seq == 1 { // an at-least-once transport delivers it again
-				if err := res.merged.receive(wire); err != nil {
+			if r.snd.Seq() == 1 { // an at-least-once transport delivers it again
+				if err := res.merged.receive(now, wire); err != nil {
 					return err
 				}
 			}
@@ -141,7 +149,7 @@ func simulate(defs []stat.Def, stream io.Reader) (*result, error) {
 			lastCut = ev.Time
 		}
 		if ev.Time.Sub(lastCut) >= time.Second {
-			if err := send(); err != nil {
+			if err := send(ev.Time); err != nil {
 				return nil, err
 			}
 			lastCut = ev.Time
@@ -150,10 +158,10 @@ func simulate(defs []stat.Def, stream io.Reader) (*result, error) {
 		share.Fold(ev)
 		res.lines++
 	}
-	if err := send(); err != nil {
+	res.at = single.End()
+	if err := send(res.at); err != nil {
 		return nil, err
 	}
-	res.at = single.End()
 	return res, nil
 }
 
@@ -185,13 +193,22 @@ func main() {
 	_, err := gen.WriteFor(&stream, time.Duration(*seconds)*time.Second)
 	var res *result
 	if err == nil {
-		res, err = simulate(stat.HerokuDefaults(), &stream)
+		res, err = simulate(def.Heroku(), &stream)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "merge:", err)
 		os.Exit(1)
 	}
-	single, merged := res.single.Snapshot(res.at), res.merged.set.Snapshot(res.at)
+	single, err := res.single.Snapshot(res.at)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "merge:", err)
+		os.Exit(1)
+	}
+	merged, err := res.merged.set.Snapshot(res.at)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "merge:", err)
+		os.Exit(1)
+	}
 	fmt.Printf("%d lines, %d batches from 2 receivers, duplicates dropped: %v\n", res.lines, res.batches, res.merged.dropped)
 	fmt.Printf("snapshot at %s: %d stats\n", res.at.Format(time.RFC3339), len(merged.Stats))
 	d := diff(single, merged)

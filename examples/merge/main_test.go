@@ -15,6 +15,7 @@ import (
 	"github.com/pulsehq/pulse/logfmt"
 	"github.com/pulsehq/pulse/logfmt/logfmttest"
 	"github.com/pulsehq/pulse/stat"
+	"github.com/pulsehq/pulse/stat/def"
 	"github.com/pulsehq/pulse/window"
 )
 
@@ -31,7 +32,7 @@ func TestMergeEqualsSingle(t *testing.T) {
 	if testing.Short() {
 		tests = tests[:2]
 	}
-	defs := stat.HerokuDefaults()
+	defs := def.Heroku()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var stream bytes.Buffer
@@ -45,7 +46,10 @@ func TestMergeEqualsSingle(t *testing.T) {
 			assert.Equal(t, res.batches, res.merged.applied)
 			require.Greater(t, res.batches, 2*tt.seconds-2, "a cut about every second")
 
-			single, merged := res.single.Snapshot(res.at), res.merged.set.Snapshot(res.at)
+			single, err := res.single.Snapshot(res.at)
+			require.NoError(t, err)
+			merged, err := res.merged.set.Snapshot(res.at)
+			require.NoError(t, err)
 			require.Equal(t, len(single.Stats), len(merged.Stats))
 			events, _ := merged.Stats[window.StatEvents].Number()
 			require.NotZero(t, events)
@@ -79,37 +83,38 @@ func TestMergeEqualsSingle(t *testing.T) {
 // A receiver's batch that is delivered again is dropped, also when it
 // comes back after later batches.
 func TestDuplicateDropped(t *testing.T) {
-	defs, err := stat.ParseDefs(strings.NewReader("name=requests kind=rate window=10s where=proc=router"), "test.defs")
+	defs, err := def.Parse(strings.NewReader("name=requests kind=rate window=10s where=proc=router"), "test.defs")
 	require.NoError(t, err)
-	newSet := func() *window.Set {
-		s, err := window.NewDefSet(defs, nil)
-		require.NoError(t, err)
-		return s
-	}
-	r := &receiver{source: "web.1", set: newSet()}
-	m := &merger{set: newSet()}
+	set, err := window.NewDefSet(defs, nil)
+	require.NoError(t, err)
+	r := &receiver{source: "web.1", set: set}
+	m, err := newMerger(defs)
+	require.NoError(t, err)
 	var ev logfmt.Event
 	var wires [][]byte
 	for sec := range 3 {
 		line := "<158>1 2026-03-14T17:02:1" + string(rune('0'+sec)) + ".5Z host heroku router - at=info status=200 service=12ms"
 		require.NoError(t, logfmt.ParseLine([]byte(line), &ev))
 		r.set.Fold(&ev)
-		w, err := r.cut()
+		w, err := r.cut(r.set.End())
 		require.NoError(t, err)
 		wires = append(wires, w)
 	}
+	at := time.Date(2026, 3, 14, 17, 2, 13, 0, time.UTC)
 	for _, w := range append(wires, wires[0], wires[2]) {
-		require.NoError(t, m.receive(w))
+		require.NoError(t, m.receive(at, w))
 	}
 	assert.Equal(t, 3, m.applied)
 	assert.Equal(t, []string{"web.1/1", "web.1/3"}, m.dropped)
-	at := time.Date(2026, 3, 14, 17, 2, 13, 0, time.UTC)
-	assert.Equal(t, "3", m.set.Snapshot(at).Stats["requests"].String(), "three requests, none counted twice")
+	snap, err := m.set.Snapshot(at)
+	require.NoError(t, err)
+	assert.Equal(t, "3", snap.Stats["requests"].String(), "three requests, none counted twice")
 }
 
 func TestDecodeError(t *testing.T) {
-	m := &merger{set: &window.Set{}}
-	err := m.receive([]byte("PLSB\x01\x00garbage"))
+	m, err := newMerger(nil)
+	require.NoError(t, err)
+	err = m.receive(time.Now(), []byte("PLSB\x01\x00garbage"))
 	require.Error(t, err)
 	assert.Empty(t, m.dropped)
 	assert.Zero(t, m.applied)
@@ -118,8 +123,10 @@ func TestDecodeError(t *testing.T) {
 // exactQuantileValues reads the stream again and returns, for every
 // quantiles stat of defs (those of l2met measure# metrics too), the sorted
 // values that fall in its window at time at.
-func exactQuantileValues(t *testing.T, defs []stat.Def, raw []byte, at time.Time) map[string][]float64 {
+func exactQuantileValues(t *testing.T, defs []def.Def, raw []byte, at time.Time) map[string][]float64 {
 	t.Helper()
+	compiled, err := def.CompileSet(defs, def.Budget{})
+	require.NoError(t, err)
 	out := map[string][]float64{}
 	in := func(ev *logfmt.Event, window time.Duration) bool {
 		return !ev.Time.Before(at.Add(-window)) && ev.Time.Before(at)
@@ -131,14 +138,14 @@ func exactQuantileValues(t *testing.T, defs []stat.Def, raw []byte, at time.Time
 			break
 		}
 		require.NoError(t, err)
-		for i := range defs {
-			d := &defs[i]
+		for _, c := range compiled {
+			d := c.Def()
 			switch {
-			case d.Kind == stat.DefQuantiles && d.Match(ev) && in(ev, d.Window):
+			case d.Kind == def.KindQuantiles && c.Match(ev) && in(ev, d.Window):
 				if v, ok := ev.Number(d.Of); ok {
 					out[d.Name] = append(out[d.Name], v)
 				}
-			case d.Kind == stat.DefL2met && d.Match(ev) && in(ev, d.Window):
+			case d.Kind == def.KindL2met && c.Match(ev) && in(ev, d.Window):
 				for p := range ev.Pairs() {
 					metric, ok := strings.CutPrefix(string(p.Key), "measure#")
 					if v, isNum := logfmt.ParseNumber(p.Value); ok && isNum {

@@ -10,20 +10,24 @@ import (
 	"io"
 	"os"
 
-	"github.com/pulsehq/pulse/stat"
+	"github.com/pulsehq/pulse/stat/def"
+	"github.com/pulsehq/pulse/window"
 )
 
 // Usage is the one-line summary for pulse's command list.
 const Usage = "print the default Heroku stat definitions, or check a definitions file"
 
 // Run prints the embedded default definitions file, or with --check FILE
-// parses FILE and reports its definitions or its first error.
+// checks FILE as `pulse replay --defs FILE` and the live roles load it
+// (def.Parse, then window.NewDefSet) and reports its definitions and cost,
+// or its first error as FILE:LINE: what is wrong.
 func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("pulse defs", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	check := fs.String("check", "", "parse and validate this definitions `file` instead of printing the defaults")
+	budget := BudgetFlag(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: pulse defs [--check FILE]\n\nPrints the default Heroku stat set, the definitions used when --defs is not given.")
+		fmt.Fprintln(stderr, "usage: pulse defs [--check FILE [--budget N]]\n\nPrints the default Heroku stat set, the definitions used when --defs is not given.")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -35,28 +39,57 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if fs.NArg() > 0 {
 		return fmt.Errorf("pulse defs: unexpected argument %q", fs.Arg(0))
 	}
+	if *budget < 0 {
+		return fmt.Errorf("pulse defs: --budget %d: want 0 (the default) or more", *budget)
+	}
 	if *check == "" {
-		_, err := io.WriteString(stdout, stat.HerokuDefaultsFile())
+		_, err := io.WriteString(stdout, def.HerokuFile())
 		return err
 	}
-	defs, err := Load(*check)
+	b := def.Budget{MaxStats: *budget}
+	defs, err := LoadBudget(*check, b)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%s: %d definitions\n", *check, len(defs))
+	// What replay and the roles do next: a set that fails here fails there.
+	if _, err := window.NewDefSet(defs, &window.SetOptions{Budget: b}); err != nil {
+		return fmt.Errorf("%s: %w", *check, err)
+	}
+	compiled, err := def.CompileSet(defs, b)
+	if err != nil {
+		return fmt.Errorf("%s: %w", *check, err)
+	}
+	cost := 0
+	for _, c := range compiled {
+		cost += c.Cost()
+	}
+	limit := b.MaxStats
+	if limit <= 0 {
+		limit = def.DefaultMaxStats
+	}
+	fmt.Fprintf(stdout, "%s: %d definitions, cost %d of a budget of %d stats\n", *check, len(defs), cost, limit)
 	return nil
 }
 
+// BudgetFlag defines the --budget flag on fs: def.Budget's MaxStats, 0 for
+// the default.
+func BudgetFlag(fs *flag.FlagSet) *int {
+	return fs.Int("budget", 0, fmt.Sprintf("the most the definitions may cost, in one-minute stats (0: the default, %d; see def.Budget)", def.DefaultMaxStats))
+}
+
 // Load reads a definitions file, or returns the default Heroku set when
-// path is empty.
-func Load(path string) ([]stat.Def, error) {
+// path is empty, checked against the default def.Budget.
+func Load(path string) ([]def.Def, error) { return LoadBudget(path, def.Budget{}) }
+
+// LoadBudget is Load with a def.Budget other than the default.
+func LoadBudget(path string, b def.Budget) ([]def.Def, error) {
 	if path == "" {
-		return stat.HerokuDefaults(), nil
+		return def.Heroku(), nil
 	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	return stat.ParseDefs(f, path)
+	return def.ParseBudget(f, path, b)
 }

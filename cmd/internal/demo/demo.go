@@ -20,6 +20,7 @@ import (
 	"github.com/pulsehq/pulse/cmd/internal/replay"
 	"github.com/pulsehq/pulse/logfmt/logfmttest"
 	"github.com/pulsehq/pulse/stat"
+	"github.com/pulsehq/pulse/stat/def"
 	"github.com/pulsehq/pulse/window"
 )
 
@@ -41,7 +42,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if *seconds <= 0 || *seconds > 3600 {
 		return fmt.Errorf("pulse demo: --seconds %d out of range 1..3600", *seconds)
 	}
-	defs := stat.HerokuDefaults()
+	defs := def.Heroku()
 	set, err := window.NewDefSet(defs, nil)
 	if err != nil {
 		return err
@@ -60,7 +61,10 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return err
 	}
 	took := time.Since(began)
-	snap := set.Snapshot(set.End())
+	snap, err := set.Snapshot(set.End())
+	if err != nil {
+		return fmt.Errorf("pulse demo: %w", err)
+	}
 	if *asJSON {
 		_, err := stdout.Write(append(snap.AppendJSON(nil), '\n'))
 		return err
@@ -74,7 +78,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 // labels, units, and "!" (warn) or "!!" (crit) beside values over their
 // thresholds. Stats with no definition (l2met and self-stats) follow
 // under their name prefixes.
-func Table(w io.Writer, defs []stat.Def, snap window.Snapshot) error {
+func Table(w io.Writer, defs []def.Def, snap window.Snapshot) error {
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	shown := map[string]bool{}
 	group := ""
@@ -147,7 +151,7 @@ func num(f float64) string {
 }
 
 // alarm marks a numeric value at or over the definition's thresholds.
-func alarm(d stat.Def, v stat.Value) string {
+func alarm(d def.Def, v stat.Value) string {
 	n, ok := v.Number()
 	switch {
 	case !ok:

@@ -16,6 +16,7 @@ import (
 
 	"github.com/pulsehq/pulse/logfmt/logfmttest"
 	"github.com/pulsehq/pulse/stat"
+	"github.com/pulsehq/pulse/stat/def"
 	"github.com/pulsehq/pulse/window"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -65,15 +66,16 @@ func TestOracle(t *testing.T) {
 			drain := row.opts.Format == logfmttest.Drain
 			input, records, injected := generate(t, row.opts, time.Duration(row.seconds)*time.Second, drain)
 
-			set, err := window.NewDefSet(stat.HerokuDefaults(), nil)
+			set, err := window.NewDefSet(def.Heroku(), nil)
 			require.NoError(t, err)
 			r := Replayer{Set: set}
 			require.NoError(t, r.Fold(context.Background(), bytes.NewReader(input)))
 			require.Equal(t, int64(injected), r.Unparsed, "only the injected frames are unparsed")
 			T := set.End()
-			snap := set.Snapshot(T)
+			snap, err := set.Snapshot(T)
+			require.NoError(t, err)
 
-			o := newOracle(t, stat.HerokuDefaultsFile())
+			o := newOracle(t, def.HerokuFile())
 			o.run(t, records)
 			require.Equal(t, o.end, T, "the oracle's end of the last event's second")
 			require.Equal(t, int64(len(o.events)), r.Events)
@@ -536,7 +538,12 @@ func (o *oracle) observe(s *oStat, e *oEvent) {
 			ob.v, ok = number(raw)
 		}
 		if ok && d.by != "" {
-			ob.by, ok = e.lookup(d.by)
+			// by= names keys in order: the first present and non-empty.
+			for _, k := range strings.Split(d.by, ",") {
+				if ob.by, ok = e.lookup(k); ok && ob.by != "" {
+					break
+				}
+			}
 			if (!ok || ob.by == "") && d.byProc {
 				ob.by, ok = e.header["proc"]
 			}
@@ -648,6 +655,7 @@ func (o *oracle) expect(t *testing.T) map[string]checker {
 	want["pulse.late"] = selfRate(nil) // the generator writes in event-time order
 	want["pulse.rejected"] = selfRate(nil)
 	want["pulse.overflow"] = selfRate(o.overflow)
+	want["pulse.future"] = selfRate(nil) // nothing is more than the skew ahead
 	for _, s := range o.defs {
 		want[s.def.name] = o.expectDef(t, s)
 	}

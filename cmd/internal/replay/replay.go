@@ -14,6 +14,7 @@ import (
 
 	"github.com/pulsehq/pulse/cmd/internal/defs"
 	"github.com/pulsehq/pulse/logfmt"
+	"github.com/pulsehq/pulse/stat/def"
 	"github.com/pulsehq/pulse/window"
 )
 
@@ -26,9 +27,10 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	fs := flag.NewFlagSet("pulse replay", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	defsPath := fs.String("defs", "", "definitions `file` (default: the embedded Heroku set; see pulse defs)")
-	atFlag := fs.String("at", "", "snapshot `time`, RFC 3339 (default: the end of the second that holds the last event)")
+	atFlag := fs.String("at", "", "snapshot `time`, RFC 3339: what a live system shows then (default: the end of the second that holds the last event)")
+	budget := defs.BudgetFlag(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: pulse replay [--defs FILE] [--at TIME] [LOG...]\n\nFolds logs (stdin when none; every form logfmt reads) through the definitions\nin event time and prints one snapshot as JSON.")
+		fmt.Fprintln(stderr, "usage: pulse replay [--defs FILE] [--budget N] [--at TIME] [LOG...]\n\nFolds logs (stdin when none; every form logfmt reads) through the definitions\nin event time and prints one snapshot as JSON.")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -45,13 +47,31 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 		at = t
 	}
-	d, err := defs.Load(*defsPath)
+	if *budget < 0 {
+		return fmt.Errorf("pulse replay: --budget %d: want 0 (the default) or more", *budget)
+	}
+	b := def.Budget{MaxStats: *budget}
+	d, err := defs.LoadBudget(*defsPath, b)
 	if err != nil {
 		return fmt.Errorf("pulse replay: %w", err)
 	}
-	set, err := window.NewDefSet(d, nil)
+	// Without --at, the set follows event time and the snapshot is at the
+	// end of the last event's second. With --at, the set's clock is at,
+	// as a live merger's would be then with every event delivered: the
+	// events of the windows that end at at are folded, older ones are
+	// late and later ones ahead, whatever the order of the input.
+	opts := &window.SetOptions{Budget: b}
+	if !at.IsZero() {
+		opts.Clock = window.ManualClock
+	}
+	set, err := window.NewDefSet(d, opts)
 	if err != nil {
 		return fmt.Errorf("pulse replay: %w", err)
+	}
+	if !at.IsZero() {
+		if err := set.Advance(at); err != nil {
+			return fmt.Errorf("pulse replay: %w", err)
+		}
 	}
 	r := Replayer{Set: set}
 	if fs.NArg() == 0 {
@@ -70,13 +90,17 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return fmt.Errorf("pulse replay: %s: %w", name, err)
 		}
 	}
+	if set.Now().IsZero() {
+		return fmt.Errorf("pulse replay: no event with a time to snapshot (events=%d unparsed=%d)", r.Events, r.Unparsed)
+	}
 	if at.IsZero() {
 		at = set.End()
 	}
-	if at.IsZero() {
-		at = time.Unix(0, 0)
+	snap, err := set.Snapshot(at)
+	if err != nil {
+		return fmt.Errorf("pulse replay: --at: %w", err)
 	}
-	out := set.Snapshot(at).AppendJSON(nil)
+	out := snap.AppendJSON(nil)
 	out = append(out, '\n')
 	if _, err := stdout.Write(out); err != nil {
 		return err

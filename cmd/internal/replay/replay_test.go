@@ -4,10 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/pulsehq/pulse/logfmt/logfmttest"
 
 	"github.com/pulsehq/pulse/window"
 	"github.com/stretchr/testify/assert"
@@ -90,4 +94,79 @@ func TestReplayErrors(t *testing.T) {
 			assert.Contains(t, err.Error(), tt.want)
 		})
 	}
+}
+
+// issueLines is issue 9's stream: 50 router lines at 17:00:10–59 and one
+// at 18:00:00, from a dyno with a bad clock.
+func issueLines() string {
+	var b strings.Builder
+	t := time.Date(2026, 3, 14, 17, 0, 10, 0, time.UTC)
+	line := func(at time.Time) {
+		fmt.Fprintf(&b, "<158>1 %s host heroku router - at=info method=GET path=/ host=a.example.com dyno=web.1 connect=1ms service=20ms status=200 bytes=100\n",
+			at.Format(time.RFC3339Nano))
+	}
+	for i := range 50 {
+		line(t.Add(time.Duration(i) * time.Second))
+	}
+	line(time.Date(2026, 3, 14, 18, 0, 0, 0, time.UTC))
+	return b.String()
+}
+
+// TestReplayOutlier: one line an hour ahead neither moves the clock nor
+// empties the windows. Without --at the set follows event time, and the
+// line, which nothing after it confirmed, is counted as future; with
+// --at it is simply after the snapshot.
+func TestReplayOutlier(t *testing.T) {
+	for _, tt := range []struct {
+		args   []string
+		future string
+	}{
+		{[]string{"--at", "2026-03-14T17:01:00Z"}, "0"},
+		{nil, "0.1"},
+	} {
+		t.Run(fmt.Sprint(tt.args), func(t *testing.T) {
+			out, errOut, err := run(t, issueLines(), tt.args...)
+			require.NoError(t, err)
+			assert.Equal(t, "events=51 unparsed=0\n", errOut)
+			var snap window.Snapshot
+			require.NoError(t, json.Unmarshal([]byte(out), &snap))
+			assert.Equal(t, "2026-03-14T17:01:00Z", snap.Time.Format(time.RFC3339))
+			assert.Equal(t, "1", snap.Stats["router.requests"].String(), "10 requests over the last 10 s, per second")
+			assert.Equal(t, "1", snap.Stats["router.hosts"].String(), "the host of the requests in the minute")
+			assert.Equal(t, "20", snap.Stats["router.service.max"].String())
+			assert.Equal(t, "0", snap.Stats[window.StatLate].String())
+			assert.Equal(t, tt.future, snap.Stats[window.StatFuture].String())
+		})
+	}
+}
+
+// TestReplayGap replays a file with a one-hour gap: the snapshot is
+// exactly that of the part after the gap alone.
+func TestReplayGap(t *testing.T) {
+	gen := func(seed uint64, start time.Time) []byte {
+		var b bytes.Buffer
+		_, err := logfmttest.New(logfmttest.Options{Seed: seed, Rate: 200, Start: start, IncidentEvery: time.Minute}).WriteFor(&b, 90*time.Second)
+		require.NoError(t, err)
+		return b.Bytes()
+	}
+	start := time.Date(2026, 3, 14, 17, 0, 0, 0, time.UTC)
+	after := gen(2, start.Add(time.Hour))
+	whole := append(gen(1, start), after...)
+	outWhole, _, err := run(t, string(whole))
+	require.NoError(t, err)
+	outAfter, _, err := run(t, string(after))
+	require.NoError(t, err)
+	var w, a window.Snapshot
+	require.NoError(t, json.Unmarshal([]byte(outWhole), &w))
+	require.NoError(t, json.Unmarshal([]byte(outAfter), &a))
+	require.Equal(t, a.Time, w.Time)
+	for name, v := range a.Stats {
+		assert.Equal(t, v.String(), w.Stats[name].String(), name)
+	}
+	for name, v := range w.Stats { // l2met metrics only the first part derived
+		if _, ok := a.Stats[name]; !ok {
+			assert.Contains(t, []string{"0", "null", "[]"}, v.String(), name)
+		}
+	}
+	assert.NotEqual(t, "0", w.Stats["router.requests"].String())
 }

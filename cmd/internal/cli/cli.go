@@ -1,0 +1,251 @@
+// Package cli holds what pulse's commands share for their command lines:
+// a flag set with a usage text, and 12-factor configuration, where every
+// setting comes from an environment variable and a flag of the same name
+// overrides it.
+//
+// A bad value is an error at start that names the variable or the flag it
+// came from, so an operator who sets MERGER_COUNT=two on a platform learns
+// which setting is wrong from the process's first log line.
+package cli
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// FlagSet is a flag.FlagSet whose settings may also come from the
+// environment. Register settings with String, Int, Bool, Duration and
+// Float64, then call Parse.
+type FlagSet struct {
+	*flag.FlagSet
+	env    func(string) string
+	errs   []error
+	envs   map[string]string // flag name → environment variable
+	synop  string
+	detail string
+}
+
+// NewFlagSet returns a flag set for the command name ("pulse replay"),
+// printing errors and usage to stderr. synopsis is the usage line
+// ("pulse replay [--defs FILE] [LOG...]") and detail the paragraph under
+// it. Environment variables are read with os.Getenv; see SetEnv.
+func NewFlagSet(name, synopsis, detail string, stderr io.Writer) *FlagSet {
+	fs := &FlagSet{
+		FlagSet: flag.NewFlagSet(name, flag.ContinueOnError),
+		env:     os.Getenv,
+		envs:    map[string]string{},
+		synop:   synopsis,
+		detail:  detail,
+	}
+	fs.SetOutput(stderr)
+	fs.Usage = fs.usage
+	return fs
+}
+
+// SetEnv replaces the environment lookup (os.Getenv by default); tests
+// pass a map's lookup. Call it before registering settings.
+func (fs *FlagSet) SetEnv(getenv func(string) string) { fs.env = getenv }
+
+// EnvMap returns a lookup over m, for SetEnv.
+func EnvMap(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func (fs *FlagSet) usage() {
+	w := fs.Output()
+	fmt.Fprintf(w, "usage: %s\n", fs.synop)
+	if fs.detail != "" {
+		fmt.Fprintf(w, "\n%s\n", strings.TrimRight(fs.detail, "\n"))
+	}
+	fmt.Fprintln(w)
+	fs.PrintDefaults()
+}
+
+// Parse parses args. Errors found while reading the environment come
+// first, each naming its variable. For -h it returns flag.ErrHelp after
+// printing the usage, which callers treat as success.
+func (fs *FlagSet) Parse(args []string) error {
+	if err := errors.Join(fs.errs...); err != nil {
+		return err
+	}
+	return fs.FlagSet.Parse(args)
+}
+
+// NoArgs returns an error when positional arguments remain after Parse.
+func (fs *FlagSet) NoArgs() error {
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
+	}
+	return nil
+}
+
+// Env returns the environment variable that sets the flag name, or "".
+func (fs *FlagSet) Env(name string) string { return fs.envs[name] }
+
+// Settings lists every setting as "FLAG (ENV)" lines with their usage, in
+// flag order, for documentation tests.
+func (fs *FlagSet) Settings() []string {
+	var out []string
+	fs.VisitAll(func(f *flag.Flag) {
+		line := "--" + f.Name
+		if e := fs.envs[f.Name]; e != "" {
+			line += " (" + e + ")"
+		}
+		out = append(out, line)
+	})
+	sort.Strings(out)
+	return out
+}
+
+// lookup reads env when it is set, recording the variable for the usage.
+func (fs *FlagSet) lookup(name, env string) (string, bool) {
+	if env == "" {
+		return "", false
+	}
+	fs.envs[name] = env
+	v := fs.env(env)
+	return v, v != ""
+}
+
+func (fs *FlagSet) bad(env, v string, err error) {
+	fs.errs = append(fs.errs, fmt.Errorf("%s=%q: %v", env, v, err))
+}
+
+func withEnv(usage, env string) string {
+	if env == "" {
+		return usage
+	}
+	return usage + " (env " + env + ")"
+}
+
+// String registers a string setting: the flag --name, defaulting to the
+// environment variable env when set, else to def. env may be empty.
+func (fs *FlagSet) String(p *string, name, env, def, usage string) {
+	if v, ok := fs.lookup(name, env); ok {
+		def = v
+	}
+	fs.StringVar(p, name, def, withEnv(usage, env))
+}
+
+// Int registers an integer setting; see String.
+func (fs *FlagSet) Int(p *int, name, env string, def int, usage string) {
+	if v, ok := fs.lookup(name, env); ok {
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil {
+			fs.bad(env, v, errors.New("not an integer"))
+		} else {
+			def = n
+		}
+	}
+	fs.IntVar(p, name, def, withEnv(usage, env))
+}
+
+// Float64 registers a number setting; see String.
+func (fs *FlagSet) Float64(p *float64, name, env string, def float64, usage string) {
+	if v, ok := fs.lookup(name, env); ok {
+		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		if err != nil {
+			fs.bad(env, v, errors.New("not a number"))
+		} else {
+			def = f
+		}
+	}
+	fs.Float64Var(p, name, def, withEnv(usage, env))
+}
+
+// Bool registers a boolean setting; see String. The environment accepts
+// what strconv.ParseBool does (1, true, 0, false, ...).
+func (fs *FlagSet) Bool(p *bool, name, env string, def bool, usage string) {
+	if v, ok := fs.lookup(name, env); ok {
+		b, err := strconv.ParseBool(strings.TrimSpace(v))
+		if err != nil {
+			fs.bad(env, v, errors.New("not a boolean (want 1, true, 0 or false)"))
+		} else {
+			def = b
+		}
+	}
+	fs.BoolVar(p, name, def, withEnv(usage, env))
+}
+
+// Duration registers a duration setting ("1s", "500ms"); see String.
+func (fs *FlagSet) Duration(p *time.Duration, name, env string, def time.Duration, usage string) {
+	if v, ok := fs.lookup(name, env); ok {
+		d, err := time.ParseDuration(strings.TrimSpace(v))
+		if err != nil {
+			fs.bad(env, v, errors.New("not a duration (like 500ms, 1s, 10m)"))
+		} else {
+			def = d
+		}
+	}
+	fs.DurationVar(p, name, def, withEnv(usage, env))
+}
+
+// Positive returns an error naming the setting when v ≤ 0.
+func (fs *FlagSet) Positive(name string, v float64) error {
+	if v > 0 {
+		return nil
+	}
+	return fs.Errorf(name, "must be positive, got %v", v)
+}
+
+// Errorf returns an error about the setting name that names both its flag
+// and its environment variable.
+func (fs *FlagSet) Errorf(name, format string, args ...any) error {
+	what := "--" + name
+	if e := fs.envs[name]; e != "" {
+		what = e + " (--" + name + ")"
+	}
+	return fmt.Errorf("%s: %s: %s", fs.Name(), what, fmt.Sprintf(format, args...))
+}
+
+// UserPass splits "user:pass" as DRAIN_AUTH and WEB_AUTH give it. Empty
+// means no auth.
+func UserPass(s string) (user, pass string, err error) {
+	if s == "" {
+		return "", "", nil
+	}
+	u, p, ok := strings.Cut(s, ":")
+	if !ok || u == "" || p == "" {
+		return "", "", errors.New("want user:pass")
+	}
+	return u, p, nil
+}
+
+// ListenAddr turns a PORT value into a listen address: "5000" listens on
+// every interface, as the platform expects; "127.0.0.1:5000" and ":5000"
+// are kept.
+func ListenAddr(port string) (string, error) {
+	if port == "" {
+		return "", nil
+	}
+	if strings.Contains(port, ":") {
+		return port, nil
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil || n < 0 || n > 65535 {
+		return "", fmt.Errorf("%q is not a port", port)
+	}
+	return ":" + port, nil
+}
+
+// List splits a comma- or space-separated setting, dropping empties.
+func List(s string) []string {
+	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' })
+}
+
+// RedactURL returns u with any password replaced, for logs.
+func RedactURL(u string) string {
+	p, err := url.Parse(u)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	return p.Redacted()
+}

@@ -1,0 +1,368 @@
+package input
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"io"
+	"math/big"
+	mrand "math/rand/v2"
+	"net"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/pulsehq/pulse/logfmt"
+	"github.com/pulsehq/pulse/logfmt/logfmttest"
+)
+
+// syslogServer runs ServeSyslog on ln until the test ends.
+type syslogServer struct {
+	addr string
+	q    *Queue
+	st   *Stats
+	stop func() error // cancels and returns ServeSyslog's error
+}
+
+func startSyslog(t *testing.T, ln net.Listener, cfg SyslogConfig, q *Queue) *syslogServer {
+	t.Helper()
+	if ln == nil {
+		var err error
+		ln, err = net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+	}
+	if q == nil {
+		q = NewQueue(QueueConfig{})
+	}
+	s := &syslogServer{addr: ln.Addr().String(), q: q, st: new(Stats)}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- ServeSyslog(ctx, ln, cfg, q, s.st, nil) }()
+	var err error
+	stopped := false
+	s.stop = func() error {
+		if !stopped {
+			cancel()
+			select {
+			case err = <-done:
+			case <-time.After(5 * time.Second):
+				t.Fatal("ServeSyslog did not return after cancel")
+			}
+			stopped = true
+		}
+		return err
+	}
+	t.Cleanup(func() { s.stop() })
+	return s
+}
+
+// generate returns n lines of generated Heroku traffic in format f, as a
+// syslog drain sends them.
+func generate(n int, f logfmttest.Format) []byte {
+	g := logfmttest.New(logfmttest.Options{Seed: 7, Format: f, SyslogDrain: true})
+	var out []byte
+	for range n {
+		out, _ = g.Next(out)
+	}
+	return out
+}
+
+// writeInPieces writes p to w in random pieces.
+func writeInPieces(t *testing.T, w io.Writer, p []byte, seed uint64) {
+	t.Helper()
+	r := mrand.New(mrand.NewPCG(seed, 0))
+	for len(p) > 0 {
+		n := min(len(p), 1+r.IntN(4000))
+		_, err := w.Write(p[:n])
+		require.NoError(t, err)
+		p = p[n:]
+	}
+}
+
+// readEvents reads the jobs with logfmt's reader, as workers do.
+func readEvents(t *testing.T, jobs [][]byte) (events int, st logfmt.ReaderStats) {
+	t.Helper()
+	for _, j := range jobs {
+		r := logfmt.NewReader(bytes.NewReader(j), nil)
+		for {
+			_, err := r.Next()
+			if err == io.EOF {
+				break
+			}
+			require.NoError(t, err)
+			events++
+		}
+		s := r.Stats()
+		st.Mismatches += s.Mismatches
+		st.Unparsed += s.Unparsed
+	}
+	return events, st
+}
+
+func TestSyslogStreams(t *testing.T) {
+	const lines = 3000
+	for _, tt := range []struct {
+		name   string
+		format logfmttest.Format
+	}{
+		{"newline-delimited", logfmttest.Lines},
+		{"octet-counted", logfmttest.Drain},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := startSyslog(t, nil, SyslogConfig{MaxFrame: 8 << 10}, nil)
+			in := generate(lines, tt.format)
+			conn, err := net.Dial("tcp", s.addr)
+			require.NoError(t, err)
+			writeInPieces(t, conn, in, 1)
+			require.NoError(t, conn.Close())
+			waitFor(t, 5*time.Second, "all bytes", func() bool { return s.st.Snapshot().SyslogBytes == int64(len(in)) })
+
+			jobs := takeAll(s.q)
+			assert.True(t, bytes.Equal(in, concat(jobs)), "jobs put together differ from the input")
+			assert.Greater(t, len(jobs), 1)
+			for i, j := range jobs {
+				assert.Equal(t, byte('\n'), j[len(j)-1], "job %d ends with a newline", i)
+				assert.LessOrEqual(t, len(j), 2*(8<<10), "job %d size", i)
+			}
+			events, rs := readEvents(t, jobs)
+			assert.Equal(t, lines, events)
+			assert.Zero(t, rs.Mismatches)
+			snap := s.st.Snapshot()
+			assert.EqualValues(t, len(jobs), snap.SyslogJobs)
+			assert.EqualValues(t, 1, snap.SyslogConns)
+			assert.Zero(t, snap.SyslogDropped+snap.SyslogOverlong+snap.SyslogConnErrors+snap.SyslogReadTimeouts)
+			waitFor(t, time.Second, "the connection to close", func() bool { return s.st.Snapshot().SyslogConnsOpen == 0 })
+			require.NoError(t, s.stop())
+		})
+	}
+}
+
+// TestSyslogIdleFlush checks that complete lines on a quiet connection are
+// handed over after FlushAfter, without waiting for more.
+func TestSyslogIdleFlush(t *testing.T) {
+	s := startSyslog(t, nil, SyslogConfig{FlushAfter: 20 * time.Millisecond}, nil)
+	conn, err := net.Dial("tcp", s.addr)
+	require.NoError(t, err)
+	defer conn.Close()
+	_, err = conn.Write([]byte("one\ntw"))
+	require.NoError(t, err)
+	waitFor(t, 2*time.Second, "the first line", func() bool { return s.q.Len() == 1 })
+	_, err = conn.Write([]byte("o\nthree\n"))
+	require.NoError(t, err)
+	waitFor(t, 2*time.Second, "the next lines", func() bool { return s.q.Len() == 2 })
+	assert.Equal(t, [][]byte{[]byte("one\n"), []byte("two\nthree\n")}, takeAll(s.q))
+	assert.EqualValues(t, 1, s.st.Snapshot().SyslogConnsOpen, "the connection stays open")
+}
+
+func TestSyslogReadTimeout(t *testing.T) {
+	s := startSyslog(t, nil, SyslogConfig{ReadTimeout: 100 * time.Millisecond}, nil)
+	conn, err := net.Dial("tcp", s.addr)
+	require.NoError(t, err)
+	defer conn.Close()
+	// A slowloris: a few bytes, then nothing.
+	_, err = conn.Write([]byte("<158>1 2026-03-14T17:02:11"))
+	require.NoError(t, err)
+	start := time.Now()
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_, err = conn.Read(make([]byte, 1))
+	assert.ErrorIs(t, err, io.EOF, "the server closes the idle connection")
+	assert.Less(t, time.Since(start), 4*time.Second)
+	waitFor(t, time.Second, "the timeout count", func() bool { return s.st.Snapshot().SyslogReadTimeouts == 1 })
+	// What it had sent is handed over: the reader reports it.
+	assert.Equal(t, [][]byte{[]byte("<158>1 2026-03-14T17:02:11")}, takeAll(s.q))
+}
+
+func TestSyslogConnLimit(t *testing.T) {
+	s := startSyslog(t, nil, SyslogConfig{MaxConns: 2}, nil)
+	var conns []net.Conn
+	for range 2 {
+		c, err := net.Dial("tcp", s.addr)
+		require.NoError(t, err)
+		defer c.Close()
+		conns = append(conns, c)
+	}
+	waitFor(t, 2*time.Second, "two connections", func() bool { return s.st.Snapshot().SyslogConnsOpen == 2 })
+
+	extra, err := net.Dial("tcp", s.addr)
+	require.NoError(t, err)
+	defer extra.Close()
+	extra.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_, err = extra.Read(make([]byte, 1))
+	assert.Error(t, err, "the third connection is closed at once")
+	assert.EqualValues(t, 1, s.st.Snapshot().SyslogConnsRejected)
+
+	conns[0].Close()
+	waitFor(t, 2*time.Second, "a free slot", func() bool { return s.st.Snapshot().SyslogConnsOpen == 1 })
+	again, err := net.Dial("tcp", s.addr)
+	require.NoError(t, err)
+	defer again.Close()
+	_, err = again.Write([]byte("hello\n"))
+	require.NoError(t, err)
+	waitFor(t, 2*time.Second, "the new connection's line", func() bool { return s.q.Len() == 1 })
+	snap := s.st.Snapshot()
+	assert.EqualValues(t, 3, snap.SyslogConns)
+	assert.EqualValues(t, 1, snap.SyslogConnsRejected)
+}
+
+func TestSyslogQueueFull(t *testing.T) {
+	q := NewQueue(QueueConfig{Jobs: 1})
+	s := startSyslog(t, nil, SyslogConfig{FlushAfter: 5 * time.Millisecond, QueueWait: -1}, q)
+	conn, err := net.Dial("tcp", s.addr)
+	require.NoError(t, err)
+	defer conn.Close()
+	_, err = conn.Write([]byte("first\n"))
+	require.NoError(t, err)
+	waitFor(t, 2*time.Second, "the first job", func() bool { return q.Len() == 1 })
+	_, err = conn.Write([]byte("second\nthird\n"))
+	require.NoError(t, err)
+	waitFor(t, 2*time.Second, "a drop", func() bool { return s.st.Snapshot().SyslogDropped == 1 })
+	snap := s.st.Snapshot()
+	assert.EqualValues(t, 13, snap.SyslogDroppedBytes)
+	assert.EqualValues(t, 2, snap.SyslogDroppedLines)
+	assert.EqualValues(t, 1, snap.SyslogJobs)
+
+	// With a QueueWait, a job waits for a worker.
+	q2 := NewQueue(QueueConfig{Jobs: 1})
+	s2 := startSyslog(t, nil, SyslogConfig{FlushAfter: 5 * time.Millisecond, QueueWait: 5 * time.Second}, q2)
+	c2, err := net.Dial("tcp", s2.addr)
+	require.NoError(t, err)
+	defer c2.Close()
+	_, err = c2.Write([]byte("first\n"))
+	require.NoError(t, err)
+	waitFor(t, 2*time.Second, "the first job", func() bool { return q2.Len() == 1 })
+	_, err = c2.Write([]byte("second\n"))
+	require.NoError(t, err)
+	time.Sleep(50 * time.Millisecond)
+	j, _ := q2.TryGet()
+	j.Release()
+	waitFor(t, 2*time.Second, "the second job", func() bool { return s2.st.Snapshot().SyslogJobs == 2 })
+	assert.Zero(t, s2.st.Snapshot().SyslogDropped)
+}
+
+func TestSyslogShutdown(t *testing.T) {
+	s := startSyslog(t, nil, SyslogConfig{FlushAfter: 10 * time.Millisecond}, nil)
+	conn, err := net.Dial("tcp", s.addr)
+	require.NoError(t, err)
+	defer conn.Close()
+	_, err = conn.Write([]byte("pending\npartial"))
+	require.NoError(t, err)
+	waitFor(t, 2*time.Second, "the complete line", func() bool { return s.q.Len() == 1 })
+	require.NoError(t, s.stop())
+	assert.Equal(t, "pending\npartial", string(concat(takeAll(s.q))), "what was read is handed over")
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_, err = conn.Read(make([]byte, 1))
+	assert.Error(t, err, "the connection is closed")
+	assert.EqualValues(t, 0, s.st.Snapshot().SyslogConnsOpen)
+	_, err = net.Dial("tcp", s.addr)
+	assert.Error(t, err, "the listener is closed")
+}
+
+func TestSyslogListenerClosed(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	done := make(chan error, 1)
+	go func() { done <- ServeSyslog(t.Context(), ln, SyslogConfig{}, NewQueue(QueueConfig{}), new(Stats), nil) }()
+	ln.Close()
+	select {
+	case err := <-done:
+		assert.ErrorIs(t, err, net.ErrClosed)
+	case <-time.After(5 * time.Second):
+		t.Fatal("ServeSyslog did not return")
+	}
+}
+
+// selfSigned writes a self-signed certificate for 127.0.0.1 and its key
+// as PEM files, and returns their paths and a pool that trusts it.
+func selfSigned(t *testing.T) (certFile, keyFile string, pool *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: "pulse test"},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(time.Hour),
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+		IPAddresses:           []net.IP{net.ParseIP("127.0.0.1")},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	require.NoError(t, err)
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	require.NoError(t, err)
+	dir := t.TempDir()
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	require.NoError(t, os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600))
+	require.NoError(t, os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600))
+	cert, err := x509.ParseCertificate(der)
+	require.NoError(t, err)
+	pool = x509.NewCertPool()
+	pool.AddCert(cert)
+	return certFile, keyFile, pool
+}
+
+func TestSyslogTLS(t *testing.T) {
+	certFile, keyFile, pool := selfSigned(t)
+	ln, err := ListenSyslogTLS("127.0.0.1:0", certFile, keyFile)
+	require.NoError(t, err)
+	s := startSyslog(t, ln, SyslogConfig{HandshakeTimeout: time.Second, MaxFrame: 4 << 10, FlushAfter: 10 * time.Millisecond}, nil)
+
+	in := generate(1000, logfmttest.Drain)
+	conn, err := tls.Dial("tcp", s.addr, &tls.Config{RootCAs: pool})
+	require.NoError(t, err)
+	writeInPieces(t, conn, in[:len(in)/2], 2)
+	// A pause longer than FlushAfter: the server's read times out in the
+	// middle of the TLS stream and must carry on.
+	time.Sleep(50 * time.Millisecond)
+	writeInPieces(t, conn, in[len(in)/2:], 3)
+	require.NoError(t, conn.Close())
+	waitFor(t, 5*time.Second, "all bytes", func() bool { return s.st.Snapshot().SyslogBytes == int64(len(in)) })
+	jobs := takeAll(s.q)
+	assert.True(t, bytes.Equal(in, concat(jobs)), "jobs put together differ from the input")
+	events, rs := readEvents(t, jobs)
+	assert.Equal(t, 1000, events)
+	assert.Zero(t, rs.Mismatches)
+
+	t.Run("plain TCP to the TLS port", func(t *testing.T) {
+		c, err := net.Dial("tcp", s.addr)
+		require.NoError(t, err)
+		defer c.Close()
+		_, err = c.Write([]byte("hello\n"))
+		require.NoError(t, err)
+		waitFor(t, 2*time.Second, "the handshake error", func() bool { return s.st.Snapshot().SyslogTLSErrors == 1 })
+	})
+	t.Run("silent client", func(t *testing.T) {
+		c, err := net.Dial("tcp", s.addr)
+		require.NoError(t, err)
+		defer c.Close()
+		waitFor(t, 3*time.Second, "the handshake timeout", func() bool { return s.st.Snapshot().SyslogTLSErrors == 2 })
+	})
+	t.Run("TLS 1.1", func(t *testing.T) {
+		c, err := tls.Dial("tcp", s.addr, &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS10, MaxVersion: tls.VersionTLS11})
+		if err == nil {
+			c.Close()
+		}
+		assert.Error(t, err, "TLS 1.1 is refused")
+	})
+	assert.Zero(t, s.q.Len())
+}
+
+func TestListenSyslogTLSErrors(t *testing.T) {
+	_, err := ListenSyslogTLS("127.0.0.1:0", "/nonexistent/cert.pem", "/nonexistent/key.pem")
+	assert.ErrorIs(t, err, os.ErrNotExist)
+	certFile, keyFile, _ := selfSigned(t)
+	_, err = ListenSyslogTLS("256.0.0.1:0", certFile, keyFile)
+	assert.Error(t, err)
+}

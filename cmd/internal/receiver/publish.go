@@ -1,0 +1,101 @@
+package receiver
+
+import (
+	"context"
+	"log/slog"
+	"sync/atomic"
+	"time"
+)
+
+// batchPublisher is the part of the bus a receiver uses.
+type batchPublisher interface {
+	PublishBatch(ctx context.Context, shard int, b []byte) error
+}
+
+// outgoing is one encoded batch waiting for the bus.
+type outgoing struct {
+	shard int
+	data  []byte
+	cut   time.Time // when it was cut; it is dropped once cut + ttl has passed
+}
+
+// publisher hands encoded batches to the bus from a bounded queue, so that
+// a slow or absent bus never blocks parsing and folding. A batch that cannot
+// be published within ttl of its cut, after retries with backoff, is dropped
+// and counted: the merger would count it late by then anyway.
+type publisher struct {
+	bus batchPublisher
+	q   chan outgoing
+	ttl time.Duration
+	log *slog.Logger
+
+	published atomic.Uint64 // batches the bus took
+	failed    atomic.Uint64 // publish attempts that failed
+	dropped   atomic.Uint64 // batches given up: queue full or ttl passed
+	latency   atomic.Int64  // nanoseconds of the latest successful publish
+	maxLat    atomic.Int64  // the largest latency since the last take
+}
+
+func newPublisher(b batchPublisher, capacity int, ttl time.Duration, log *slog.Logger) *publisher {
+	return &publisher{bus: b, q: make(chan outgoing, capacity), ttl: ttl, log: log}
+}
+
+// offer queues o without blocking; false means the queue was full and o
+// was dropped (counted).
+func (p *publisher) offer(o outgoing) bool {
+	select {
+	case p.q <- o:
+		return true
+	default:
+		p.dropped.Add(1)
+		return false
+	}
+}
+
+// run publishes until ctx is done and the queue is closed and drained.
+// Close the queue (close(p.q)) after the last offer; run then publishes
+// what is left, each batch still bounded by its ttl, and returns.
+func (p *publisher) run(ctx context.Context) {
+	for o := range p.q {
+		p.publish(ctx, o)
+	}
+}
+
+// publish tries o until it is taken or its ttl has passed. It keeps trying
+// after ctx is done, within the ttl, so the last cut of a shutdown is
+// flushed.
+func (p *publisher) publish(ctx context.Context, o outgoing) {
+	deadline := o.cut.Add(p.ttl)
+	backoff := 50 * time.Millisecond
+	for attempt := 0; ; attempt++ {
+		left := time.Until(deadline)
+		if left <= 0 {
+			p.dropped.Add(1)
+			p.log.Warn("batch dropped: not published in time", "shard", o.shard, "bytes", len(o.data), "attempts", attempt, "timeout", p.ttl)
+			return
+		}
+		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), left)
+		start := time.Now()
+		err := p.bus.PublishBatch(actx, o.shard, o.data)
+		cancel()
+		if err == nil {
+			lat := int64(time.Since(start))
+			p.published.Add(1)
+			p.latency.Store(lat)
+			for {
+				m := p.maxLat.Load()
+				if lat <= m || p.maxLat.CompareAndSwap(m, lat) {
+					break
+				}
+			}
+			return
+		}
+		p.failed.Add(1)
+		if attempt == 0 {
+			p.log.Warn("publish failed; retrying", "shard", o.shard, "err", err)
+		}
+		t := time.NewTimer(min(backoff, max(time.Until(deadline), 0)))
+		<-t.C
+		backoff = min(backoff*2, time.Second)
+	}
+}

@@ -1,0 +1,5 @@
+//go:build !race
+
+package def
+
+const raceEnabled = false
