@@ -3,6 +3,7 @@ package stat
 import (
 	"bytes"
 	"errors"
+	"math"
 	"math/rand/v2"
 	"reflect"
 	"testing"
@@ -45,6 +46,25 @@ func FuzzUnmarshal(f *testing.F) {
 			}
 			f.Add(b, b)
 		}
+	}
+	// The forged states of issue 9, each now rejected or harmless.
+	meanMax := appendUvarint([]byte{byte(KindMean), 1}, 1<<64-1)
+	meanMax = append(appendFloat(appendFloat(meanMax, 1), 0), 0)
+	sumInf := append(appendFloat(appendFloat([]byte{byte(KindSum), 1}, math.MaxFloat64), math.MaxFloat64), 0)
+	q53 := appendUvarint(appendFloat([]byte{byte(KindQuantiles), 1}, 100), maxQuantilesCount)
+	q53 = appendUvarint(appendFloat(appendFloat(append(q53, 0, 0), 1), 1), 1)
+	q53 = appendUvarint(appendFloat(q53, 1), maxQuantilesCount)
+	for _, forged := range [][]byte{
+		{byte(KindCount), 1, 1}, // -1
+		meanMax,
+		sumInf,
+		q53,
+		{byte(KindDistinct), 1, 14, 1, 1, 1}, // sparse key with z = 0
+		{byte(KindTopK), 1, 1, 2, 4, 0, 2, 1, 'a', 2, 0, 1, 'b', 2, 2},  // error = count
+		{byte(KindTopK), 1, 1, 2, 7, 0, 2, 1, 'a', 5, 3, 1, 'b', 2, 0},  // error > MaxError
+		{byte(KindLastBy), 1, 0x80, 0x80, 0x40, 0x80, 0x80, 0x40, 0, 0}, // a claimed 2²⁰ partitions
+	} {
+		f.Add(forged, forged)
 	}
 	f.Add([]byte{}, []byte{0})
 	f.Add([]byte{byte(KindCount), 2, 0}, []byte{0xff})
