@@ -20,8 +20,6 @@ var severityNames = [8][]byte{
 	[]byte("warning"), []byte("notice"), []byte("info"), []byte("debug"),
 }
 
-var nilValue = []byte("-")
-
 // ParseFrame parses one RFC 5424 message into ev, replacing what ev held:
 // "<PRI>VERSION TIMESTAMP HOST APP PROCID MSGID [SD] MSG", optionally
 // preceded by an RFC 6587 octet count and a space, and optionally ending in
@@ -298,7 +296,8 @@ func (e *Event) parseHerokuLogs(b []byte) error {
 	if err != nil {
 		return err
 	}
-	t, next, ok := field(b, i)
+	t, next, _ := field(b, i)
+	var ok bool
 	if e.App, e.Proc, ok = procField(t); !ok || e.Proc == nil {
 		return syntaxErr(i, e.Form, ErrHeader, "source is not SOURCE[DYNO]:")
 	}
