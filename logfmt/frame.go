@@ -98,7 +98,7 @@ func (e *Event) parse5424(b []byte, i int, form Form) error {
 	}
 	if len(e.Timestamp) != 1 || e.Timestamp[0] != '-' {
 		if e.Time, ok = e.times.parse(e.Timestamp); !ok {
-			return syntaxErr(i-len(e.Timestamp)-1, form, ErrHeader, "TIMESTAMP is not RFC 3339")
+			return syntaxErr(i-len(e.Timestamp)-1, form, ErrTime, timeMsg("TIMESTAMP", e.Timestamp))
 		}
 	}
 	if e.Host, i, ok = field(b, i); !ok {
@@ -267,7 +267,7 @@ func (e *Event) timeField(b []byte) (int, error) {
 	}
 	e.Timestamp = ts
 	if e.Time, ok = e.times.parse(ts); !ok {
-		return 0, syntaxErr(0, e.Form, ErrHeader, "timestamp is not RFC 3339")
+		return 0, syntaxErr(0, e.Form, ErrTime, timeMsg("timestamp", ts))
 	}
 	return i, nil
 }

@@ -45,7 +45,7 @@ func checkSyntaxError(t *testing.T, err error, inputLen int) {
 	if !errors.As(err, &se) || !errors.Is(err, ErrSyntax) {
 		t.Fatalf("not a *SyntaxError: %v", err)
 	}
-	if !errors.Is(err, ErrHeader) && !errors.Is(err, ErrCount) && !errors.Is(err, ErrTooLong) {
+	if !errors.Is(err, ErrHeader) && !errors.Is(err, ErrTime) && !errors.Is(err, ErrCount) && !errors.Is(err, ErrTooLong) {
 		t.Fatalf("no sentinel: %v", err)
 	}
 	if se.Offset < 0 || se.Offset > int64(inputLen) {
