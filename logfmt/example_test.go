@@ -9,12 +9,14 @@ import (
 	"github.com/pulsehq/pulse/logfmt"
 )
 
-// A logplex drain body: octet-counted frames, one with a wrong count and
-// one that is not a frame at all.
+// A logplex drain body: octet-counted frames, one with a wrong count, one
+// with a damaged timestamp (as in logplex's own documentation) and one
+// that is not a frame at all.
 func ExampleReader() {
 	body := "" +
 		"93 <158>1 2026-03-14T17:02:11.482113+00:00 host heroku router - at=info service=43ms status=200\n" +
 		"50 <45>1 2026-03-14T17:04:02.770133+00:00 host heroku worker.1 - Error R14 (Memory quota exceeded)\n" +
+		"88 <134>1 2012-12-10T04:05:25Z+00:00 erlang t.d6799f88 console.1 - Logsplat test message 1\n" +
 		"11 <999>1 bad\n" +
 		"92 <158>1 2026-03-14T17:02:12.000001+00:00 host heroku router - at=info service=7ms status=304\n"
 	r := logfmt.NewReader(strings.NewReader(body), nil)
@@ -22,6 +24,11 @@ func ExampleReader() {
 		ev, err := r.Next()
 		if err == io.EOF {
 			break
+		}
+		if errors.Is(err, logfmt.ErrTime) {
+			// Complete but for its time: keep it, or skip it as unparsed.
+			fmt.Printf("no time in %q: %s/%s pairs=%d\n", ev.Timestamp, ev.App, ev.Proc, ev.Len())
+			continue
 		}
 		var se *logfmt.SyntaxError
 		if errors.As(err, &se) {
@@ -38,9 +45,10 @@ func ExampleReader() {
 	// Output:
 	// 17:02:11.482 heroku/router pairs=3 service=43ms
 	// 17:04:02.770 heroku/worker.1 pairs=5 service=0ms
+	// no time in "2012-12-10T04:05:25Z+00:00": t.d6799f88/console.1 pairs=4
 	// skipped "11 <999>1 bad": PRI is not 0 to 191 followed by '>'
 	// 17:02:12.000 heroku/router pairs=3 service=7ms
-	// {Events:3 Unparsed:1 Mismatches:1 Bytes:304}
+	// {Events:3 Unparsed:2 BadTime:1 Mismatches:1 Bytes:395}
 }
 
 func ExampleParseLine() {

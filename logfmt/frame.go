@@ -31,8 +31,12 @@ var severityNames = [8][]byte{
 // end) as structured data; anything else starts the message. The octet
 // count itself is not checked against len(b): framing is the Reader's job.
 //
-// On error ev holds what was parsed before the problem, and the error is a
-// *SyntaxError with the offset in b.
+// Errors are *SyntaxError with the offset in b. On an error wrapping
+// [ErrTime] the event is complete except its time: a TIMESTAMP that is not
+// RFC 3339, or is outside [MinTimeUnix, MaxTimeUnix), leaves Time zero and
+// Timestamp holding the raw text, and every other header field and every
+// pair is filled as usual. Any other error leaves ev holding what was
+// parsed before the problem.
 func ParseFrame(b []byte, ev *Event) error {
 	ev.reset()
 	b = trimEOL(b)
@@ -90,15 +94,22 @@ func (e *Event) parse5424(b []byte, i int, form Form) error {
 	if k == i || b[i] == '0' || k >= len(b) || b[k] != ' ' {
 		return syntaxErr(i, form, ErrHeader, "VERSION is not 1 to 99 followed by a space")
 	}
-	i = k + 1
+	return e.parseHeader(b, k+1, form)
+}
 
+// parseHeader parses "TIMESTAMP HOSTNAME APP-NAME PROCID MSGID [SD] MSG"
+// from b[i] on. A bad timestamp does not stop it: the rest is parsed,
+// and the ErrTime error is returned at the end.
+func (e *Event) parseHeader(b []byte, i int, form Form) error {
+	start := i
 	var ok bool
 	if e.Timestamp, i, ok = field(b, i); !ok {
 		return syntaxErr(i, form, ErrHeader, "missing TIMESTAMP")
 	}
+	var terr error
 	if len(e.Timestamp) != 1 || e.Timestamp[0] != '-' {
 		if e.Time, ok = e.times.parse(e.Timestamp); !ok {
-			return syntaxErr(i-len(e.Timestamp)-1, form, ErrTime, timeMsg("TIMESTAMP", e.Timestamp))
+			terr = syntaxErr(start, form, ErrTime, timeMsg("TIMESTAMP", e.Timestamp))
 		}
 	}
 	if e.Host, i, ok = field(b, i); !ok {
@@ -130,7 +141,7 @@ func (e *Event) parse5424(b []byte, i int, form Form) error {
 	}
 	e.Msg = rest
 	e.parseBody(rest)
-	return nil
+	return terr
 }
 
 // field returns the header field that starts at b[i] and ends at the next
@@ -208,6 +219,12 @@ func sdName(b []byte) int {
 //
 // A trailing "\n" or "\r\n" is ignored. Errors are *SyntaxError with the
 // offset in b.
+//
+// On an error wrapping [ErrTime] the event is complete except its time: a
+// timestamp that is not RFC 3339, or is outside [MinTimeUnix,
+// MaxTimeUnix), leaves Time zero and Timestamp holding the raw text, and
+// every other header field and every pair is filled as usual. Any other
+// error leaves ev holding what was parsed before the problem.
 func ParseLine(b []byte, ev *Event) error {
 	b = trimEOL(b)
 	form := detect(b)
@@ -260,16 +277,19 @@ func looksLikeTime(b []byte) bool {
 }
 
 // timeField reads the leading timestamp of a classic or heroku-logs line.
-func (e *Event) timeField(b []byte) (int, error) {
+// A missing one is an error (err); one that is there but bad is not, and
+// gives terr, wrapping ErrTime, for the caller to return once the rest of
+// the line is parsed.
+func (e *Event) timeField(b []byte) (i int, terr, err error) {
 	ts, i, ok := field(b, 0)
 	if !ok {
-		return 0, syntaxErr(0, e.Form, ErrHeader, "missing timestamp")
+		return 0, nil, syntaxErr(0, e.Form, ErrHeader, "missing timestamp")
 	}
 	e.Timestamp = ts
 	if e.Time, ok = e.times.parse(ts); !ok {
-		return 0, syntaxErr(0, e.Form, ErrTime, timeMsg("timestamp", ts))
+		terr = syntaxErr(0, e.Form, ErrTime, timeMsg("timestamp", ts))
 	}
-	return i, nil
+	return i, terr, nil
 }
 
 // procField splits "APP[PROC]:" (or "APP:") into its parts.
@@ -292,7 +312,7 @@ func procField(t []byte) (app, proc []byte, ok bool) {
 func (e *Event) parseHerokuLogs(b []byte) error {
 	e.reset()
 	e.Form = FormHerokuLogs
-	i, err := e.timeField(b)
+	i, terr, err := e.timeField(b)
 	if err != nil {
 		return err
 	}
@@ -303,7 +323,7 @@ func (e *Event) parseHerokuLogs(b []byte) error {
 	}
 	e.Msg = b[min(next, len(b)):]
 	e.parseBody(e.Msg)
-	return nil
+	return terr
 }
 
 // parseClassic parses
@@ -312,7 +332,7 @@ func (e *Event) parseHerokuLogs(b []byte) error {
 func (e *Event) parseClassic(b []byte) error {
 	e.reset()
 	e.Form = FormClassic
-	i, err := e.timeField(b)
+	i, terr, err := e.timeField(b)
 	if err != nil {
 		return err
 	}
@@ -351,7 +371,7 @@ func (e *Event) parseClassic(b []byte) error {
 	}
 	e.Msg = b[min(i, len(b)):]
 	e.parseBody(e.Msg)
-	return nil
+	return terr
 }
 
 func trimEOL(b []byte) []byte {

@@ -302,3 +302,59 @@ func TestParseAllocs(t *testing.T) {
 		ParseBody(body, &ev)
 	}))
 }
+
+// TestParseBadTimeKeepsEvent: a damaged or out-of-range timestamp costs
+// the event its time only. The first row is logplex's own documented
+// input (doc/README.http_input.md).
+func TestParseBadTimeKeepsEvent(t *testing.T) {
+	tests := []struct {
+		name   string
+		in     string
+		frame  bool
+		form   Form
+		offset int64
+		ts     string
+		want   string // host|app|proc|msgid|sd then pairs
+	}{
+		{"logplex input doc", "130 <134>1 2012-12-10T04:05:25Z+00:00 erlang t.d6799f88-4a77-402f-b197-2b722a02cdbc console.1 - Logsplat test message 1 from <0.72.0>.\n",
+			true, FormOctet, 11, "2012-12-10T04:05:25Z+00:00", "erlang|t.d6799f88-4a77-402f-b197-2b722a02cdbc|console.1|-| Logsplat test message 1 from <0.72.0>."},
+		{"rfc5424 line, year 1600", "<158>1 1600-01-01T00:00:00Z host heroku router - at=info status=200",
+			false, FormRFC5424, 7, "1600-01-01T00:00:00Z", `host|heroku|router|-| at="info" status="200"`},
+		{"rfc5424 with SD", `<158>1 2610-10-03T16:36:03.709551616Z d.x heroku router - - a=1`,
+			true, FormRFC5424, 7, "2610-10-03T16:36:03.709551616Z", `d.x|heroku|router|-|- a="1"`},
+		{"heroku logs", "2026-03-14T17:02:11 heroku[router]: at=info service=43ms",
+			false, FormHerokuLogs, 0, "2026-03-14T17:02:11", `|heroku|router|| at="info" service="43ms"`},
+		{"classic", "2011-13-19T17:14:55-07:00 10.1.2.3 local3.info hermes[12345]: - hermes.12@heroku.com key=value",
+			false, FormClassic, 0, "2011-13-19T17:14:55-07:00", `10.1.2.3|hermes|12345|| key="value"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			parsers := []func([]byte, *Event) error{ParseLine}
+			if tt.frame {
+				parsers = append(parsers, ParseFrame)
+			}
+			for _, parse := range parsers {
+				var ev Event
+				err := parse([]byte(tt.in), &ev)
+				require.ErrorIs(t, err, ErrTime)
+				require.ErrorIs(t, err, ErrSyntax)
+				assert.NotErrorIs(t, err, ErrHeader)
+				var se *SyntaxError
+				require.ErrorAs(t, err, &se)
+				assert.Equal(t, tt.form, se.Form)
+				assert.Equal(t, tt.offset, se.Offset)
+				assert.Equal(t, tt.form, ev.Form)
+				assert.True(t, ev.Time.IsZero())
+				assert.Equal(t, tt.ts, string(ev.Timestamp))
+				got := strings.Join([]string{string(ev.Host), string(ev.App), string(ev.Proc), string(ev.MsgID), string(ev.StructuredData)}, "|")
+				assert.Equal(t, tt.want, got+" "+kv(&ev))
+			}
+		})
+	}
+	t.Run("a later header error wins", func(t *testing.T) {
+		var ev Event
+		err := ParseLine([]byte("<13>1 1600-01-01T00:00:00Z host"), &ev)
+		require.ErrorIs(t, err, ErrHeader)
+		assert.NotErrorIs(t, err, ErrTime)
+	})
+}

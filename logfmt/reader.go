@@ -30,8 +30,11 @@ type ReaderStats struct {
 	// Events is the number of events returned.
 	Events int64
 	// Unparsed is the number of frames or lines returned as a
-	// *SyntaxError.
+	// *SyntaxError, BadTime included.
 	Unparsed int64
+	// BadTime is the number of those Unparsed whose error wraps ErrTime:
+	// Next returned the event too, complete except its time.
+	BadTime int64
 	// Mismatches is the number of octet counts that did not land on the
 	// start of the next frame; the reader resynchronised at the frame's
 	// newline or at the next frame start, and the frame still counts as an
@@ -100,6 +103,14 @@ func (r *Reader) Stats() ReaderStats { return r.stats }
 // stream offset), after which the reader has resynchronised and Next can
 // be called again. Any other error comes from the underlying reader, and
 // is returned again by later calls.
+//
+// On an error wrapping [ErrTime] the event is complete except its time:
+// Next returns it with the error, with Time zero and Timestamp holding the
+// raw text, and counts it in both ReaderStats.Unparsed and
+// ReaderStats.BadTime. On every other error the event is nil. So a caller
+// that skips every error, or every error matching [ErrSyntax], skips
+// these events too and counts them as unparsed, as before ErrTime existed;
+// one that wants them keeps the event when errors.Is(err, ErrTime).
 func (r *Reader) Next() (*Event, error) {
 	if r.buf == nil {
 		r.buf = make([]byte, r.max+256)
@@ -165,6 +176,7 @@ func (r *Reader) octet(k int) (*Event, error) {
 		se := err.(*SyntaxError)
 		se.Offset += start + int64(k)
 		se.Form = FormOctet
+		r.ev.Form = FormOctet
 		return r.fail(se)
 	}
 	r.ev.Form = FormOctet
@@ -301,12 +313,17 @@ func (r *Reader) line() (*Event, error) {
 }
 
 // fail counts and returns a syntax error, with its offset made absolute
-// when it is still relative to buf[r.r].
+// when it is still relative to buf[r.r]. An event whose only fault is its
+// time is returned with the error.
 func (r *Reader) fail(se *SyntaxError) (*Event, error) {
 	if r.skip != FormUnknown {
 		se.Offset += r.off
 	}
 	r.stats.Unparsed++
+	if se.Err == ErrTime {
+		r.stats.BadTime++
+		return &r.ev, se
+	}
 	return nil, se
 }
 

@@ -242,7 +242,7 @@ func TestReaderMixedForms(t *testing.T) {
 	}
 	assert.Equal(t, []Form{FormHerokuLogs, FormOctet, FormRFC5424, FormClassic, FormLogfmt, FormLogfmt}, forms)
 	assert.Equal(t, 1, errs)
-	assert.Equal(t, ReaderStats{Events: 6, Unparsed: 1, Bytes: int64(len(lines))}, r.Stats())
+	assert.Equal(t, ReaderStats{Events: 6, Unparsed: 1, BadTime: 1, Bytes: int64(len(lines))}, r.Stats())
 }
 
 func TestReaderForcedForm(t *testing.T) {
@@ -363,4 +363,58 @@ func TestReaderResetAllocs(t *testing.T) {
 			}
 		}
 	}))
+}
+
+// TestReaderBadTime: the ten frames of logplex's http-input example all
+// carry "2012-12-10T04:05:25Z+00:00"; each comes back complete but for its
+// time, with an ErrTime error, and counts as unparsed and bad time.
+func TestReaderBadTime(t *testing.T) {
+	var body strings.Builder
+	for i := range 10 {
+		msg := "<134>1 2012-12-10T04:05:25Z+00:00 erlang t.d6799f88-4a77-402f-b197-2b722a02cdbc console.1 - Logsplat test message " + strconv.Itoa(i+1) + " from <0.72.0>."
+		body.WriteString(strconv.Itoa(len(msg)) + " " + msg)
+	}
+	body.WriteString(string(sampleFrames(t)[0]))
+	in := body.String()
+
+	t.Run("the event comes with the error", func(t *testing.T) {
+		r := NewReader(strings.NewReader(in), nil)
+		for i := range 10 {
+			ev, err := r.Next()
+			require.ErrorIs(t, err, ErrTime)
+			require.ErrorIs(t, err, ErrSyntax)
+			require.NotNil(t, ev)
+			assert.Equal(t, FormOctet, ev.Form)
+			assert.True(t, ev.Time.IsZero())
+			assert.Equal(t, "2012-12-10T04:05:25Z+00:00", string(ev.Timestamp))
+			assert.Equal(t, "console.1", string(ev.Proc))
+			assert.Equal(t, "Logsplat test message "+strconv.Itoa(i+1)+" from <0.72.0>.", string(ev.Msg))
+			var se *SyntaxError
+			require.ErrorAs(t, err, &se)
+			assert.Equal(t, int64(i*134+4+7), se.Offset, "offset of the timestamp in the stream")
+		}
+		ev, err := r.Next()
+		require.NoError(t, err)
+		assert.Equal(t, "router", string(ev.Proc))
+		assert.Equal(t, ReaderStats{Events: 1, Unparsed: 10, BadTime: 10, Bytes: int64(len(in))}, r.Stats())
+	})
+	t.Run("a caller that skips syntax errors skips them", func(t *testing.T) {
+		r := NewReader(strings.NewReader(in), nil)
+		var events, skipped int
+		for {
+			ev, err := r.Next()
+			if err == io.EOF {
+				break
+			}
+			if errors.Is(err, ErrSyntax) {
+				skipped++
+				continue
+			}
+			require.NoError(t, err)
+			assert.False(t, ev.Time.IsZero())
+			events++
+		}
+		assert.Equal(t, 1, events)
+		assert.Equal(t, 10, skipped)
+	})
 }
