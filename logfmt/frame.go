@@ -98,7 +98,8 @@ func (e *Event) parse5424(b []byte, i int, form Form) error {
 }
 
 // parseHeader parses "TIMESTAMP HOSTNAME APP-NAME PROCID MSGID [SD] MSG"
-// from b[i] on. A bad timestamp does not stop it: the rest is parsed,
+// from b[i] on. For FormSyslog it also takes "TIMESTAMP HOSTNAME
+// APP[PROC] MSG". A bad timestamp does not stop it: the rest is parsed,
 // and the ErrTime error is returned at the end.
 func (e *Event) parseHeader(b []byte, i int, form Form) error {
 	start := i
@@ -114,6 +115,14 @@ func (e *Event) parseHeader(b []byte, i int, form Form) error {
 	}
 	if e.Host, i, ok = field(b, i); !ok {
 		return syntaxErr(i, form, ErrHeader, "missing HOSTNAME")
+	}
+	if form == FormSyslog {
+		if t, next, _ := field(b, i); isTag(t) {
+			e.App, e.Proc, _ = procField(t, false)
+			e.Msg = b[next:]
+			e.parseBody(e.Msg)
+			return terr
+		}
 	}
 	if e.App, i, ok = field(b, i); !ok {
 		return syntaxErr(i, form, ErrHeader, "missing APP-NAME")
@@ -213,8 +222,15 @@ func sdName(b []byte) int {
 //
 //   - digits, a space and '<': an octet-counted frame (see ParseFrame);
 //   - '<': an RFC 5424 message;
-//   - an RFC 3339 timestamp then "SOURCE[DYNO]:": the heroku logs view;
-//   - an RFC 3339 timestamp then a host: the classic Pulse line;
+//   - an RFC 3339 timestamp, then "SOURCE[DYNO]:": the heroku logs view;
+//   - an RFC 3339 timestamp, a host, "FACILITY.SEVERITY" (a syslog
+//     facility name such as local3, a dot and a severity) or any third
+//     token, then "APP[PROC]:" or "APP:": the classic Pulse line;
+//   - an RFC 3339 timestamp, a host, then "APP[PROC]" (with or without a
+//     colon), or then three more header fields (APP-NAME, PROCID, MSGID;
+//     printable ASCII within RFC 5424's lengths): the syslog form;
+//   - any other line that starts with an RFC 3339 timestamp: the classic
+//     Pulse line, which will report what is missing;
 //   - anything else: a bare logfmt body, which never fails.
 //
 // A trailing "\n" or "\r\n" is ignored. Errors are *SyntaxError with the
@@ -244,18 +260,76 @@ func detect(b []byte) Form {
 			return FormOctet
 		}
 		if looksLikeTime(b) {
-			sp := bytes.IndexByte(b, ' ')
-			if sp < 0 {
-				return FormClassic
-			}
-			t, _, _ := field(b, sp+1)
-			if len(t) > 0 && t[len(t)-1] == ':' {
-				return FormHerokuLogs
-			}
-			return FormClassic
+			return detectTimed(b)
 		}
 	}
 	return FormLogfmt
+}
+
+// detectTimed returns the form of line b, which starts with a timestamp:
+// heroku logs, classic or syslog, by the rules in ParseLine's comment.
+func detectTimed(b []byte) Form {
+	_, i, _ := field(b, 0)
+	host, i, ok := field(b, i)
+	if !ok {
+		return FormClassic
+	}
+	if host[len(host)-1] == ':' {
+		return FormHerokuLogs
+	}
+	t2, i, ok2 := field(b, i)
+	t3, i, ok3 := field(b, i)
+	switch {
+	case ok3 && t3[len(t3)-1] == ':':
+		return FormClassic
+	case !ok2:
+		return FormClassic
+	case isTag(t2):
+		return FormSyslog
+	case isFacilitySeverity(t2):
+		return FormClassic
+	}
+	t4, _, ok4 := field(b, i)
+	if ok3 && ok4 && headerToken(t2, 48) && headerToken(t3, 128) && headerToken(t4, 32) {
+		return FormSyslog
+	}
+	return FormClassic
+}
+
+// isTag reports whether t is a syslog tag "APP[PROC]" or "APP[PROC]:",
+// with APP and PROC not empty.
+func isTag(t []byte) bool {
+	app, proc, ok := procField(t, false)
+	return ok && len(app) > 0 && len(proc) > 0
+}
+
+// isFacilitySeverity reports whether t is "FACILITY.SEVERITY" with a
+// syslog facility name ("local3.info").
+func isFacilitySeverity(t []byte) bool {
+	dot := bytes.IndexByte(t, '.')
+	if dot <= 0 || dot == len(t)-1 {
+		return false
+	}
+	for _, name := range facilityNames {
+		if string(name) == string(t[:dot]) {
+			return true
+		}
+	}
+	return false
+}
+
+// headerToken reports whether t is an RFC 5424 header field: at most max
+// bytes of printable US-ASCII.
+func headerToken(t []byte, max int) bool {
+	if len(t) > max {
+		return false
+	}
+	for _, c := range t {
+		if c < 33 || c > 126 {
+			return false
+		}
+	}
+	return true
 }
 
 // parseAs parses line b (without its end of line) as the given form.
@@ -267,6 +341,10 @@ func parseAs(b []byte, form Form, ev *Event) error {
 		return ev.parseClassic(b)
 	case FormHerokuLogs:
 		return ev.parseHerokuLogs(b)
+	case FormSyslog:
+		ev.reset()
+		ev.Form = FormSyslog
+		return ev.parseHeader(b, 0, FormSyslog)
 	}
 	ParseBody(b, ev)
 	return nil
@@ -292,12 +370,17 @@ func (e *Event) timeField(b []byte) (i int, terr, err error) {
 	return i, terr, nil
 }
 
-// procField splits "APP[PROC]:" (or "APP:") into its parts.
-func procField(t []byte) (app, proc []byte, ok bool) {
-	if len(t) < 2 || t[len(t)-1] != ':' {
+// procField splits "APP[PROC]:" (or "APP:") into its parts. With colon
+// false the colon is optional.
+func procField(t []byte, colon bool) (app, proc []byte, ok bool) {
+	if len(t) > 0 && t[len(t)-1] == ':' {
+		t = t[:len(t)-1]
+	} else if colon {
 		return nil, nil, false
 	}
-	t = t[:len(t)-1]
+	if len(t) == 0 {
+		return nil, nil, false
+	}
 	if t[len(t)-1] != ']' {
 		return t, nil, true
 	}
@@ -318,7 +401,7 @@ func (e *Event) parseHerokuLogs(b []byte) error {
 	}
 	t, next, _ := field(b, i)
 	var ok bool
-	if e.App, e.Proc, ok = procField(t); !ok || e.Proc == nil {
+	if e.App, e.Proc, ok = procField(t, true); !ok || e.Proc == nil {
 		return syntaxErr(i, e.Form, ErrHeader, "source is not SOURCE[DYNO]:")
 	}
 	e.Msg = b[min(next, len(b)):]
@@ -348,7 +431,7 @@ func (e *Event) parseClassic(b []byte) error {
 	e.Facility, e.Severity = fs[:dot:dot], fs[dot+1:]
 	i = next
 	t, next, _ := field(b, i)
-	if e.App, e.Proc, ok = procField(t); !ok {
+	if e.App, e.Proc, ok = procField(t, true); !ok {
 		return syntaxErr(i, e.Form, ErrHeader, "missing APP[PROC]:")
 	}
 	i = next

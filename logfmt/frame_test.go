@@ -209,6 +209,16 @@ func TestParseLine(t *testing.T) {
 			`|app|api|| Release v42 created by user dev@example.com`},
 		{"classic without slot", `2011-10-19T17:14:55Z host local0.notice app: x=1`, FormClassic, `host|app||| x="1"`},
 		{"classic with dash only", `2011-10-19T17:14:55Z host local0.notice app[1]: - x=1`, FormClassic, `host|app|1|| x="1"`},
+		{"classic with any third token", `2011-10-19T17:14:55Z host x.y app: a=1`, FormClassic, `host|app||| a="1"`},
+		{"classic with a tag", `2011-10-19T17:14:55Z host local0.notice heroku[web.1]: a=1`, FormClassic, `host|heroku|web.1|| a="1"`},
+		{"syslog drain text (Dev Center L10)", `2013-04-17T19:04:46+00:00 d.1234-drain-identifier-567 heroku logplex - - Error L10 (output buffer overflow): 500 messages dropped since 2013-04-17T19:04:46+00:00.`,
+			FormSyslog, `d.1234-drain-identifier-567|heroku|logplex|-|- Error L10 (output buffer overflow): 500 messages dropped since 2013-04-17T19:04:46+00:00.`},
+		{"syslog without SD", `2013-04-17T19:04:46+00:00 host app web.1 - a=1`, FormSyslog, `host|app|web.1|-| a="1"`},
+		{"syslog with SD", `2013-04-17T19:04:46+00:00 host app web.1 - [x@1 a="b"] a=1`, FormSyslog, `host|app|web.1|-|[x@1 a="b"] a="1"`},
+		{"syslog receiver tag", `2022-01-01T01:01:01.000000+00:00 d.9173ea1f-6f14-4976-9cf0-7cd0dafdcdbc heroku[router] at=info method=GET`,
+			FormSyslog, `d.9173ea1f-6f14-4976-9cf0-7cd0dafdcdbc|heroku|router|| at="info" method="GET"`},
+		{"syslog tag with colon", `2022-01-01T01:01:01Z myhost app[web.1]: a=1`, FormSyslog, `myhost|app|web.1|| a="1"`},
+		{"syslog tag, no message", `2022-01-01T01:01:01Z myhost app[web.1]`, FormSyslog, `myhost|app|web.1||`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -262,6 +272,8 @@ func TestParseErrors(t *testing.T) {
 		{"classic missing facility", "2011-10-19T17:14:55Z host", false, FormClassic, ErrHeader, 25},
 		{"classic bad facility", "2011-10-19T17:14:55Z host local0 app: x", false, FormClassic, ErrHeader, 26},
 		{"classic missing app", "2011-10-19T17:14:55Z host local0.info app x", false, FormClassic, ErrHeader, 38},
+		{"free text after a timestamp", "2026-01-01T00:00:00Z hello world", false, FormClassic, ErrHeader, 27},
+		{"syslog header token too long", "2026-01-01T00:00:00Z host app proc " + strings.Repeat("m", 33) + " x", false, FormClassic, ErrHeader, 26},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -326,6 +338,10 @@ func TestParseBadTimeKeepsEvent(t *testing.T) {
 			false, FormHerokuLogs, 0, "2026-03-14T17:02:11", `|heroku|router|| at="info" service="43ms"`},
 		{"classic", "2011-13-19T17:14:55-07:00 10.1.2.3 local3.info hermes[12345]: - hermes.12@heroku.com key=value",
 			false, FormClassic, 0, "2011-13-19T17:14:55-07:00", `10.1.2.3|hermes|12345|| key="value"`},
+		{"syslog", "2012-12-10T04:05:25Z+00:00 d.1234 heroku logplex - - Error L10",
+			false, FormSyslog, 0, "2012-12-10T04:05:25Z+00:00", `d.1234|heroku|logplex|-|- Error L10`},
+		{"syslog tag", "2012-12-10T04:05:25Z+00:00 d.1234 heroku[router] at=info",
+			false, FormSyslog, 0, "2012-12-10T04:05:25Z+00:00", `d.1234|heroku|router|| at="info"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -357,4 +373,27 @@ func TestParseBadTimeKeepsEvent(t *testing.T) {
 		require.ErrorIs(t, err, ErrHeader)
 		assert.NotErrorIs(t, err, ErrTime)
 	})
+}
+
+// TestParseLineSyslog: the Dev Center's syslog-drain L10 example, as its
+// article prints it (no PRI and VERSION), gives the header fields it has.
+func TestParseLineSyslog(t *testing.T) {
+	var ev Event
+	require.NoError(t, ParseLine([]byte("2013-04-17T19:04:46+00:00 d.1234-drain-identifier-567 heroku logplex - - Error L10 (output buffer overflow): 500 messages dropped since 2013-04-17T19:04:46+00:00.\n"), &ev))
+	assert.Equal(t, FormSyslog, ev.Form)
+	assert.Equal(t, time.Date(2013, 4, 17, 19, 4, 46, 0, time.UTC), ev.Time)
+	assert.Equal(t, -1, ev.Priority)
+	_, ok := ev.Header("facility")
+	assert.False(t, ok)
+	assert.Equal(t, "Error L10 (output buffer overflow): 500 messages dropped since 2013-04-17T19:04:46+00:00.", string(ev.Msg))
+
+	// A forced form: the Reader with ReaderOptions.Form.
+	r := NewReader(strings.NewReader("2026-03-14T17:02:11Z host heroku[router] a=1\n- host app proc - b=2\n"), &ReaderOptions{Form: FormSyslog})
+	e, err := r.Next()
+	require.NoError(t, err)
+	assert.Equal(t, "router", string(e.Proc))
+	e, err = r.Next()
+	require.NoError(t, err, "the NILVALUE timestamp")
+	assert.True(t, e.Time.IsZero())
+	assert.Equal(t, "proc", string(e.Proc))
 }

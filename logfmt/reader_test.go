@@ -221,6 +221,7 @@ func TestReaderMixedForms(t *testing.T) {
 		"<158>1 2026-03-14T17:02:11.482113+00:00 d.x heroku router - - at=info",
 		"2011-10-19T17:14:55-07:00 10.1.2.3 local3.info hermes[12345]: - hermes.12@heroku.com key=value",
 		"at=info a=1",
+		"2013-04-17T19:04:46+00:00 d.1234-drain-identifier-567 heroku logplex - - Error L10",
 		"2026-03-14T17:02:11 heroku[router]: x",
 		"  \t",
 		"last=line",
@@ -240,9 +241,9 @@ func TestReaderMixedForms(t *testing.T) {
 		}
 		forms = append(forms, ev.Form)
 	}
-	assert.Equal(t, []Form{FormHerokuLogs, FormOctet, FormRFC5424, FormClassic, FormLogfmt, FormLogfmt}, forms)
+	assert.Equal(t, []Form{FormHerokuLogs, FormOctet, FormRFC5424, FormClassic, FormLogfmt, FormSyslog, FormLogfmt}, forms)
 	assert.Equal(t, 1, errs)
-	assert.Equal(t, ReaderStats{Events: 6, Unparsed: 1, BadTime: 1, Bytes: int64(len(lines))}, r.Stats())
+	assert.Equal(t, ReaderStats{Events: 7, Unparsed: 1, BadTime: 1, Bytes: int64(len(lines))}, r.Stats())
 }
 
 func TestReaderForcedForm(t *testing.T) {

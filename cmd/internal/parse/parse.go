@@ -47,7 +47,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	fs.SetOutput(stderr)
 	maxFrame := fs.Int("max-frame", logfmt.DefaultMaxFrame, "longest frame or line in bytes")
 	var form logfmt.Form
-	fs.TextVar(&form, "form", logfmt.FormUnknown, "input form: auto, octet, rfc5424, classic, heroku-logs or logfmt")
+	fs.TextVar(&form, "form", logfmt.FormUnknown, "input form: auto, octet, rfc5424, classic, heroku-logs, logfmt or syslog")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: pulse parse [flags] [FILE...]\n\n%s.\n\nflags:\n", Usage)
 		fs.PrintDefaults()
