@@ -2,9 +2,10 @@ package logfmt
 
 import "bytes"
 
-// maxCountDigits bounds an octet count: 10 digits is over 9 GB, beyond any
-// MaxFrame.
-const maxCountDigits = 10
+// maxCountDigits bounds an octet count: 19 digits hold any int64. A count
+// over MaxFrame is read as a wrong count, so that a frame with a corrupt
+// count of 10^12 is still found.
+const maxCountDigits = 19
 
 var facilityNames = [24][]byte{
 	[]byte("kern"), []byte("user"), []byte("mail"), []byte("daemon"),

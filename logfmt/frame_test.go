@@ -244,7 +244,7 @@ func TestParseErrors(t *testing.T) {
 		offset   int64
 	}{
 		{"count without <", "12 x", true, FormOctet, ErrCount, 2},
-		{"count too many digits", "12345678901 <1>1 - h a p m", true, FormOctet, ErrCount, 10},
+		{"count too many digits", "12345678901234567890 <1>1 - h a p m", true, FormOctet, ErrCount, 19},
 		{"missing <", "foo", true, FormRFC5424, ErrHeader, 0},
 		{"PRI too big", "<192>1 - h a p m", false, FormRFC5424, ErrHeader, 1},
 		{"PRI four digits", "<0001>1 - h a p m", false, FormRFC5424, ErrHeader, 1},

@@ -148,24 +148,27 @@ func (r *Reader) Next() (*Event, error) {
 
 // octet reads an octet-counted frame whose '<' is at buf[r.r+k].
 func (r *Reader) octet(k int) (*Event, error) {
+	digits := r.buf[r.r : r.r+k-1]
 	count := 0
-	for _, c := range r.buf[r.r : r.r+k-1] {
-		count = count*10 + int(c-'0') // at most 10 digits: no overflow
+	for _, c := range digits {
+		count = min(count*10+int(c-'0'), r.max+1) // saturates: no overflow
 	}
-	if count > r.max || count < 1 {
-		r.raw = r.buf[r.r : r.r+k+1 : r.r+k+1]
-		r.skip = FormOctet
-		if count < 1 {
-			return r.fail(syntaxErr(0, FormOctet, ErrCount, "octet count 0"))
-		}
-		return r.fail(syntaxErr(0, FormOctet, ErrTooLong, "octet count "+strconv.Itoa(count)+" exceeds limit "+strconv.Itoa(r.max)))
-	}
-	r.ensure(k + count + lookahead)
-	avail := r.buf[r.r+k : r.w]
 	n := count
-	if !boundary(avail, count) {
+	if count < 1 || count > r.max || !boundary(r.lookahead(k, count), count) {
+		// A wrong count, however large: the frame ends where the stream
+		// shows it does, as long as that is within MaxFrame.
+		var ok bool
+		if n, ok = r.resync(k); !ok {
+			end := r.r + k + r.max
+			r.raw = r.buf[r.r:end:end]
+			r.skip = FormOctet
+			msg := "octet count " + string(digits) + " exceeds limit " + strconv.Itoa(r.max)
+			if count <= r.max {
+				msg = "frame with octet count " + string(digits) + " runs past limit " + strconv.Itoa(r.max)
+			}
+			return r.fail(syntaxErr(0, FormOctet, ErrTooLong, msg))
+		}
 		r.stats.Mismatches++
-		n = resyncEnd(avail, r.max)
 	}
 	end := r.r + k + n
 	r.raw = trimEOL(r.buf[r.r:end:end])
@@ -183,6 +186,46 @@ func (r *Reader) octet(k int) (*Event, error) {
 	r.stats.Events++
 	return &r.ev, nil
 }
+
+// lookahead returns the frame whose '<' is at buf[r.r+k] and up to
+// lookahead bytes past its count, reading them when the stream has them.
+func (r *Reader) lookahead(k, count int) []byte {
+	r.ensure(k + count + lookahead)
+	return r.buf[r.r+k : r.w]
+}
+
+// resync finds where a frame whose octet count was wrong really ends (its
+// '<' is at buf[r.r+k]): at the next frame start or after its first
+// newline, whichever comes first, else at the end of the input; within
+// MaxFrame bytes in each case. It reads on only until it finds one, holds
+// more than MaxFrame bytes of the frame or meets the end of the input, so
+// the answer does not depend on how the source splits its reads. ok is
+// false when the frame runs past MaxFrame.
+func (r *Reader) resync(k int) (n int, ok bool) {
+	for from := 0; ; {
+		b := r.buf[r.r+k : r.w]
+		lim := b[:min(len(b), r.max)]
+		nl := indexFrom(lim, from, '\n')
+		// A frame start needs its bytes up to VERSION: one that was cut
+		// off by the end of the last read is looked at again.
+		if s := nextFrameStart(lim[:nl], max(1, from-frameStartLen)); s >= 0 {
+			return s, true
+		}
+		if nl < len(lim) {
+			return nl + 1, true
+		}
+		from = len(lim)
+		if len(b) > r.max {
+			return 0, false
+		}
+		if !r.more() {
+			return len(b), true
+		}
+	}
+}
+
+// frameStartLen is the longest frame start: "NNN <PRI>V".
+const frameStartLen = maxCountDigits + 7
 
 // boundary reports whether an octet count n over b (which starts at the
 // frame's '<' and holds up to lookahead bytes past it when the stream has
@@ -213,22 +256,6 @@ func boundary(b []byte, n int) bool {
 	}
 	_, ok := countPrefix(after)
 	return ok
-}
-
-// resyncEnd returns where a frame starting at b[0] ends when its count
-// was wrong: after its first newline, else at the next frame start, else
-// at the end of what is buffered (at most max bytes).
-func resyncEnd(b []byte, max int) int {
-	if len(b) > max {
-		b = b[:max]
-	}
-	if nl := bytes.IndexByte(b, '\n'); nl >= 0 {
-		return nl + 1
-	}
-	if s := nextFrameStart(b, 1); s >= 0 {
-		return s
-	}
-	return len(b)
 }
 
 // nextFrameStart returns the index of the first "NNN <PRI>V" in b at or
