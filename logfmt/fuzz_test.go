@@ -21,12 +21,23 @@ func seeds(t testing.TB) [][]byte {
 	for l := range bytes.Lines(lines) {
 		out = append(out, l)
 	}
+	// Real drain bodies: whole, and line by line.
+	for _, body := range realBodies(t) {
+		out = append(out, body)
+		for l := range bytes.Lines(body) {
+			out = append(out, l)
+		}
+	}
 	for _, s := range []string{
 		``, `a`, `a=`, `=`, `a="b\"c\\d\u00e9\ud83d\ude00" e`, `a="unterminated`, "a=1\tb=2",
 		`<165>1 2003-10-11T22:14:15.003Z h a p m [x@1 a="\]"][y@2] msg`, `<13>1 - h a p m -`,
 		`12 x`, `<192>1 - h a p m`, `<13>1 2026-03-14 h a p m`, "2011-10-19T17:14:55Z host local0 app: x",
 		"999999999 <158>1 x\n", "0 <13>1\n", "10 <13>1 - h a p m - a=1\n5 <13>1 - h a p m - b=2\n",
 		"2026-03-14T17:02:11.482113+00:00 heroku[router]: a=\xff",
+		"1000000000000 <158>1 2012-11-30T06:45:26+00:00 host heroku router - at=info\n",
+		"2013-04-17T19:04:46+00:00 d.1234-drain-identifier-567 heroku logplex - - Error L10 (output buffer overflow)",
+		"2022-01-01T01:01:01.000000+00:00 d.9173ea1f heroku[router] at=info",
+		"<13>1 1600-01-01T00:00:00Z h a p m - x", "<13>1 2610-10-03T16:36:03.709551616Z h a p m - x",
 	} {
 		out = append(out, []byte(s))
 	}
@@ -53,6 +64,18 @@ func checkSyntaxError(t *testing.T, err error, inputLen int) {
 	}
 	if se.Error() == "" {
 		t.Fatal("empty error")
+	}
+}
+
+// checkBadTime checks an event returned with ErrTime: no time, the raw
+// timestamp kept, and the rest filled.
+func checkBadTime(t *testing.T, ev *Event) {
+	t.Helper()
+	if !ev.Time.IsZero() || len(ev.Timestamp) == 0 || ev.Form == FormUnknown || ev.Form == FormLogfmt {
+		t.Fatalf("bad-time event: form %v time %v timestamp %q", ev.Form, ev.Time, ev.Timestamp)
+	}
+	if ev.Form != FormHerokuLogs && ev.Form != FormClassic && len(ev.Host) == 0 {
+		t.Fatalf("bad-time %v event without host", ev.Form)
 	}
 }
 
@@ -138,7 +161,9 @@ func FuzzParseFrame(f *testing.F) {
 		var ev Event
 		err := ParseFrame(b, &ev)
 		checkSyntaxError(t, err, len(b))
-		if err != nil {
+		if errors.Is(err, ErrTime) {
+			checkBadTime(t, &ev)
+		} else if err != nil {
 			return
 		}
 		assert.Contains(t, []Form{FormOctet, FormRFC5424}, ev.Form)
@@ -157,11 +182,15 @@ func FuzzParseLine(f *testing.F) {
 		var ev Event
 		err := ParseLine(b, &ev)
 		checkSyntaxError(t, err, len(b))
-		if err != nil {
+		if errors.Is(err, ErrTime) {
+			checkBadTime(t, &ev)
+		} else if err != nil {
 			return
-		}
-		if ev.Form == FormClassic || ev.Form == FormHerokuLogs {
+		} else if ev.Form == FormClassic || ev.Form == FormHerokuLogs {
 			assert.False(t, ev.Time.IsZero())
+		}
+		if !ev.Time.IsZero() && (ev.Time.Unix() < MinTimeUnix || ev.Time.Unix() >= MaxTimeUnix) {
+			t.Fatalf("time %v outside the range", ev.Time)
 		}
 		for _, name := range []string{"app", "proc", "host", "facility", "severity", "msgid", "slot", "instance", "cloud", "timestamp", "sd"} {
 			ev.Header(name)
@@ -204,7 +233,7 @@ func FuzzReader(f *testing.F) {
 		if limit == 0 {
 			limit = DefaultMaxFrame
 		}
-		var events, bad int64
+		var events, bad, badTime int64
 		for calls := 0; ; calls++ {
 			if calls > 2*len(data)+2 {
 				t.Fatalf("no progress after %d calls on %d bytes", calls, len(data))
@@ -217,6 +246,16 @@ func FuzzReader(f *testing.F) {
 			if len(r.Raw()) > limit+maxCountDigits+1 {
 				t.Fatalf("raw of %d bytes over limit %d", len(r.Raw()), limit)
 			}
+			if errors.Is(err, ErrTime) {
+				if ev == nil {
+					t.Fatal("ErrTime without its event")
+				}
+				checkBadTime(t, ev)
+				checkRoundTrip(t, ev)
+				badTime++
+			} else if ev != nil && err != nil {
+				t.Fatalf("event with %v", err)
+			}
 			if err != nil {
 				bad++
 				continue
@@ -225,8 +264,8 @@ func FuzzReader(f *testing.F) {
 			checkRoundTrip(t, ev)
 		}
 		st := r.Stats()
-		if st.Events != events || st.Unparsed != bad || st.Bytes != int64(len(data)) {
-			t.Fatalf("stats %+v, counted events=%d unparsed=%d of %d bytes", st, events, bad, len(data))
+		if st.Events != events || st.Unparsed != bad || st.BadTime != badTime || st.Bytes != int64(len(data)) {
+			t.Fatalf("stats %+v, counted events=%d unparsed=%d badtime=%d of %d bytes", st, events, bad, badTime, len(data))
 		}
 		if _, err := r.Next(); err != io.EOF {
 			t.Fatalf("EOF is not sticky: %v", err)
