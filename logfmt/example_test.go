@@ -1,10 +1,13 @@
 package logfmt_test
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/pulsehq/pulse/logfmt"
 )
@@ -103,6 +106,44 @@ func ExampleParseBody() {
 	// a false "1"
 	// a false "2"
 	// a: 2
+}
+
+// A body that is a JSON object, as log/slog's JSONHandler writes one, is
+// read as fields: nested keys joined with dots, strings unquoted, numbers
+// and booleans as written, null empty and arrays as their raw text.
+func ExampleParseBody_json() {
+	var buf bytes.Buffer
+	logger := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{
+		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+			if a.Key == slog.TimeKey && len(groups) == 0 {
+				a.Value = slog.StringValue("2026-03-14T17:02:11.482113Z") // for a stable output
+			}
+			return a
+		},
+	}))
+	logger.Error("charge failed",
+		slog.Group("order", slog.String("id", "o_81723"), slog.Float64("total", 42.5)),
+		slog.Bool("retry", false), slog.Any("err", nil), slog.Any("tags", []string{"eu", "card"}),
+		slog.Duration("elapsed", 1500*time.Millisecond))
+
+	var ev logfmt.Event
+	logfmt.ParseBody(bytes.TrimSuffix(buf.Bytes(), []byte("\n")), &ev)
+	for p := range ev.Pairs() {
+		fmt.Printf("%s=%s\n", p.Key, p.Value)
+	}
+	total, _ := ev.Number("order.total")
+	fmt.Println("total:", total)
+	// Output:
+	// time=2026-03-14T17:02:11.482113Z
+	// level=ERROR
+	// msg=charge failed
+	// order.id=o_81723
+	// order.total=42.5
+	// retry=false
+	// err=
+	// tags=["eu","card"]
+	// elapsed=1500000000
+	// total: 42.5
 }
 
 func ExampleParseNumber() {

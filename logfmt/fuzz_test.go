@@ -2,12 +2,15 @@ package logfmt
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"io"
 	"math"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -111,7 +114,14 @@ func formatBody(ev *Event) []byte {
 func checkRoundTrip(t *testing.T, ev *Event) {
 	t.Helper()
 	var again Event
-	ParseBody(formatBody(ev), &again)
+	if ev.json {
+		ParseBody(formatJSON(ev), &again)
+		if !again.json {
+			t.Fatalf("round trip: %q is not read as JSON", formatJSON(ev))
+		}
+	} else {
+		ParseBody(formatBody(ev), &again)
+	}
 	if ev.Len() != again.Len() {
 		t.Fatalf("round trip: %d pairs, then %d", ev.Len(), again.Len())
 	}
@@ -134,9 +144,21 @@ func checkRoundTrip(t *testing.T, ev *Event) {
 	}
 }
 
+// jsonSeeds are JSON bodies for the fuzzer: slog's, nested, escaped,
+// malformed.
+var jsonSeeds = []string{
+	`{"time":"2026-03-14T17:02:11.482113Z","level":"ERROR","msg":"charge failed","order":{"id":"o_81723","total":42.5},"retry":false,"err":null}`,
+	`{"a":{"b":{"c":[1,{"d":"e"}]}},"":"","k\"\u00e9":"\ud83d\ude00\n","n":-0.5e+10,"o":{}}`,
+	` {"a" : [ ] , "b":{ }}` + "\r\n", `{"a":1}x`, `{"a":01}`, `{"a":"\u12"}`, `{"a":[1,]}`, `{"a":` + strings.Repeat(`{"a":`, 40),
+	`{"level":"info","msg":"GET /","req":{"headers":{"host":"status.goodeggs.com","x-forwarded-for":"174.34.162.242, 23.235.39.31"}},"responseTime":43}`,
+}
+
 func FuzzParseBody(f *testing.F) {
 	for _, s := range seeds(f) {
 		f.Add(s)
+	}
+	for _, s := range jsonSeeds {
+		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var ev Event
@@ -144,13 +166,114 @@ func FuzzParseBody(f *testing.F) {
 		if ev.Form != FormLogfmt {
 			t.Fatalf("form %v", ev.Form)
 		}
-		for p := range ev.Pairs() {
-			if bytes.ContainsAny(p.Key, " \t=") || (p.Flag && len(p.Key) == 0) {
-				t.Fatalf("bad key %q (flag %v)", p.Key, p.Flag)
+		if !ev.json {
+			for p := range ev.Pairs() {
+				if bytes.ContainsAny(p.Key, " \t=") || (p.Flag && len(p.Key) == 0) {
+					t.Fatalf("bad key %q (flag %v)", p.Key, p.Flag)
+				}
 			}
 		}
+		checkJSON(t, b, &ev)
 		checkRoundTrip(t, &ev)
 	})
+}
+
+// checkJSON holds ParseBody's JSON reading to encoding/json's: what it
+// reads as JSON is a valid JSON object, with the same members flattened;
+// and a valid JSON object within the limits is read as JSON.
+func checkJSON(t *testing.T, b []byte, ev *Event) {
+	t.Helper()
+	trimmed := bytes.TrimLeft(b, " \t")
+	isObject := len(trimmed) > 0 && trimmed[0] == '{' && json.Valid(trimmed)
+	if ev.json && !isObject {
+		t.Fatalf("read as JSON, but encoding/json disagrees: %q", b)
+	}
+	if !isObject || !utf8.Valid(b) {
+		return // encoding/json would replace invalid UTF-8
+	}
+	dec := json.NewDecoder(bytes.NewReader(trimmed))
+	dec.UseNumber()
+	if _, err := dec.Token(); err != nil {
+		t.Fatal(err)
+	}
+	var want []Pair
+	depth := flattenJSON(t, dec, "", 1, &want)
+	if !ev.json {
+		if depth <= maxJSONDepth && len(b) <= 100 {
+			t.Fatalf("a valid JSON object of depth %d not read as JSON: %q", depth, b)
+		}
+		return
+	}
+	if len(want) != ev.Len() {
+		t.Fatalf("%d pairs, encoding/json flattens to %d: %q", ev.Len(), len(want), b)
+	}
+	for i, w := range want {
+		p := ev.Pair(i)
+		if string(p.Key) != string(w.Key) || p.Flag {
+			t.Fatalf("pair %d: key %q, encoding/json says %q", i, p.Key, w.Key)
+		}
+		if w.Value == nil { // an array or an empty object: raw, valid JSON
+			if !json.Valid(p.Value) || (p.Value[0] != '[' && p.Value[0] != '{') {
+				t.Fatalf("pair %d: raw value %q", i, p.Value)
+			}
+			continue
+		}
+		if string(p.Value) != string(w.Value) {
+			t.Fatalf("pair %d (%s): value %q, encoding/json says %q", i, p.Key, p.Value, w.Value)
+		}
+	}
+}
+
+// flattenJSON reads the members of the object whose '{' dec has just
+// read, as ParseBody flattens them (nil Value for an array or an empty
+// object, whose raw text is not compared), and returns the deepest
+// nesting it met.
+func flattenJSON(t *testing.T, dec *json.Decoder, prefix string, depth int, out *[]Pair) int {
+	t.Helper()
+	deepest := depth
+	token := func() json.Token {
+		tok, err := dec.Token()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	for dec.More() {
+		key := token().(string)
+		if prefix != "" {
+			key = prefix + "." + key
+		}
+		switch v := token().(type) {
+		case json.Delim:
+			if v == '{' && dec.More() {
+				deepest = max(deepest, flattenJSON(t, dec, key, depth+1, out))
+				continue
+			}
+			*out = append(*out, Pair{Key: []byte(key)})
+			for open, d := 1, depth+1; open > 0; {
+				deepest = max(deepest, d)
+				if tok, ok := token().(json.Delim); ok {
+					if tok == '{' || tok == '[' {
+						open++
+						d++
+					} else {
+						open--
+						d--
+					}
+				}
+			}
+		case string:
+			*out = append(*out, Pair{Key: []byte(key), Value: []byte(v)})
+		case json.Number:
+			*out = append(*out, Pair{Key: []byte(key), Value: []byte(v)})
+		case bool:
+			*out = append(*out, Pair{Key: []byte(key), Value: []byte(strconv.FormatBool(v))})
+		case nil:
+			*out = append(*out, Pair{Key: []byte(key), Value: []byte{}})
+		}
+	}
+	token() // '}'
+	return deepest
 }
 
 func FuzzParseFrame(f *testing.F) {
