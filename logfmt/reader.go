@@ -35,10 +35,11 @@ type ReaderStats struct {
 	// BadTime is the number of those Unparsed whose error wraps ErrTime:
 	// Next returned the event too, complete except its time.
 	BadTime int64
-	// Mismatches is the number of octet counts that did not land on the
-	// start of the next frame; the reader resynchronised at the frame's
-	// newline or at the next frame start, and the frame still counts as an
-	// event or as unparsed.
+	// Mismatches is the number of wrong octet counts: counts that did
+	// not land on the start of the next frame, counts of zero and counts
+	// over MaxFrame on a frame that was in fact shorter. The reader
+	// resynchronised at the next frame start or the frame's newline, and
+	// the frame still counts as an event or as unparsed.
 	Mismatches int64
 	// Bytes is the number of input bytes consumed.
 	Bytes int64
