@@ -74,6 +74,25 @@ func ExampleParseLine() {
 	// service="2207ms"
 }
 
+// The syslog form: the Dev Center's syslog-drain example as its article
+// prints it, without PRI and VERSION, and a line as a syslog receiver
+// writes it, with a tag.
+func ExampleParseLine_syslog() {
+	var ev logfmt.Event
+	for _, line := range []string{
+		"2013-04-17T19:04:46+00:00 d.1234-drain-identifier-567 heroku logplex - - Error L10 (output buffer overflow): 500 messages dropped since 2013-04-17T19:04:46+00:00.",
+		"2022-01-01T01:01:01.000000+00:00 d.9173ea1f-6f14-4976-9cf0-7cd0dafdcdbc heroku[router] at=info status=200",
+	} {
+		if err := logfmt.ParseLine([]byte(line), &ev); err != nil {
+			panic(err)
+		}
+		fmt.Printf("%s %s host=%s app=%s proc=%s msg=%q\n", ev.Form, ev.Time.Format(time.RFC3339), ev.Host, ev.App, ev.Proc, ev.Msg)
+	}
+	// Output:
+	// syslog 2013-04-17T19:04:46Z host=d.1234-drain-identifier-567 app=heroku proc=logplex msg="Error L10 (output buffer overflow): 500 messages dropped since 2013-04-17T19:04:46+00:00."
+	// syslog 2022-01-01T01:01:01Z host=d.9173ea1f-6f14-4976-9cf0-7cd0dafdcdbc app=heroku proc=router msg="at=info status=200"
+}
+
 func ExampleParseFrame() {
 	var ev logfmt.Event
 	err := logfmt.ParseFrame([]byte("<158>1 2026-03-14T17:02:11.482113+00:00 d.9173ea1f heroku router - - at=info bytes=5321\n"), &ev)

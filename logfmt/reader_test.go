@@ -398,6 +398,8 @@ func TestReaderAllocs(t *testing.T) {
 		{"frames", frameBody(frames, true)},
 		{"frames without newlines", frameBody(frames, false)},
 		{"lines", []byte("2026-03-14T17:02:11.482113+00:00 heroku[router]: at=info service=43ms desc=\"a \\\"b\\\"\"\nat=info\n")},
+		{"json lines", []byte(`2026-03-14T17:02:11.482113+00:00 app[web.1]: {"level":"INFO","msg":"a \"b\"","req":{"id":"r1","ms":12.5}}` + "\n" +
+			`<190>1 2026-03-14T17:02:11.482113+00:00 host app web.1 - {"time":"2026-03-14T17:02:11Z","k\u00e9":[1,2]}` + "\n")},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			r := NewReader(&loopReader{body: tt.body}, nil)

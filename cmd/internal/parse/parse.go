@@ -31,7 +31,8 @@ const Usage = "parse Heroku log frames or lines (files or stdin) and print one J
 // time is RFC 3339 in UTC with the fraction as written; header keys appear
 // only when the input has them (classic lines add slot, instance, cloud);
 // in fields a flag is true, values are strings and a duplicate key's last
-// value wins. An event whose timestamp is damaged or out of range
+// value wins (a JSON body's fields are as logfmt.ParseBody flattens them:
+// "req.method", numbers as written, null as ""). An event whose timestamp is damaged or out of range
 // (logfmt.ErrTime) is complete but for its time: it prints without "time",
 // with the raw "timestamp" and the "error". Other input that cannot be
 // parsed prints {"unparsed":true,"line":"...","error":"..."} and parsing

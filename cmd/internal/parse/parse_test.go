@@ -92,6 +92,16 @@ func TestForms(t *testing.T) {
 	assert.Equal(t, `{"msg":"bare=1","fields":{"bare":"1"}}`, lines[2])
 }
 
+func TestJSONBody(t *testing.T) {
+	in := `2026-03-14T17:02:11.482113+00:00 app[web.1]: {"level":"ERROR","msg":"charge failed","order":{"id":"o_1","total":42.5},"retry":false,"err":null,"tags":["a"]}` + "\n"
+	lines, _, err := runParse(t, context.Background(), in)
+	require.NoError(t, err)
+	require.Len(t, lines, 1)
+	assert.Equal(t, map[string]any{
+		"level": "ERROR", "msg": "charge failed", "order.id": "o_1", "order.total": "42.5", "retry": "false", "err": "", "tags": `["a"]`,
+	}, decode(t, lines[0])["fields"])
+}
+
 func TestUnparsedAndInvalidUTF8(t *testing.T) {
 	in := "a=\xff\xfe b=\"caf\xc3\" \xe2\x80\xa8=x\n" +
 		"<999>1 - h a p m - x=1\n" +
