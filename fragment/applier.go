@@ -24,6 +24,7 @@ type Applier struct {
 	seen    *Seen
 	lim     Limits
 	batch   Batch
+	settled time.Time      // see SetPublished
 	scratch [256]stat.Stat // by kind tag
 }
 
@@ -69,6 +70,11 @@ type ApplyResult struct {
 	Unknown int
 	// Corrupt is how many held stat bytes that did not decode.
 	Corrupt int
+	// Republished counts the applied fragments whose bucket ends at or
+	// before the time given to SetPublished: data for a second the merger
+	// had already published, merged into its own second (so later
+	// snapshots are right) but missing from the one already sent.
+	Republished int
 }
 
 // Apply decodes the batch in b, and unless it is a duplicate, applies
@@ -108,6 +114,9 @@ func (a *Applier) Apply(b []byte) (ApplyResult, error) {
 			err = a.set.Apply(window.Delta{Name: f.Name, Kind: f.Kind, Start: f.Start, Width: f.Width, Stat: st})
 			switch {
 			case err == nil:
+				if !a.settled.IsZero() && !f.Start.Add(f.Width).After(a.settled) {
+					res.Republished++
+				}
 			case errors.Is(err, window.ErrUnknown):
 				res.Unknown++
 			default: // stat.ErrIncompatible: counted by the window as rejected
@@ -130,6 +139,11 @@ func (a *Applier) Apply(b []byte) (ApplyResult, error) {
 }
 
 // decode decodes f's stat into the scratch stat of its kind.
+// SetPublished tells the Applier the latest time its set was published
+// at (the merger's last snapshot time T): fragments for buckets ending at
+// or before it are counted in ApplyResult.Republished.
+func (a *Applier) SetPublished(t time.Time) { a.settled = t }
+
 func (a *Applier) decode(f *Fragment) (stat.Stat, error) {
 	if !f.Kind.Valid() {
 		return nil, fmt.Errorf("fragment: %q: kind %d: %w", f.Name, f.Kind, ErrCorrupt)

@@ -195,3 +195,19 @@ func TestApplierCounts(t *testing.T) {
 	_, err = a.Apply(wire[:len(wire)-1])
 	require.ErrorIs(t, err, ErrCorrupt)
 }
+
+// TestApplierRepublished counts data for a second already published.
+func TestApplierRepublished(t *testing.T) {
+	set := manualSet(t)
+	a := NewApplier(set, nil, nil)
+	a.SetPublished(t0.Add(time.Second)) // [t0, t0+1s) was published
+	wire := deltaBatch(t, 1, countDelta("router.requests", t0, 2), countDelta("router.requests", t0.Add(time.Second), 3))
+	res, err := a.Apply(wire)
+	require.NoError(t, err)
+	assert.Equal(t, 2, res.Applied)
+	assert.Equal(t, 1, res.Republished, "the bucket ending at the published time only")
+	var c stat.Count
+	require.NoError(t, set.Advance(t0.Add(2*time.Second)))
+	require.NoError(t, set.Window("router.requests").Read(t0.Add(2*time.Second), time.Minute, &c))
+	assert.Equal(t, int64(5), c.Count(), "both are merged into their own seconds")
+}

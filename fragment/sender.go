@@ -44,6 +44,9 @@ func NewSender(source string, shards int, limits *Limits) *Sender {
 // Seq returns the sequence number of the latest cut, 0 before the first.
 func (s *Sender) Seq() uint64 { return s.seq }
 
+// Source returns the name the Sender's batches carry.
+func (s *Sender) Source() string { return s.source }
+
 // Cut takes every delta of set (window.Set.Cut) and, when set has a
 // window.ManualClock, then advances set to now, so that nothing leaves
 // retention uncut: a live receiver calls Cut at every flush with the wall

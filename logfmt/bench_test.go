@@ -2,6 +2,7 @@ package logfmt
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"testing"
 )
@@ -20,6 +21,26 @@ func totalLen(bs [][]byte) int64 {
 // whole mix of 1000 bodies.
 func BenchmarkParseBody(b *testing.B) {
 	_, bodies := herokuMix(mixSize, 1)
+	b.SetBytes(totalLen(bodies))
+	b.ReportAllocs()
+	var ev Event
+	for b.Loop() {
+		for _, body := range bodies {
+			ParseBody(body, &ev)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(bodies)), "ns/event")
+}
+
+// BenchmarkParseBodyJSON parses JSON bodies as log/slog's JSONHandler
+// writes them, with a nested group and an escaped string; one op is 1000
+// bodies.
+func BenchmarkParseBodyJSON(b *testing.B) {
+	bodies := make([][]byte, mixSize)
+	for i := range bodies {
+		bodies[i] = fmt.Appendf(nil, `{"time":"2026-03-14T17:02:%02d.%06dZ","level":"INFO","msg":"request \"done\"","req":{"method":"GET","path":"/api/orders/%d","status":%d},"elapsed_ms":%d.%d,"cached":%v,"user":null}`,
+			i%60, i*7919%1000000, i, 200+i%5, i%97, i%10, i%3 == 0)
+	}
 	b.SetBytes(totalLen(bodies))
 	b.ReportAllocs()
 	var ev Event

@@ -36,10 +36,16 @@ func scanSpace(b []byte, i int) int {
 	return i
 }
 
-// ParseBody parses b as a logfmt body into ev, replacing what ev held. It
-// never fails: every byte lands in a key, a value or a separator. The
-// event's Form is FormLogfmt, its Msg is b and its header fields are empty.
-// The pairs borrow from b (and from ev for unescaped quoted values).
+// ParseBody parses b as a message body into ev, replacing what ev held,
+// by the rules of the package comment's Bodies section: as JSON when its
+// first byte that is not a space or a tab is '{' and it is one JSON object
+// within the limits (nested keys joined with dots, strings unquoted,
+// numbers and booleans as written, null as the empty value, arrays and
+// empty objects as their raw text), and as logfmt otherwise. It never
+// fails: malformed JSON is read as logfmt, where every byte lands in a
+// key, a value or a separator. The event's Form is FormLogfmt, its Msg is
+// b and its header fields are empty. The pairs borrow from b, and from ev
+// for unescaped quoted values and joined JSON keys.
 func ParseBody(b []byte, ev *Event) {
 	ev.reset()
 	ev.Form = FormLogfmt
@@ -47,18 +53,34 @@ func ParseBody(b []byte, ev *Event) {
 	ev.parseBody(b)
 }
 
-// parseBody appends the pairs of b to e, which must have none yet.
+// parseBody appends the pairs of b to e, which must have none yet: as
+// JSON when its first byte that is not a space or a tab is '{' and it is a
+// JSON object within the limits, and as logfmt otherwise.
 func (e *Event) parseBody(b []byte) {
 	if len(b) > maxBody {
 		b = b[:maxBody]
 	}
 	e.body = b
+	i := 0
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t') {
+		i++
+	}
+	if i < len(b) && b[i] == '{' {
+		if e.parseJSON(b, i) {
+			return
+		}
+		e.n, e.more, e.scratch, e.keysOK = 0, e.more[:0], e.scratch[:0], false
+	}
+	e.parseLogfmt(b, i)
+}
+
+// parseLogfmt appends the logfmt pairs of e.body == b from b[i] on.
+func (e *Event) parseLogfmt(b []byte, i int) {
 	n := len(b)
 	// bs holds the index of the next backslash at or after some earlier
 	// position, or n when there is none; it is refreshed only when the
 	// scan passes it, so a body without escapes costs one vectorised scan.
 	bs := -1
-	i := 0
 	for {
 		for i < n && (b[i] == ' ' || b[i] == '\t') {
 			i++

@@ -6,13 +6,17 @@ import (
 )
 
 // Sentinel errors. Every *SyntaxError unwraps to one of ErrHeader,
-// ErrCount or ErrTooLong, and also matches ErrSyntax with errors.Is.
+// ErrTime, ErrCount or ErrTooLong, and also matches ErrSyntax with
+// errors.Is.
 var (
 	// ErrSyntax matches every *SyntaxError.
 	ErrSyntax = errors.New("syntax error")
-	// ErrHeader reports a malformed header: a bad PRI, version, timestamp
-	// or missing field.
+	// ErrHeader reports a malformed header: a bad PRI or version, or a
+	// missing field.
 	ErrHeader = errors.New("malformed header")
+	// ErrTime reports a timestamp that is not RFC 3339, or is outside
+	// [MinTimeUnix, MaxTimeUnix).
+	ErrTime = errors.New("bad timestamp")
 	// ErrCount reports an octet count that is not followed by a space and
 	// '<', or that has too many digits.
 	ErrCount = errors.New("malformed octet count")
@@ -31,7 +35,7 @@ type SyntaxError struct {
 	Form Form
 	// Msg says what was wrong, in lower case.
 	Msg string
-	// Err is the sentinel: ErrHeader, ErrCount or ErrTooLong.
+	// Err is the sentinel: ErrHeader, ErrTime, ErrCount or ErrTooLong.
 	Err error
 }
 
@@ -40,7 +44,8 @@ func (e *SyntaxError) Error() string {
 	return "logfmt: " + e.Form.String() + " at offset " + strconv.FormatInt(e.Offset, 10) + ": " + e.Msg
 }
 
-// Unwrap returns the sentinel (ErrHeader, ErrCount or ErrTooLong).
+// Unwrap returns the sentinel (ErrHeader, ErrTime, ErrCount or
+// ErrTooLong).
 func (e *SyntaxError) Unwrap() error { return e.Err }
 
 // Is reports whether target is ErrSyntax, so that every SyntaxError

@@ -10,13 +10,16 @@ import (
 // lines carry about 15, Postgres metrics lines about 25.
 const inlinePairs = 32
 
-// Pair is one key-value pair of a logfmt body. Key and Value are borrowed
-// like the Event's fields.
+// Pair is one key-value pair of a body. Key and Value are borrowed like
+// the Event's fields.
 type Pair struct {
-	// Key is the key as written (never quoted).
+	// Key is the key as written (never quoted). In a JSON body it is
+	// unescaped, and a member of a nested object has the keys of the
+	// objects around it in front, joined with dots ("req.headers.host").
 	Key []byte
 	// Value is the value, unquoted and unescaped; empty (not nil) for
-	// "key=", nil for a flag.
+	// "key=" and for JSON null, nil for a flag. A JSON number or boolean
+	// is its text as written, an array or an empty object its raw JSON.
 	Value []byte
 	// Flag is true for a bare key with no '=' (a word of free text is a
 	// flag too).
@@ -24,7 +27,7 @@ type Pair struct {
 }
 
 // Event is one parsed log line or frame: the header fields of its form and
-// the ordered pairs of its logfmt body.
+// the ordered pairs of its body, read as logfmt or as JSON.
 //
 // Every []byte field, and every Pair, is borrowed: it points into the
 // input (for ParseFrame, ParseLine, ParseBody) or into the Reader's buffer,
@@ -65,7 +68,9 @@ type Event struct {
 	n       int               // pairs in use
 	inline  [inlinePairs]span // the first pairs
 	more    []span            // pairs after the first inlinePairs
-	scratch []byte            // unescaped quoted values
+	scratch []byte            // unescaped quoted values, joined JSON keys
+	path    []byte            // the key path of the JSON object being read
+	json    bool              // the body was read as JSON
 	times   timeCache         // the last timestamp's minute
 	keys    [keySlots]uint8   // open-addressed index: pair number + 1 of each key's last pair
 	keysOK  bool              // keys indexes the current pairs
@@ -91,7 +96,7 @@ func (e *Event) indexKeys() {
 	e.keys = [keySlots]uint8{}
 	for i := range e.n {
 		s := e.spanAt(i)
-		k := e.body[s.k:s.ke]
+		k := e.keyOf(s)
 		h := uint(0)
 		if len(k) > 0 {
 			h = keyHash(k[0], k[len(k)-1], len(k))
@@ -102,7 +107,7 @@ func (e *Event) indexKeys() {
 				e.keys[h] = uint8(i + 1)
 				break
 			}
-			if o := e.spanAt(int(j - 1)); string(e.body[o.k:o.ke]) == string(k) {
+			if o := e.spanAt(int(j - 1)); string(e.keyOf(o)) == string(k) {
 				e.keys[h] = uint8(i + 1) // a later duplicate wins
 				break
 			}
@@ -111,9 +116,10 @@ func (e *Event) indexKeys() {
 	e.keysOK = true
 }
 
-// span locates one pair: the key is body[k:ke]; the value is body[v:ve],
-// or scratch[v&^inScratch:ve] when v has the inScratch bit, or absent (a
-// flag) when ve is isFlag. Offsets keep a pair at 16 bytes, a third of a
+// span locates one pair: the key is body[k:ke], or scratch[k&^inScratch:ke]
+// when k has the inScratch bit (a joined or unescaped JSON key); the value
+// is body[v:ve], or scratch[v&^inScratch:ve] when v has the inScratch bit,
+// or absent (a flag) when ve is isFlag. Offsets keep a pair at 16 bytes, a third of a
 // Pair, which is most of what a parse writes.
 type span struct {
 	k, ke, v, ve uint32
@@ -147,6 +153,7 @@ func (e *Event) resetPairs() {
 	e.keysOK = false
 	e.more = e.more[:0]
 	e.scratch = e.scratch[:0]
+	e.json = false
 }
 
 // Len returns the number of pairs in the body.
@@ -168,9 +175,17 @@ func (e *Event) spanAt(i int) *span {
 	return &e.more[i-inlinePairs]
 }
 
+// keyOf returns the key that s locates.
+func (e *Event) keyOf(s *span) []byte {
+	if s.k&inScratch != 0 {
+		return e.scratch[s.k&^inScratch : s.ke : s.ke]
+	}
+	return e.body[s.k:s.ke:s.ke]
+}
+
 // pairOf builds the Pair that s locates.
 func (e *Event) pairOf(s *span) Pair {
-	p := Pair{Key: e.body[s.k:s.ke:s.ke]}
+	p := Pair{Key: e.keyOf(s)}
 	switch {
 	case s.ve == isFlag:
 		p.Flag = true
@@ -211,14 +226,14 @@ func (e *Event) Lookup(key string) (value []byte, ok bool) {
 			if j == 0 {
 				return nil, false
 			}
-			if s := e.spanAt(int(j - 1)); string(e.body[s.k:s.ke]) == key {
+			if s := e.spanAt(int(j - 1)); string(e.keyOf(s)) == key {
 				return e.pairOf(s).Value, true
 			}
 		}
 	}
 	for i := e.n - 1; i >= 0; i-- {
 		s := e.spanAt(i)
-		if string(e.body[s.k:s.ke]) == key {
+		if string(e.keyOf(s)) == key {
 			p := e.pairOf(s)
 			return p.Value, true
 		}

@@ -96,12 +96,13 @@ func TestFormString(t *testing.T) {
 	f(FormClassic, "classic")
 	f(FormHerokuLogs, "heroku-logs")
 	f(FormLogfmt, "logfmt")
-	f(Form(6), "form(6)")
+	f(FormSyslog, "syslog")
+	f(Form(7), "form(7)")
 	f(Form(255), "form(255)")
 }
 
 func TestFormText(t *testing.T) {
-	for f := FormUnknown; f <= FormLogfmt; f++ {
+	for f := FormUnknown; f <= FormSyslog; f++ {
 		b, err := f.MarshalText()
 		require.NoError(t, err)
 		var g Form

@@ -26,6 +26,14 @@ const (
 	FormHerokuLogs
 	// FormLogfmt is a bare logfmt line with no header.
 	FormLogfmt
+	// FormSyslog is a syslog message as a receiver writes it to a file or
+	// a web page prints it, without PRI and VERSION: an RFC 5424 header
+	// "TIME HOST APP PROCID MSGID [SD] MSG" (Dev Center's syslog-drain
+	// example "2013-04-17T19:04:46+00:00 d.1234-drain-identifier-567
+	// heroku logplex - - Error L10 ..."), or a tag,
+	// "TIME HOST APP[PROC] MSG" or "TIME HOST APP[PROC]: MSG". It has no
+	// Priority, Facility or Severity; the tagged shape has no MsgID.
+	FormSyslog
 )
 
 var formNames = [...]string{
@@ -35,10 +43,11 @@ var formNames = [...]string{
 	FormClassic:    "classic",
 	FormHerokuLogs: "heroku-logs",
 	FormLogfmt:     "logfmt",
+	FormSyslog:     "syslog",
 }
 
 // String returns the form's name ("octet", "rfc5424", "classic",
-// "heroku-logs", "logfmt", "unknown"). It never panics: an out-of-range
+// "heroku-logs", "logfmt", "syslog", "unknown"). It never panics: an out-of-range
 // value prints as "form(N)".
 func (f Form) String() string {
 	if int(f) < len(formNames) {
@@ -51,7 +60,7 @@ func (f Form) String() string {
 func (f Form) MarshalText() ([]byte, error) { return []byte(f.String()), nil }
 
 // UnmarshalText sets the form from its name ("octet", "rfc5424",
-// "classic", "heroku-logs", "logfmt"; "unknown", "auto" or "" for
+// "classic", "heroku-logs", "logfmt", "syslog"; "unknown", "auto" or "" for
 // FormUnknown), so a Form can be a flag.TextVar.
 func (f *Form) UnmarshalText(b []byte) error {
 	switch string(b) {

@@ -2,9 +2,10 @@ package logfmt
 
 import "bytes"
 
-// maxCountDigits bounds an octet count: 10 digits is over 9 GB, beyond any
-// MaxFrame.
-const maxCountDigits = 10
+// maxCountDigits bounds an octet count: 19 digits hold any int64. A count
+// over MaxFrame is read as a wrong count, so that a frame with a corrupt
+// count of 10^12 is still found.
+const maxCountDigits = 19
 
 var facilityNames = [24][]byte{
 	[]byte("kern"), []byte("user"), []byte("mail"), []byte("daemon"),
@@ -20,8 +21,6 @@ var severityNames = [8][]byte{
 	[]byte("warning"), []byte("notice"), []byte("info"), []byte("debug"),
 }
 
-var nilValue = []byte("-")
-
 // ParseFrame parses one RFC 5424 message into ev, replacing what ev held:
 // "<PRI>VERSION TIMESTAMP HOST APP PROCID MSGID [SD] MSG", optionally
 // preceded by an RFC 6587 octet count and a space, and optionally ending in
@@ -33,8 +32,12 @@ var nilValue = []byte("-")
 // end) as structured data; anything else starts the message. The octet
 // count itself is not checked against len(b): framing is the Reader's job.
 //
-// On error ev holds what was parsed before the problem, and the error is a
-// *SyntaxError with the offset in b.
+// Errors are *SyntaxError with the offset in b. On an error wrapping
+// [ErrTime] the event is complete except its time: a TIMESTAMP that is not
+// RFC 3339, or is outside [MinTimeUnix, MaxTimeUnix), leaves Time zero and
+// Timestamp holding the raw text, and every other header field and every
+// pair is filled as usual. Any other error leaves ev holding what was
+// parsed before the problem.
 func ParseFrame(b []byte, ev *Event) error {
 	ev.reset()
 	b = trimEOL(b)
@@ -92,19 +95,35 @@ func (e *Event) parse5424(b []byte, i int, form Form) error {
 	if k == i || b[i] == '0' || k >= len(b) || b[k] != ' ' {
 		return syntaxErr(i, form, ErrHeader, "VERSION is not 1 to 99 followed by a space")
 	}
-	i = k + 1
+	return e.parseHeader(b, k+1, form)
+}
 
+// parseHeader parses "TIMESTAMP HOSTNAME APP-NAME PROCID MSGID [SD] MSG"
+// from b[i] on. For FormSyslog it also takes "TIMESTAMP HOSTNAME
+// APP[PROC] MSG". A bad timestamp does not stop it: the rest is parsed,
+// and the ErrTime error is returned at the end.
+func (e *Event) parseHeader(b []byte, i int, form Form) error {
+	start := i
 	var ok bool
 	if e.Timestamp, i, ok = field(b, i); !ok {
 		return syntaxErr(i, form, ErrHeader, "missing TIMESTAMP")
 	}
+	var terr error
 	if len(e.Timestamp) != 1 || e.Timestamp[0] != '-' {
 		if e.Time, ok = e.times.parse(e.Timestamp); !ok {
-			return syntaxErr(i-len(e.Timestamp)-1, form, ErrHeader, "TIMESTAMP is not RFC 3339")
+			terr = syntaxErr(start, form, ErrTime, timeMsg("TIMESTAMP", e.Timestamp))
 		}
 	}
 	if e.Host, i, ok = field(b, i); !ok {
 		return syntaxErr(i, form, ErrHeader, "missing HOSTNAME")
+	}
+	if form == FormSyslog {
+		if t, next, _ := field(b, i); isTag(t) {
+			e.App, e.Proc, _ = procField(t, false)
+			e.Msg = b[next:]
+			e.parseBody(e.Msg)
+			return terr
+		}
 	}
 	if e.App, i, ok = field(b, i); !ok {
 		return syntaxErr(i, form, ErrHeader, "missing APP-NAME")
@@ -132,7 +151,7 @@ func (e *Event) parse5424(b []byte, i int, form Form) error {
 	}
 	e.Msg = rest
 	e.parseBody(rest)
-	return nil
+	return terr
 }
 
 // field returns the header field that starts at b[i] and ends at the next
@@ -204,12 +223,25 @@ func sdName(b []byte) int {
 //
 //   - digits, a space and '<': an octet-counted frame (see ParseFrame);
 //   - '<': an RFC 5424 message;
-//   - an RFC 3339 timestamp then "SOURCE[DYNO]:": the heroku logs view;
-//   - an RFC 3339 timestamp then a host: the classic Pulse line;
+//   - an RFC 3339 timestamp, then "SOURCE[DYNO]:": the heroku logs view;
+//   - an RFC 3339 timestamp, a host, "FACILITY.SEVERITY" (a syslog
+//     facility name such as local3, a dot and a severity) or any third
+//     token, then "APP[PROC]:" or "APP:": the classic Pulse line;
+//   - an RFC 3339 timestamp, a host, then "APP[PROC]" (with or without a
+//     colon), or then three more header fields (APP-NAME, PROCID, MSGID;
+//     printable ASCII within RFC 5424's lengths): the syslog form;
+//   - any other line that starts with an RFC 3339 timestamp: the classic
+//     Pulse line, which will report what is missing;
 //   - anything else: a bare logfmt body, which never fails.
 //
 // A trailing "\n" or "\r\n" is ignored. Errors are *SyntaxError with the
 // offset in b.
+//
+// On an error wrapping [ErrTime] the event is complete except its time: a
+// timestamp that is not RFC 3339, or is outside [MinTimeUnix,
+// MaxTimeUnix), leaves Time zero and Timestamp holding the raw text, and
+// every other header field and every pair is filled as usual. Any other
+// error leaves ev holding what was parsed before the problem.
 func ParseLine(b []byte, ev *Event) error {
 	b = trimEOL(b)
 	form := detect(b)
@@ -229,18 +261,76 @@ func detect(b []byte) Form {
 			return FormOctet
 		}
 		if looksLikeTime(b) {
-			sp := bytes.IndexByte(b, ' ')
-			if sp < 0 {
-				return FormClassic
-			}
-			t, _, _ := field(b, sp+1)
-			if len(t) > 0 && t[len(t)-1] == ':' {
-				return FormHerokuLogs
-			}
-			return FormClassic
+			return detectTimed(b)
 		}
 	}
 	return FormLogfmt
+}
+
+// detectTimed returns the form of line b, which starts with a timestamp:
+// heroku logs, classic or syslog, by the rules in ParseLine's comment.
+func detectTimed(b []byte) Form {
+	_, i, _ := field(b, 0)
+	host, i, ok := field(b, i)
+	if !ok {
+		return FormClassic
+	}
+	if host[len(host)-1] == ':' {
+		return FormHerokuLogs
+	}
+	t2, i, ok2 := field(b, i)
+	t3, i, ok3 := field(b, i)
+	switch {
+	case ok3 && t3[len(t3)-1] == ':':
+		return FormClassic
+	case !ok2:
+		return FormClassic
+	case isTag(t2):
+		return FormSyslog
+	case isFacilitySeverity(t2):
+		return FormClassic
+	}
+	t4, _, ok4 := field(b, i)
+	if ok3 && ok4 && headerToken(t2, 48) && headerToken(t3, 128) && headerToken(t4, 32) {
+		return FormSyslog
+	}
+	return FormClassic
+}
+
+// isTag reports whether t is a syslog tag "APP[PROC]" or "APP[PROC]:",
+// with APP and PROC not empty.
+func isTag(t []byte) bool {
+	app, proc, ok := procField(t, false)
+	return ok && len(app) > 0 && len(proc) > 0
+}
+
+// isFacilitySeverity reports whether t is "FACILITY.SEVERITY" with a
+// syslog facility name ("local3.info").
+func isFacilitySeverity(t []byte) bool {
+	dot := bytes.IndexByte(t, '.')
+	if dot <= 0 || dot == len(t)-1 {
+		return false
+	}
+	for _, name := range facilityNames {
+		if string(name) == string(t[:dot]) {
+			return true
+		}
+	}
+	return false
+}
+
+// headerToken reports whether t is an RFC 5424 header field: at most max
+// bytes of printable US-ASCII.
+func headerToken(t []byte, max int) bool {
+	if len(t) > max {
+		return false
+	}
+	for _, c := range t {
+		if c < 33 || c > 126 {
+			return false
+		}
+	}
+	return true
 }
 
 // parseAs parses line b (without its end of line) as the given form.
@@ -252,6 +342,10 @@ func parseAs(b []byte, form Form, ev *Event) error {
 		return ev.parseClassic(b)
 	case FormHerokuLogs:
 		return ev.parseHerokuLogs(b)
+	case FormSyslog:
+		ev.reset()
+		ev.Form = FormSyslog
+		return ev.parseHeader(b, 0, FormSyslog)
 	}
 	ParseBody(b, ev)
 	return nil
@@ -262,24 +356,32 @@ func looksLikeTime(b []byte) bool {
 }
 
 // timeField reads the leading timestamp of a classic or heroku-logs line.
-func (e *Event) timeField(b []byte) (int, error) {
+// A missing one is an error (err); one that is there but bad is not, and
+// gives terr, wrapping ErrTime, for the caller to return once the rest of
+// the line is parsed.
+func (e *Event) timeField(b []byte) (i int, terr, err error) {
 	ts, i, ok := field(b, 0)
 	if !ok {
-		return 0, syntaxErr(0, e.Form, ErrHeader, "missing timestamp")
+		return 0, nil, syntaxErr(0, e.Form, ErrHeader, "missing timestamp")
 	}
 	e.Timestamp = ts
 	if e.Time, ok = e.times.parse(ts); !ok {
-		return 0, syntaxErr(0, e.Form, ErrHeader, "timestamp is not RFC 3339")
+		terr = syntaxErr(0, e.Form, ErrTime, timeMsg("timestamp", ts))
 	}
-	return i, nil
+	return i, terr, nil
 }
 
-// procField splits "APP[PROC]:" (or "APP:") into its parts.
-func procField(t []byte) (app, proc []byte, ok bool) {
-	if len(t) < 2 || t[len(t)-1] != ':' {
+// procField splits "APP[PROC]:" (or "APP:") into its parts. With colon
+// false the colon is optional.
+func procField(t []byte, colon bool) (app, proc []byte, ok bool) {
+	if len(t) > 0 && t[len(t)-1] == ':' {
+		t = t[:len(t)-1]
+	} else if colon {
 		return nil, nil, false
 	}
-	t = t[:len(t)-1]
+	if len(t) == 0 {
+		return nil, nil, false
+	}
 	if t[len(t)-1] != ']' {
 		return t, nil, true
 	}
@@ -294,17 +396,18 @@ func procField(t []byte) (app, proc []byte, ok bool) {
 func (e *Event) parseHerokuLogs(b []byte) error {
 	e.reset()
 	e.Form = FormHerokuLogs
-	i, err := e.timeField(b)
+	i, terr, err := e.timeField(b)
 	if err != nil {
 		return err
 	}
-	t, next, ok := field(b, i)
-	if e.App, e.Proc, ok = procField(t); !ok || e.Proc == nil {
+	t, next, _ := field(b, i)
+	var ok bool
+	if e.App, e.Proc, ok = procField(t, true); !ok || e.Proc == nil {
 		return syntaxErr(i, e.Form, ErrHeader, "source is not SOURCE[DYNO]:")
 	}
 	e.Msg = b[min(next, len(b)):]
 	e.parseBody(e.Msg)
-	return nil
+	return terr
 }
 
 // parseClassic parses
@@ -313,7 +416,7 @@ func (e *Event) parseHerokuLogs(b []byte) error {
 func (e *Event) parseClassic(b []byte) error {
 	e.reset()
 	e.Form = FormClassic
-	i, err := e.timeField(b)
+	i, terr, err := e.timeField(b)
 	if err != nil {
 		return err
 	}
@@ -329,7 +432,7 @@ func (e *Event) parseClassic(b []byte) error {
 	e.Facility, e.Severity = fs[:dot:dot], fs[dot+1:]
 	i = next
 	t, next, _ := field(b, i)
-	if e.App, e.Proc, ok = procField(t); !ok {
+	if e.App, e.Proc, ok = procField(t, true); !ok {
 		return syntaxErr(i, e.Form, ErrHeader, "missing APP[PROC]:")
 	}
 	i = next
@@ -352,7 +455,7 @@ func (e *Event) parseClassic(b []byte) error {
 	}
 	e.Msg = b[min(i, len(b)):]
 	e.parseBody(e.Msg)
-	return nil
+	return terr
 }
 
 func trimEOL(b []byte) []byte {

@@ -209,6 +209,16 @@ func TestParseLine(t *testing.T) {
 			`|app|api|| Release v42 created by user dev@example.com`},
 		{"classic without slot", `2011-10-19T17:14:55Z host local0.notice app: x=1`, FormClassic, `host|app||| x="1"`},
 		{"classic with dash only", `2011-10-19T17:14:55Z host local0.notice app[1]: - x=1`, FormClassic, `host|app|1|| x="1"`},
+		{"classic with any third token", `2011-10-19T17:14:55Z host x.y app: a=1`, FormClassic, `host|app||| a="1"`},
+		{"classic with a tag", `2011-10-19T17:14:55Z host local0.notice heroku[web.1]: a=1`, FormClassic, `host|heroku|web.1|| a="1"`},
+		{"syslog drain text (Dev Center L10)", `2013-04-17T19:04:46+00:00 d.1234-drain-identifier-567 heroku logplex - - Error L10 (output buffer overflow): 500 messages dropped since 2013-04-17T19:04:46+00:00.`,
+			FormSyslog, `d.1234-drain-identifier-567|heroku|logplex|-|- Error L10 (output buffer overflow): 500 messages dropped since 2013-04-17T19:04:46+00:00.`},
+		{"syslog without SD", `2013-04-17T19:04:46+00:00 host app web.1 - a=1`, FormSyslog, `host|app|web.1|-| a="1"`},
+		{"syslog with SD", `2013-04-17T19:04:46+00:00 host app web.1 - [x@1 a="b"] a=1`, FormSyslog, `host|app|web.1|-|[x@1 a="b"] a="1"`},
+		{"syslog receiver tag", `2022-01-01T01:01:01.000000+00:00 d.9173ea1f-6f14-4976-9cf0-7cd0dafdcdbc heroku[router] at=info method=GET`,
+			FormSyslog, `d.9173ea1f-6f14-4976-9cf0-7cd0dafdcdbc|heroku|router|| at="info" method="GET"`},
+		{"syslog tag with colon", `2022-01-01T01:01:01Z myhost app[web.1]: a=1`, FormSyslog, `myhost|app|web.1|| a="1"`},
+		{"syslog tag, no message", `2022-01-01T01:01:01Z myhost app[web.1]`, FormSyslog, `myhost|app|web.1||`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -234,7 +244,7 @@ func TestParseErrors(t *testing.T) {
 		offset   int64
 	}{
 		{"count without <", "12 x", true, FormOctet, ErrCount, 2},
-		{"count too many digits", "12345678901 <1>1 - h a p m", true, FormOctet, ErrCount, 10},
+		{"count too many digits", "12345678901234567890 <1>1 - h a p m", true, FormOctet, ErrCount, 19},
 		{"missing <", "foo", true, FormRFC5424, ErrHeader, 0},
 		{"PRI too big", "<192>1 - h a p m", false, FormRFC5424, ErrHeader, 1},
 		{"PRI four digits", "<0001>1 - h a p m", false, FormRFC5424, ErrHeader, 1},
@@ -242,20 +252,28 @@ func TestParseErrors(t *testing.T) {
 		{"PRI unterminated", "<13", false, FormRFC5424, ErrHeader, 1},
 		{"version 0", "<13>0 - h a p m", false, FormRFC5424, ErrHeader, 4},
 		{"version missing", "<13> - h a p m", false, FormRFC5424, ErrHeader, 4},
-		{"bad timestamp", "<13>1 2026-03-14 h a p m", false, FormRFC5424, ErrHeader, 6},
-		{"bad timestamp in octet frame", "9 <13>1 x h a p m", false, FormOctet, ErrHeader, 8},
+		{"bad timestamp", "<13>1 2026-03-14 h a p m", false, FormRFC5424, ErrTime, 6},
+		{"bad timestamp in octet frame", "9 <13>1 x h a p m", false, FormOctet, ErrTime, 8},
+		{"year 1600", "<13>1 1600-01-01T00:00:00Z h a p m", false, FormRFC5424, ErrTime, 6},
+		{"year 2610 that UnixNano would wrap into 2026", "<13>1 2610-10-03T16:36:03.709551616Z h a p m", false, FormRFC5424, ErrTime, 6},
+		{"just before 1970", "12 <13>1 1970-01-01T00:30:00+01:00 h a p m", false, FormOctet, ErrTime, 9},
+		{"2200 exactly", "<13>1 2200-01-01T00:00:00Z h a p m", true, FormRFC5424, ErrTime, 6},
 		{"missing timestamp", "<13>1 ", false, FormRFC5424, ErrHeader, 6},
 		{"missing host", "<13>1 -", false, FormRFC5424, ErrHeader, 7},
 		{"empty host", "<13>1 -  a p m", false, FormRFC5424, ErrHeader, 8},
 		{"missing app", "<13>1 - h", false, FormRFC5424, ErrHeader, 9},
 		{"missing proc", "<13>1 - h a", false, FormRFC5424, ErrHeader, 11},
 		{"missing msgid", "<13>1 - h a p", false, FormRFC5424, ErrHeader, 13},
-		{"heroku logs bad time", "2026-03-14T25:02:11.482113+00:00 heroku[router]: x", false, FormHerokuLogs, ErrHeader, 0},
+		{"heroku logs bad time", "2026-03-14T25:02:11.482113+00:00 heroku[router]: x", false, FormHerokuLogs, ErrTime, 0},
+		{"heroku logs year 1600", "1600-03-14T23:02:11.482113+00:00 heroku[router]: x", false, FormHerokuLogs, ErrTime, 0},
 		{"heroku logs bad source", "2026-03-14T17:02:11.482113+00:00 heroku: x", false, FormHerokuLogs, ErrHeader, 33},
-		{"classic bad time", "2011-10-19T17:14:55 host local0.info app: x", false, FormClassic, ErrHeader, 0},
+		{"classic bad time", "2011-10-19T17:14:55 host local0.info app: x", false, FormClassic, ErrTime, 0},
+		{"classic year 9999", "9999-10-19T17:14:55Z host local0.info app: x", false, FormClassic, ErrTime, 0},
 		{"classic missing facility", "2011-10-19T17:14:55Z host", false, FormClassic, ErrHeader, 25},
 		{"classic bad facility", "2011-10-19T17:14:55Z host local0 app: x", false, FormClassic, ErrHeader, 26},
 		{"classic missing app", "2011-10-19T17:14:55Z host local0.info app x", false, FormClassic, ErrHeader, 38},
+		{"free text after a timestamp", "2026-01-01T00:00:00Z hello world", false, FormClassic, ErrHeader, 27},
+		{"syslog header token too long", "2026-01-01T00:00:00Z host app proc " + strings.Repeat("m", 33) + " x", false, FormClassic, ErrHeader, 26},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -295,4 +313,87 @@ func TestParseAllocs(t *testing.T) {
 		}
 		ParseBody(body, &ev)
 	}))
+}
+
+// TestParseBadTimeKeepsEvent: a damaged or out-of-range timestamp costs
+// the event its time only. The first row is logplex's own documented
+// input (doc/README.http_input.md).
+func TestParseBadTimeKeepsEvent(t *testing.T) {
+	tests := []struct {
+		name   string
+		in     string
+		frame  bool
+		form   Form
+		offset int64
+		ts     string
+		want   string // host|app|proc|msgid|sd then pairs
+	}{
+		{"logplex input doc", "130 <134>1 2012-12-10T04:05:25Z+00:00 erlang t.d6799f88-4a77-402f-b197-2b722a02cdbc console.1 - Logsplat test message 1 from <0.72.0>.\n",
+			true, FormOctet, 11, "2012-12-10T04:05:25Z+00:00", "erlang|t.d6799f88-4a77-402f-b197-2b722a02cdbc|console.1|-| Logsplat test message 1 from <0.72.0>."},
+		{"rfc5424 line, year 1600", "<158>1 1600-01-01T00:00:00Z host heroku router - at=info status=200",
+			false, FormRFC5424, 7, "1600-01-01T00:00:00Z", `host|heroku|router|-| at="info" status="200"`},
+		{"rfc5424 with SD", `<158>1 2610-10-03T16:36:03.709551616Z d.x heroku router - - a=1`,
+			true, FormRFC5424, 7, "2610-10-03T16:36:03.709551616Z", `d.x|heroku|router|-|- a="1"`},
+		{"heroku logs", "2026-03-14T17:02:11 heroku[router]: at=info service=43ms",
+			false, FormHerokuLogs, 0, "2026-03-14T17:02:11", `|heroku|router|| at="info" service="43ms"`},
+		{"classic", "2011-13-19T17:14:55-07:00 10.1.2.3 local3.info hermes[12345]: - hermes.12@heroku.com key=value",
+			false, FormClassic, 0, "2011-13-19T17:14:55-07:00", `10.1.2.3|hermes|12345|| key="value"`},
+		{"syslog", "2012-12-10T04:05:25Z+00:00 d.1234 heroku logplex - - Error L10",
+			false, FormSyslog, 0, "2012-12-10T04:05:25Z+00:00", `d.1234|heroku|logplex|-|- Error L10`},
+		{"syslog tag", "2012-12-10T04:05:25Z+00:00 d.1234 heroku[router] at=info",
+			false, FormSyslog, 0, "2012-12-10T04:05:25Z+00:00", `d.1234|heroku|router|| at="info"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			parsers := []func([]byte, *Event) error{ParseLine}
+			if tt.frame {
+				parsers = append(parsers, ParseFrame)
+			}
+			for _, parse := range parsers {
+				var ev Event
+				err := parse([]byte(tt.in), &ev)
+				require.ErrorIs(t, err, ErrTime)
+				require.ErrorIs(t, err, ErrSyntax)
+				assert.NotErrorIs(t, err, ErrHeader)
+				var se *SyntaxError
+				require.ErrorAs(t, err, &se)
+				assert.Equal(t, tt.form, se.Form)
+				assert.Equal(t, tt.offset, se.Offset)
+				assert.Equal(t, tt.form, ev.Form)
+				assert.True(t, ev.Time.IsZero())
+				assert.Equal(t, tt.ts, string(ev.Timestamp))
+				got := strings.Join([]string{string(ev.Host), string(ev.App), string(ev.Proc), string(ev.MsgID), string(ev.StructuredData)}, "|")
+				assert.Equal(t, tt.want, got+" "+kv(&ev))
+			}
+		})
+	}
+	t.Run("a later header error wins", func(t *testing.T) {
+		var ev Event
+		err := ParseLine([]byte("<13>1 1600-01-01T00:00:00Z host"), &ev)
+		require.ErrorIs(t, err, ErrHeader)
+		assert.NotErrorIs(t, err, ErrTime)
+	})
+}
+
+// TestParseLineSyslog: the Dev Center's syslog-drain L10 example, as its
+// article prints it (no PRI and VERSION), gives the header fields it has.
+func TestParseLineSyslog(t *testing.T) {
+	var ev Event
+	require.NoError(t, ParseLine([]byte("2013-04-17T19:04:46+00:00 d.1234-drain-identifier-567 heroku logplex - - Error L10 (output buffer overflow): 500 messages dropped since 2013-04-17T19:04:46+00:00.\n"), &ev))
+	assert.Equal(t, FormSyslog, ev.Form)
+	assert.Equal(t, time.Date(2013, 4, 17, 19, 4, 46, 0, time.UTC), ev.Time)
+	assert.Equal(t, -1, ev.Priority)
+	_, ok := ev.Header("facility")
+	assert.False(t, ok)
+	assert.Equal(t, "Error L10 (output buffer overflow): 500 messages dropped since 2013-04-17T19:04:46+00:00.", string(ev.Msg))
+
+	// A forced form: the Reader with ReaderOptions.Form.
+	r := NewReader(strings.NewReader("2026-03-14T17:02:11Z host heroku[router] a=1\n- host app proc - b=2\n"), &ReaderOptions{Form: FormSyslog})
+	e, err := r.Next()
+	require.NoError(t, err)
+	assert.Equal(t, "router", string(e.Proc))
+	e, err = r.Next()
+	require.NoError(t, err, "the NILVALUE timestamp")
+	assert.True(t, e.Time.IsZero())
+	assert.Equal(t, "proc", string(e.Proc))
 }

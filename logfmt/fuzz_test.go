@@ -2,12 +2,15 @@ package logfmt
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"io"
 	"math"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -21,12 +24,23 @@ func seeds(t testing.TB) [][]byte {
 	for l := range bytes.Lines(lines) {
 		out = append(out, l)
 	}
+	// Real drain bodies: whole, and line by line.
+	for _, body := range realBodies(t) {
+		out = append(out, body)
+		for l := range bytes.Lines(body) {
+			out = append(out, l)
+		}
+	}
 	for _, s := range []string{
 		``, `a`, `a=`, `=`, `a="b\"c\\d\u00e9\ud83d\ude00" e`, `a="unterminated`, "a=1\tb=2",
 		`<165>1 2003-10-11T22:14:15.003Z h a p m [x@1 a="\]"][y@2] msg`, `<13>1 - h a p m -`,
 		`12 x`, `<192>1 - h a p m`, `<13>1 2026-03-14 h a p m`, "2011-10-19T17:14:55Z host local0 app: x",
 		"999999999 <158>1 x\n", "0 <13>1\n", "10 <13>1 - h a p m - a=1\n5 <13>1 - h a p m - b=2\n",
 		"2026-03-14T17:02:11.482113+00:00 heroku[router]: a=\xff",
+		"1000000000000 <158>1 2012-11-30T06:45:26+00:00 host heroku router - at=info\n",
+		"2013-04-17T19:04:46+00:00 d.1234-drain-identifier-567 heroku logplex - - Error L10 (output buffer overflow)",
+		"2022-01-01T01:01:01.000000+00:00 d.9173ea1f heroku[router] at=info",
+		"<13>1 1600-01-01T00:00:00Z h a p m - x", "<13>1 2610-10-03T16:36:03.709551616Z h a p m - x",
 	} {
 		out = append(out, []byte(s))
 	}
@@ -45,7 +59,7 @@ func checkSyntaxError(t *testing.T, err error, inputLen int) {
 	if !errors.As(err, &se) || !errors.Is(err, ErrSyntax) {
 		t.Fatalf("not a *SyntaxError: %v", err)
 	}
-	if !errors.Is(err, ErrHeader) && !errors.Is(err, ErrCount) && !errors.Is(err, ErrTooLong) {
+	if !errors.Is(err, ErrHeader) && !errors.Is(err, ErrTime) && !errors.Is(err, ErrCount) && !errors.Is(err, ErrTooLong) {
 		t.Fatalf("no sentinel: %v", err)
 	}
 	if se.Offset < 0 || se.Offset > int64(inputLen) {
@@ -53,6 +67,18 @@ func checkSyntaxError(t *testing.T, err error, inputLen int) {
 	}
 	if se.Error() == "" {
 		t.Fatal("empty error")
+	}
+}
+
+// checkBadTime checks an event returned with ErrTime: no time, the raw
+// timestamp kept, and the rest filled.
+func checkBadTime(t *testing.T, ev *Event) {
+	t.Helper()
+	if !ev.Time.IsZero() || len(ev.Timestamp) == 0 || ev.Form == FormUnknown || ev.Form == FormLogfmt {
+		t.Fatalf("bad-time event: form %v time %v timestamp %q", ev.Form, ev.Time, ev.Timestamp)
+	}
+	if ev.Form != FormHerokuLogs && ev.Form != FormClassic && len(ev.Host) == 0 {
+		t.Fatalf("bad-time %v event without host", ev.Form)
 	}
 }
 
@@ -88,7 +114,14 @@ func formatBody(ev *Event) []byte {
 func checkRoundTrip(t *testing.T, ev *Event) {
 	t.Helper()
 	var again Event
-	ParseBody(formatBody(ev), &again)
+	if ev.json {
+		ParseBody(formatJSON(ev), &again)
+		if !again.json {
+			t.Fatalf("round trip: %q is not read as JSON", formatJSON(ev))
+		}
+	} else {
+		ParseBody(formatBody(ev), &again)
+	}
 	if ev.Len() != again.Len() {
 		t.Fatalf("round trip: %d pairs, then %d", ev.Len(), again.Len())
 	}
@@ -111,9 +144,21 @@ func checkRoundTrip(t *testing.T, ev *Event) {
 	}
 }
 
+// jsonSeeds are JSON bodies for the fuzzer: slog's, nested, escaped,
+// malformed.
+var jsonSeeds = []string{
+	`{"time":"2026-03-14T17:02:11.482113Z","level":"ERROR","msg":"charge failed","order":{"id":"o_81723","total":42.5},"retry":false,"err":null}`,
+	`{"a":{"b":{"c":[1,{"d":"e"}]}},"":"","k\"\u00e9":"\ud83d\ude00\n","n":-0.5e+10,"o":{}}`,
+	` {"a" : [ ] , "b":{ }}` + "\r\n", `{"a":1}x`, `{"a":01}`, `{"a":"\u12"}`, `{"a":[1,]}`, `{"a":` + strings.Repeat(`{"a":`, 40),
+	`{"level":"info","msg":"GET /","req":{"headers":{"host":"status.goodeggs.com","x-forwarded-for":"174.34.162.242, 23.235.39.31"}},"responseTime":43}`,
+}
+
 func FuzzParseBody(f *testing.F) {
 	for _, s := range seeds(f) {
 		f.Add(s)
+	}
+	for _, s := range jsonSeeds {
+		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var ev Event
@@ -121,13 +166,114 @@ func FuzzParseBody(f *testing.F) {
 		if ev.Form != FormLogfmt {
 			t.Fatalf("form %v", ev.Form)
 		}
-		for p := range ev.Pairs() {
-			if bytes.ContainsAny(p.Key, " \t=") || (p.Flag && len(p.Key) == 0) {
-				t.Fatalf("bad key %q (flag %v)", p.Key, p.Flag)
+		if !ev.json {
+			for p := range ev.Pairs() {
+				if bytes.ContainsAny(p.Key, " \t=") || (p.Flag && len(p.Key) == 0) {
+					t.Fatalf("bad key %q (flag %v)", p.Key, p.Flag)
+				}
 			}
 		}
+		checkJSON(t, b, &ev)
 		checkRoundTrip(t, &ev)
 	})
+}
+
+// checkJSON holds ParseBody's JSON reading to encoding/json's: what it
+// reads as JSON is a valid JSON object, with the same members flattened;
+// and a valid JSON object within the limits is read as JSON.
+func checkJSON(t *testing.T, b []byte, ev *Event) {
+	t.Helper()
+	trimmed := bytes.TrimLeft(b, " \t")
+	isObject := len(trimmed) > 0 && trimmed[0] == '{' && json.Valid(trimmed)
+	if ev.json && !isObject {
+		t.Fatalf("read as JSON, but encoding/json disagrees: %q", b)
+	}
+	if !isObject || !utf8.Valid(b) {
+		return // encoding/json would replace invalid UTF-8
+	}
+	dec := json.NewDecoder(bytes.NewReader(trimmed))
+	dec.UseNumber()
+	if _, err := dec.Token(); err != nil {
+		t.Fatal(err)
+	}
+	var want []Pair
+	depth := flattenJSON(t, dec, "", 1, &want)
+	if !ev.json {
+		if depth <= maxJSONDepth && len(b) <= 100 {
+			t.Fatalf("a valid JSON object of depth %d not read as JSON: %q", depth, b)
+		}
+		return
+	}
+	if len(want) != ev.Len() {
+		t.Fatalf("%d pairs, encoding/json flattens to %d: %q", ev.Len(), len(want), b)
+	}
+	for i, w := range want {
+		p := ev.Pair(i)
+		if string(p.Key) != string(w.Key) || p.Flag {
+			t.Fatalf("pair %d: key %q, encoding/json says %q", i, p.Key, w.Key)
+		}
+		if w.Value == nil { // an array or an empty object: raw, valid JSON
+			if !json.Valid(p.Value) || (p.Value[0] != '[' && p.Value[0] != '{') {
+				t.Fatalf("pair %d: raw value %q", i, p.Value)
+			}
+			continue
+		}
+		if string(p.Value) != string(w.Value) {
+			t.Fatalf("pair %d (%s): value %q, encoding/json says %q", i, p.Key, p.Value, w.Value)
+		}
+	}
+}
+
+// flattenJSON reads the members of the object whose '{' dec has just
+// read, as ParseBody flattens them (nil Value for an array or an empty
+// object, whose raw text is not compared), and returns the deepest
+// nesting it met.
+func flattenJSON(t *testing.T, dec *json.Decoder, prefix string, depth int, out *[]Pair) int {
+	t.Helper()
+	deepest := depth
+	token := func() json.Token {
+		tok, err := dec.Token()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	for dec.More() {
+		key := token().(string)
+		if prefix != "" {
+			key = prefix + "." + key
+		}
+		switch v := token().(type) {
+		case json.Delim:
+			if v == '{' && dec.More() {
+				deepest = max(deepest, flattenJSON(t, dec, key, depth+1, out))
+				continue
+			}
+			*out = append(*out, Pair{Key: []byte(key)})
+			for open, d := 1, depth+1; open > 0; {
+				deepest = max(deepest, d)
+				if tok, ok := token().(json.Delim); ok {
+					if tok == '{' || tok == '[' {
+						open++
+						d++
+					} else {
+						open--
+						d--
+					}
+				}
+			}
+		case string:
+			*out = append(*out, Pair{Key: []byte(key), Value: []byte(v)})
+		case json.Number:
+			*out = append(*out, Pair{Key: []byte(key), Value: []byte(v)})
+		case bool:
+			*out = append(*out, Pair{Key: []byte(key), Value: []byte(strconv.FormatBool(v))})
+		case nil:
+			*out = append(*out, Pair{Key: []byte(key), Value: []byte{}})
+		}
+	}
+	token() // '}'
+	return deepest
 }
 
 func FuzzParseFrame(f *testing.F) {
@@ -138,7 +284,9 @@ func FuzzParseFrame(f *testing.F) {
 		var ev Event
 		err := ParseFrame(b, &ev)
 		checkSyntaxError(t, err, len(b))
-		if err != nil {
+		if errors.Is(err, ErrTime) {
+			checkBadTime(t, &ev)
+		} else if err != nil {
 			return
 		}
 		assert.Contains(t, []Form{FormOctet, FormRFC5424}, ev.Form)
@@ -157,11 +305,15 @@ func FuzzParseLine(f *testing.F) {
 		var ev Event
 		err := ParseLine(b, &ev)
 		checkSyntaxError(t, err, len(b))
-		if err != nil {
+		if errors.Is(err, ErrTime) {
+			checkBadTime(t, &ev)
+		} else if err != nil {
 			return
-		}
-		if ev.Form == FormClassic || ev.Form == FormHerokuLogs {
+		} else if ev.Form == FormClassic || ev.Form == FormHerokuLogs {
 			assert.False(t, ev.Time.IsZero())
+		}
+		if !ev.Time.IsZero() && (ev.Time.Unix() < MinTimeUnix || ev.Time.Unix() >= MaxTimeUnix) {
+			t.Fatalf("time %v outside the range", ev.Time)
 		}
 		for _, name := range []string{"app", "proc", "host", "facility", "severity", "msgid", "slot", "instance", "cloud", "timestamp", "sd"} {
 			ev.Header(name)
@@ -204,7 +356,7 @@ func FuzzReader(f *testing.F) {
 		if limit == 0 {
 			limit = DefaultMaxFrame
 		}
-		var events, bad int64
+		var events, bad, badTime int64
 		for calls := 0; ; calls++ {
 			if calls > 2*len(data)+2 {
 				t.Fatalf("no progress after %d calls on %d bytes", calls, len(data))
@@ -217,6 +369,16 @@ func FuzzReader(f *testing.F) {
 			if len(r.Raw()) > limit+maxCountDigits+1 {
 				t.Fatalf("raw of %d bytes over limit %d", len(r.Raw()), limit)
 			}
+			if errors.Is(err, ErrTime) {
+				if ev == nil {
+					t.Fatal("ErrTime without its event")
+				}
+				checkBadTime(t, ev)
+				checkRoundTrip(t, ev)
+				badTime++
+			} else if ev != nil && err != nil {
+				t.Fatalf("event with %v", err)
+			}
 			if err != nil {
 				bad++
 				continue
@@ -225,8 +387,8 @@ func FuzzReader(f *testing.F) {
 			checkRoundTrip(t, ev)
 		}
 		st := r.Stats()
-		if st.Events != events || st.Unparsed != bad || st.Bytes != int64(len(data)) {
-			t.Fatalf("stats %+v, counted events=%d unparsed=%d of %d bytes", st, events, bad, len(data))
+		if st.Events != events || st.Unparsed != bad || st.BadTime != badTime || st.Bytes != int64(len(data)) {
+			t.Fatalf("stats %+v, counted events=%d unparsed=%d badtime=%d of %d bytes", st, events, bad, badTime, len(data))
 		}
 		if _, err := r.Next(); err != io.EOF {
 			t.Fatalf("EOF is not sticky: %v", err)

@@ -30,12 +30,16 @@ type ReaderStats struct {
 	// Events is the number of events returned.
 	Events int64
 	// Unparsed is the number of frames or lines returned as a
-	// *SyntaxError.
+	// *SyntaxError, BadTime included.
 	Unparsed int64
-	// Mismatches is the number of octet counts that did not land on the
-	// start of the next frame; the reader resynchronised at the frame's
-	// newline or at the next frame start, and the frame still counts as an
-	// event or as unparsed.
+	// BadTime is the number of those Unparsed whose error wraps ErrTime:
+	// Next returned the event too, complete except its time.
+	BadTime int64
+	// Mismatches is the number of wrong octet counts: counts that did
+	// not land on the start of the next frame, counts of zero and counts
+	// over MaxFrame on a frame that was in fact shorter. The reader
+	// resynchronised at the next frame start or the frame's newline, and
+	// the frame still counts as an event or as unparsed.
 	Mismatches int64
 	// Bytes is the number of input bytes consumed.
 	Bytes int64
@@ -100,6 +104,14 @@ func (r *Reader) Stats() ReaderStats { return r.stats }
 // stream offset), after which the reader has resynchronised and Next can
 // be called again. Any other error comes from the underlying reader, and
 // is returned again by later calls.
+//
+// On an error wrapping [ErrTime] the event is complete except its time:
+// Next returns it with the error, with Time zero and Timestamp holding the
+// raw text, and counts it in both ReaderStats.Unparsed and
+// ReaderStats.BadTime. On every other error the event is nil. So a caller
+// that skips every error, or every error matching [ErrSyntax], skips
+// these events too and counts them as unparsed, as before ErrTime existed;
+// one that wants them keeps the event when errors.Is(err, ErrTime).
 func (r *Reader) Next() (*Event, error) {
 	if r.buf == nil {
 		r.buf = make([]byte, r.max+256)
@@ -137,24 +149,27 @@ func (r *Reader) Next() (*Event, error) {
 
 // octet reads an octet-counted frame whose '<' is at buf[r.r+k].
 func (r *Reader) octet(k int) (*Event, error) {
+	digits := r.buf[r.r : r.r+k-1]
 	count := 0
-	for _, c := range r.buf[r.r : r.r+k-1] {
-		count = count*10 + int(c-'0') // at most 10 digits: no overflow
+	for _, c := range digits {
+		count = min(count*10+int(c-'0'), r.max+1) // saturates: no overflow
 	}
-	if count > r.max || count < 1 {
-		r.raw = r.buf[r.r : r.r+k+1 : r.r+k+1]
-		r.skip = FormOctet
-		if count < 1 {
-			return r.fail(syntaxErr(0, FormOctet, ErrCount, "octet count 0"))
-		}
-		return r.fail(syntaxErr(0, FormOctet, ErrTooLong, "octet count "+strconv.Itoa(count)+" exceeds limit "+strconv.Itoa(r.max)))
-	}
-	r.ensure(k + count + lookahead)
-	avail := r.buf[r.r+k : r.w]
 	n := count
-	if !boundary(avail, count) {
+	if count < 1 || count > r.max || !boundary(r.lookahead(k, count), count) {
+		// A wrong count, however large: the frame ends where the stream
+		// shows it does, as long as that is within MaxFrame.
+		var ok bool
+		if n, ok = r.resync(k); !ok {
+			end := r.r + k + r.max
+			r.raw = r.buf[r.r:end:end]
+			r.skip = FormOctet
+			msg := "octet count " + string(digits) + " exceeds limit " + strconv.Itoa(r.max)
+			if count <= r.max {
+				msg = "frame with octet count " + string(digits) + " runs past limit " + strconv.Itoa(r.max)
+			}
+			return r.fail(syntaxErr(0, FormOctet, ErrTooLong, msg))
+		}
 		r.stats.Mismatches++
-		n = resyncEnd(avail, r.max)
 	}
 	end := r.r + k + n
 	r.raw = trimEOL(r.buf[r.r:end:end])
@@ -165,12 +180,53 @@ func (r *Reader) octet(k int) (*Event, error) {
 		se := err.(*SyntaxError)
 		se.Offset += start + int64(k)
 		se.Form = FormOctet
+		r.ev.Form = FormOctet
 		return r.fail(se)
 	}
 	r.ev.Form = FormOctet
 	r.stats.Events++
 	return &r.ev, nil
 }
+
+// lookahead returns the frame whose '<' is at buf[r.r+k] and up to
+// lookahead bytes past its count, reading them when the stream has them.
+func (r *Reader) lookahead(k, count int) []byte {
+	r.ensure(k + count + lookahead)
+	return r.buf[r.r+k : r.w]
+}
+
+// resync finds where a frame whose octet count was wrong really ends (its
+// '<' is at buf[r.r+k]): at the next frame start or after its first
+// newline, whichever comes first, else at the end of the input; within
+// MaxFrame bytes in each case. It reads on only until it finds one, holds
+// more than MaxFrame bytes of the frame or meets the end of the input, so
+// the answer does not depend on how the source splits its reads. ok is
+// false when the frame runs past MaxFrame.
+func (r *Reader) resync(k int) (n int, ok bool) {
+	for from := 0; ; {
+		b := r.buf[r.r+k : r.w]
+		lim := b[:min(len(b), r.max)]
+		nl := indexFrom(lim, from, '\n')
+		// A frame start needs its bytes up to VERSION: one that was cut
+		// off by the end of the last read is looked at again.
+		if s := nextFrameStart(lim[:nl], max(1, from-frameStartLen)); s >= 0 {
+			return s, true
+		}
+		if nl < len(lim) {
+			return nl + 1, true
+		}
+		from = len(lim)
+		if len(b) > r.max {
+			return 0, false
+		}
+		if !r.more() {
+			return len(b), true
+		}
+	}
+}
+
+// frameStartLen is the longest frame start: "NNN <PRI>V".
+const frameStartLen = maxCountDigits + 7
 
 // boundary reports whether an octet count n over b (which starts at the
 // frame's '<' and holds up to lookahead bytes past it when the stream has
@@ -201,22 +257,6 @@ func boundary(b []byte, n int) bool {
 	}
 	_, ok := countPrefix(after)
 	return ok
-}
-
-// resyncEnd returns where a frame starting at b[0] ends when its count
-// was wrong: after its first newline, else at the next frame start, else
-// at the end of what is buffered (at most max bytes).
-func resyncEnd(b []byte, max int) int {
-	if len(b) > max {
-		b = b[:max]
-	}
-	if nl := bytes.IndexByte(b, '\n'); nl >= 0 {
-		return nl + 1
-	}
-	if s := nextFrameStart(b, 1); s >= 0 {
-		return s
-	}
-	return len(b)
 }
 
 // nextFrameStart returns the index of the first "NNN <PRI>V" in b at or
@@ -301,12 +341,17 @@ func (r *Reader) line() (*Event, error) {
 }
 
 // fail counts and returns a syntax error, with its offset made absolute
-// when it is still relative to buf[r.r].
+// when it is still relative to buf[r.r]. An event whose only fault is its
+// time is returned with the error.
 func (r *Reader) fail(se *SyntaxError) (*Event, error) {
 	if r.skip != FormUnknown {
 		se.Offset += r.off
 	}
 	r.stats.Unparsed++
+	if se.Err == ErrTime {
+		r.stats.BadTime++
+		return &r.ev, se
+	}
 	return nil, se
 }
 

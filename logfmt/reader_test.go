@@ -124,18 +124,26 @@ func TestReaderWrongCounts(t *testing.T) {
 		{"count not including newline", [][]byte{recount(frames[0], -1), frames[1]}, 2, 0},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			r := NewReader(bytes.NewReader(bytes.Join(tt.body, nil)), nil)
-			got := readAll(t, r)
-			for _, res := range got {
-				require.NoError(t, res.err)
-				assert.NotContains(t, res.msg, "\n")
+		for _, wrap := range []func(io.Reader) io.Reader{nil, iotest.OneByteReader} {
+			name := tt.name
+			var src io.Reader = bytes.NewReader(bytes.Join(tt.body, nil))
+			if wrap != nil {
+				name += ", one byte at a time"
+				src = wrap(src)
 			}
-			st := r.Stats()
-			assert.Equal(t, tt.wantEvents, st.Events)
-			assert.Equal(t, tt.wantMismatches, st.Mismatches)
-			assert.Zero(t, st.Unparsed)
-		})
+			t.Run(name, func(t *testing.T) {
+				r := NewReader(src, nil)
+				got := readAll(t, r)
+				for _, res := range got {
+					require.NoError(t, res.err)
+					assert.NotContains(t, res.msg, "\n")
+				}
+				st := r.Stats()
+				assert.Equal(t, tt.wantEvents, st.Events)
+				assert.Equal(t, tt.wantMismatches, st.Mismatches)
+				assert.Zero(t, st.Unparsed)
+			})
+		}
 	}
 	t.Run("without newlines, wrong count resyncs at the next frame start", func(t *testing.T) {
 		body := frameBody(frames[:3], false)
@@ -157,19 +165,28 @@ func TestReaderBadRecords(t *testing.T) {
 		require.Len(t, got, 3)
 		require.ErrorIs(t, got[0].err, ErrTooLong)
 		assert.Contains(t, got[0].err.Error(), "octet count 999999999 exceeds limit 1024")
-		assert.Equal(t, "999999999 <", got[0].raw)
+		assert.Equal(t, "999999999 <158>1 xxx", got[0].raw[:20])
+		assert.Len(t, got[0].raw, 10+1024, "the count and MaxFrame bytes")
 		assert.Equal(t, "router", got[1].proc)
 		assert.Equal(t, ReaderStats{Events: 2, Unparsed: 1, Bytes: int64(len(body))}, r.Stats())
 	})
-	t.Run("count over the limit without newlines resyncs at a frame start", func(t *testing.T) {
-		body := frameBody(frames[:3], false)
-		body = append([]byte("9999999"), body[3:]...)
-		r := NewReader(bytes.NewReader(body), &ReaderOptions{MaxFrame: 1024})
+	t.Run("count under the limit on a frame over it", func(t *testing.T) {
+		body := "500 <158>1 " + strings.Repeat("x", 3000) + "\n" + string(frames[0])
+		r := NewReader(bytes.NewReader([]byte(body)), &ReaderOptions{MaxFrame: 1024})
 		got := readAll(t, r)
-		require.Len(t, got, 3)
+		require.Len(t, got, 2)
 		require.ErrorIs(t, got[0].err, ErrTooLong)
+		assert.Contains(t, got[0].err.Error(), "frame with octet count 500 runs past limit 1024")
+		assert.Equal(t, "router", got[1].proc)
+	})
+	t.Run("count zero is a wrong count", func(t *testing.T) {
+		r := NewReader(strings.NewReader("0 <13>1\n"+string(frames[0])), nil)
+		got := readAll(t, r)
+		require.Len(t, got, 2)
+		require.ErrorIs(t, got[0].err, ErrHeader)
+		assert.Equal(t, "0 <13>1", got[0].raw)
 		assert.NoError(t, got[1].err)
-		assert.NoError(t, got[2].err)
+		assert.Equal(t, ReaderStats{Events: 1, Unparsed: 1, Mismatches: 1, Bytes: int64(8 + len(frames[0]))}, r.Stats())
 	})
 	t.Run("bad header", func(t *testing.T) {
 		body := string(frames[0]) + "20 <999>1 - h a p m - x\n" + string(frames[1])
@@ -205,13 +222,93 @@ func TestReaderBadRecords(t *testing.T) {
 		require.ErrorIs(t, got[0].err, ErrCount)
 		assert.NoError(t, got[1].err)
 	})
-	t.Run("count zero", func(t *testing.T) {
-		r := NewReader(strings.NewReader("0 <13>1\n"+string(frames[0])), nil)
-		got := readAll(t, r)
-		require.Len(t, got, 2)
-		require.ErrorIs(t, got[0].err, ErrCount)
-		assert.NoError(t, got[1].err)
+}
+
+// TestReaderCountOverLimit: a count over MaxFrame on a frame that is in
+// fact short is a wrong count like any other. Vector's heroku_logs source
+// tests this with "1000000 <158>1 ... i'm not that long".
+func TestReaderCountOverLimit(t *testing.T) {
+	frames := sampleFrames(t)
+	const vector = "1000000 <158>1 2020-01-08T22:33:57.353034+00:00 host heroku router - i'm not that long"
+	tests := []struct {
+		name       string
+		body       string
+		maxFrame   int
+		wantMsgs   []string
+		mismatches int64
+	}{
+		{"vector's test, alone", vector, 0, []string{"i'm not that long"}, 1},
+		{"vector's test, then a frame", vector + "\n" + string(frames[8]), 0, []string{"i'm not that long", "Process running mem=563M(110.0%)"}, 1},
+		{"vector's test, glued to a frame", vector + string(frames[8]), 0, []string{"i'm not that long", "Process running mem=563M(110.0%)"}, 1},
+		{"count of 10^12, then a frame", "1000000000000 <158>1 2012-11-30T06:45:26+00:00 host heroku router - at=info\n" + string(frames[8]), 0,
+			[]string{"at=info", "Process running mem=563M(110.0%)"}, 1},
+		{"count of 19 digits", "9999999999999999999 <158>1 2012-11-30T06:45:26+00:00 host heroku router - at=info", 0, []string{"at=info"}, 1},
+		{"small limit", "1025 " + string(frames[8][3:]) + string(frames[9]), 100, []string{"Process running mem=563M(110.0%)", "Error R14 (Memory quota exceeded)"}, 1},
+	}
+	for _, tt := range tests {
+		for _, chunked := range []bool{false, true} {
+			t.Run(tt.name+map[bool]string{true: ", one byte at a time"}[chunked], func(t *testing.T) {
+				var src io.Reader = strings.NewReader(tt.body)
+				if chunked {
+					src = iotest.OneByteReader(src)
+				}
+				r := NewReader(src, &ReaderOptions{MaxFrame: tt.maxFrame})
+				got := readAll(t, r)
+				var msgs []string
+				for _, res := range got {
+					require.NoError(t, res.err)
+					msgs = append(msgs, res.msg)
+				}
+				assert.Equal(t, tt.wantMsgs, msgs)
+				assert.Equal(t, ReaderStats{Events: int64(len(tt.wantMsgs)), Mismatches: tt.mismatches, Bytes: int64(len(tt.body))}, r.Stats())
+			})
+		}
+	}
+	t.Run("a frame over the limit is not read whole", func(t *testing.T) {
+		// A claimed terabyte, and 10 MB without a newline: the reader gives
+		// up after MaxFrame bytes and skips the rest a buffer at a time.
+		src := &countingReader{r: io.MultiReader(strings.NewReader("1000000000000 <158>1 "), &repeatReader{c: 'x', n: 10 << 20}, strings.NewReader("\n"+string(frames[8])))}
+		r := NewReader(src, &ReaderOptions{MaxFrame: 1024})
+		_, err := r.Next()
+		require.ErrorIs(t, err, ErrTooLong)
+		assert.Contains(t, err.Error(), "octet count 1000000000000 exceeds limit 1024")
+		assert.Less(t, src.n, int64(4096), "bytes read before the error")
+		ev, err := r.Next()
+		require.NoError(t, err)
+		assert.Equal(t, "worker.1", string(ev.Proc))
+		assert.Equal(t, int64(1), r.Stats().Unparsed)
+		assert.Zero(t, r.Stats().Mismatches)
 	})
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// repeatReader yields n copies of c.
+type repeatReader struct {
+	c byte
+	n int
+}
+
+func (r *repeatReader) Read(p []byte) (int, error) {
+	if r.n == 0 {
+		return 0, io.EOF
+	}
+	k := min(len(p), r.n)
+	for i := range p[:k] {
+		p[i] = r.c
+	}
+	r.n -= k
+	return k, nil
 }
 
 func TestReaderMixedForms(t *testing.T) {
@@ -221,6 +318,7 @@ func TestReaderMixedForms(t *testing.T) {
 		"<158>1 2026-03-14T17:02:11.482113+00:00 d.x heroku router - - at=info",
 		"2011-10-19T17:14:55-07:00 10.1.2.3 local3.info hermes[12345]: - hermes.12@heroku.com key=value",
 		"at=info a=1",
+		"2013-04-17T19:04:46+00:00 d.1234-drain-identifier-567 heroku logplex - - Error L10",
 		"2026-03-14T17:02:11 heroku[router]: x",
 		"  \t",
 		"last=line",
@@ -240,9 +338,9 @@ func TestReaderMixedForms(t *testing.T) {
 		}
 		forms = append(forms, ev.Form)
 	}
-	assert.Equal(t, []Form{FormHerokuLogs, FormOctet, FormRFC5424, FormClassic, FormLogfmt, FormLogfmt}, forms)
+	assert.Equal(t, []Form{FormHerokuLogs, FormOctet, FormRFC5424, FormClassic, FormLogfmt, FormSyslog, FormLogfmt}, forms)
 	assert.Equal(t, 1, errs)
-	assert.Equal(t, ReaderStats{Events: 6, Unparsed: 1, Bytes: int64(len(lines))}, r.Stats())
+	assert.Equal(t, ReaderStats{Events: 7, Unparsed: 1, BadTime: 1, Bytes: int64(len(lines))}, r.Stats())
 }
 
 func TestReaderForcedForm(t *testing.T) {
@@ -300,6 +398,8 @@ func TestReaderAllocs(t *testing.T) {
 		{"frames", frameBody(frames, true)},
 		{"frames without newlines", frameBody(frames, false)},
 		{"lines", []byte("2026-03-14T17:02:11.482113+00:00 heroku[router]: at=info service=43ms desc=\"a \\\"b\\\"\"\nat=info\n")},
+		{"json lines", []byte(`2026-03-14T17:02:11.482113+00:00 app[web.1]: {"level":"INFO","msg":"a \"b\"","req":{"id":"r1","ms":12.5}}` + "\n" +
+			`<190>1 2026-03-14T17:02:11.482113+00:00 host app web.1 - {"time":"2026-03-14T17:02:11Z","k\u00e9":[1,2]}` + "\n")},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			r := NewReader(&loopReader{body: tt.body}, nil)
@@ -342,7 +442,7 @@ func TestReaderReset(t *testing.T) {
 	assert.Equal(t, ReaderStats{Events: 1, Bytes: int64(len(frames[0]))}, r.Stats())
 
 	// The options survive: a frame over 1000 bytes is still too long.
-	r.Reset(strings.NewReader("2000 <13>1 - h a p m - x\n"))
+	r.Reset(strings.NewReader("2000 <13>1 - h a p m - " + strings.Repeat("x", 1500) + "\n"))
 	_, err = r.Next()
 	require.ErrorIs(t, err, ErrTooLong)
 }
@@ -363,4 +463,58 @@ func TestReaderResetAllocs(t *testing.T) {
 			}
 		}
 	}))
+}
+
+// TestReaderBadTime: the ten frames of logplex's http-input example all
+// carry "2012-12-10T04:05:25Z+00:00"; each comes back complete but for its
+// time, with an ErrTime error, and counts as unparsed and bad time.
+func TestReaderBadTime(t *testing.T) {
+	var body strings.Builder
+	for i := range 10 {
+		msg := "<134>1 2012-12-10T04:05:25Z+00:00 erlang t.d6799f88-4a77-402f-b197-2b722a02cdbc console.1 - Logsplat test message " + strconv.Itoa(i+1) + " from <0.72.0>."
+		body.WriteString(strconv.Itoa(len(msg)) + " " + msg)
+	}
+	body.WriteString(string(sampleFrames(t)[0]))
+	in := body.String()
+
+	t.Run("the event comes with the error", func(t *testing.T) {
+		r := NewReader(strings.NewReader(in), nil)
+		for i := range 10 {
+			ev, err := r.Next()
+			require.ErrorIs(t, err, ErrTime)
+			require.ErrorIs(t, err, ErrSyntax)
+			require.NotNil(t, ev)
+			assert.Equal(t, FormOctet, ev.Form)
+			assert.True(t, ev.Time.IsZero())
+			assert.Equal(t, "2012-12-10T04:05:25Z+00:00", string(ev.Timestamp))
+			assert.Equal(t, "console.1", string(ev.Proc))
+			assert.Equal(t, "Logsplat test message "+strconv.Itoa(i+1)+" from <0.72.0>.", string(ev.Msg))
+			var se *SyntaxError
+			require.ErrorAs(t, err, &se)
+			assert.Equal(t, int64(i*134+4+7), se.Offset, "offset of the timestamp in the stream")
+		}
+		ev, err := r.Next()
+		require.NoError(t, err)
+		assert.Equal(t, "router", string(ev.Proc))
+		assert.Equal(t, ReaderStats{Events: 1, Unparsed: 10, BadTime: 10, Bytes: int64(len(in))}, r.Stats())
+	})
+	t.Run("a caller that skips syntax errors skips them", func(t *testing.T) {
+		r := NewReader(strings.NewReader(in), nil)
+		var events, skipped int
+		for {
+			ev, err := r.Next()
+			if err == io.EOF {
+				break
+			}
+			if errors.Is(err, ErrSyntax) {
+				skipped++
+				continue
+			}
+			require.NoError(t, err)
+			assert.False(t, ev.Time.IsZero())
+			events++
+		}
+		assert.Equal(t, 1, events)
+		assert.Equal(t, 10, skipped)
+	})
 }

@@ -1,12 +1,28 @@
 package logfmt
 
-import "time"
+import (
+	"strconv"
+	"time"
+)
+
+// The range of timestamps the parser accepts, in Unix seconds: from
+// MinTimeUnix (1970-01-01T00:00:00Z) up to but not including MaxTimeUnix
+// (2200-01-01T00:00:00Z), that is the years 1970 to 2199 in UTC. A
+// timestamp outside it is an error wrapping [ErrTime]: RFC 3339 writes
+// years 0000 to 9999, but [time.Time.UnixNano], which Pulse's windows
+// use, holds only 1678 to 2262 and wraps silently beyond, so that the
+// year 1600 would land in 2184.
+const (
+	MinTimeUnix = 0
+	MaxTimeUnix = 7258118400
+)
 
 // parseTime reads an RFC 3339 timestamp ("2026-03-14T17:02:11.482113+00:00",
 // "2026-03-14T17:05:00Z"): seconds with an optional fraction of any length
 // (nanoseconds kept, further digits ignored), then 'Z' or ±hh:mm. It
-// returns the instant in UTC. It does not allocate: time.Parse would, for
-// any offset other than Z.
+// returns the instant in UTC, and false when b is not RFC 3339 or the
+// instant is outside [MinTimeUnix, MaxTimeUnix). It does not allocate:
+// time.Parse would, for any offset other than Z.
 func parseTime(b []byte) (time.Time, bool) {
 	if len(b) < 20 {
 		return time.Time{}, false
@@ -15,7 +31,31 @@ func parseTime(b []byte) (time.Time, bool) {
 	if !ok {
 		return time.Time{}, false
 	}
-	return parseSeconds(base, b[16:])
+	return inRange(parseSeconds(base, b[16:]))
+}
+
+// inRange returns the instant when it is well-formed and in
+// [MinTimeUnix, MaxTimeUnix).
+func inRange(sec int64, nsec int, ok bool) (time.Time, bool) {
+	if !ok || sec < MinTimeUnix || sec >= MaxTimeUnix {
+		return time.Time{}, false
+	}
+	return time.Unix(sec, int64(nsec)).UTC(), true
+}
+
+// timeMsg says why parseTime rejected b, in the words of a *SyntaxError
+// naming the field: not RFC 3339, or outside the range. It runs only on
+// the error path.
+func timeMsg(field string, b []byte) string {
+	if len(b) >= 20 {
+		if base, ok := parseMinute(b[:16]); ok {
+			if sec, _, ok := parseSeconds(base, b[16:]); ok {
+				year := strconv.Itoa(time.Unix(sec, 0).UTC().Year())
+				return field + " in year " + year + " is outside 1970-01-01 to 2200-01-01"
+			}
+		}
+	}
+	return field + " is not RFC 3339"
 }
 
 // parseMinute reads "YYYY-MM-DDTHH:MM" and returns its Unix time.
@@ -36,14 +76,15 @@ func parseMinute(b []byte) (int64, bool) {
 	return daysFromCivil(year, month, day)*86400 + int64(hour*3600+minute*60), true
 }
 
-// parseSeconds reads ":SS[.frac](Z|±hh:mm)" and adds it to base.
-func parseSeconds(base int64, b []byte) (time.Time, bool) {
+// parseSeconds reads ":SS[.frac](Z|±hh:mm)" and adds it to base, giving
+// Unix seconds and nanoseconds, whatever the year.
+func parseSeconds(base int64, b []byte) (int64, int, bool) {
 	if len(b) < 4 || b[0] != ':' {
-		return time.Time{}, false
+		return 0, 0, false
 	}
 	sec, ok := digits(b[1:3])
 	if !ok || sec > 60 {
-		return time.Time{}, false
+		return 0, 0, false
 	}
 	i := 3
 	nsec := 0
@@ -57,11 +98,11 @@ func parseSeconds(base int64, b []byte) (time.Time, bool) {
 			i++
 		}
 		if i == start {
-			return time.Time{}, false
+			return 0, 0, false
 		}
 	}
 	if i >= len(b) {
-		return time.Time{}, false
+		return 0, 0, false
 	}
 	offset := 0
 	switch b[i] {
@@ -69,12 +110,12 @@ func parseSeconds(base int64, b []byte) (time.Time, bool) {
 		i++
 	case '+', '-':
 		if len(b)-i != 6 || b[i+3] != ':' {
-			return time.Time{}, false
+			return 0, 0, false
 		}
 		oh, ok1 := digits(b[i+1 : i+3])
 		om, ok2 := digits(b[i+4 : i+6])
 		if !ok1 || !ok2 || oh > 23 || om > 59 {
-			return time.Time{}, false
+			return 0, 0, false
 		}
 		offset = (oh*60 + om) * 60
 		if b[i] == '-' {
@@ -82,12 +123,12 @@ func parseSeconds(base int64, b []byte) (time.Time, bool) {
 		}
 		i += 6
 	default:
-		return time.Time{}, false
+		return 0, 0, false
 	}
 	if i != len(b) {
-		return time.Time{}, false
+		return 0, 0, false
 	}
-	return time.Unix(base+int64(sec-offset), int64(nsec)).UTC(), true
+	return base + int64(sec-offset), nsec, true
 }
 
 // timeCache remembers the last "YYYY-MM-DDTHH:MM" an Event parsed: in a
@@ -112,7 +153,7 @@ func (c *timeCache) parse(b []byte) (time.Time, bool) {
 		copy(c.minute[:], b[:16])
 		c.base, c.ok = base, true
 	}
-	return parseSeconds(c.base, b[16:])
+	return inRange(parseSeconds(c.base, b[16:]))
 }
 
 // digits reads a run of ASCII digits.

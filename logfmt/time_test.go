@@ -27,8 +27,8 @@ func TestParseTime(t *testing.T) {
 		"2024-02-29T23:59:59+14:00",
 		"1970-01-01T00:00:00Z",
 		"1969-12-31T23:59:59.5-00:30",
-		"0001-01-01T00:00:00Z",
-		"9999-12-31T23:59:59Z",
+		"2199-12-31T23:59:59.999999999Z",
+		"2200-01-01T00:59:59+01:00",
 		"2000-03-01T00:00:00+05:45",
 	}
 	for _, in := range valid {
@@ -63,8 +63,38 @@ func TestParseTime(t *testing.T) {
 		t.Run("invalid "+in, func(t *testing.T) {
 			_, ok := parseTime([]byte(in))
 			assert.False(t, ok)
+			assert.Equal(t, "TIMESTAMP is not RFC 3339", timeMsg("TIMESTAMP", []byte(in)))
 		})
 	}
+	// Well-formed, but outside [MinTimeUnix, MaxTimeUnix): UnixNano would
+	// wrap these silently (1600 into 2184, the second into 2026).
+	outside := map[string]int{
+		"0001-01-01T00:00:00Z":           1,
+		"1600-01-01T00:00:00Z":           1600,
+		"1969-12-31T23:59:59.999999999Z": 1969,
+		"1970-01-01T00:30:00+01:00":      1969,
+		"2200-01-01T00:00:00Z":           2200,
+		"2199-12-31T23:30:00-01:00":      2200,
+		"2610-10-03T16:36:03.709551616Z": 2610,
+		"9999-12-31T23:59:59Z":           9999,
+	}
+	for in, year := range outside {
+		t.Run("outside "+in, func(t *testing.T) {
+			_, ok := parseTime([]byte(in))
+			assert.False(t, ok)
+			var c timeCache
+			_, ok = c.parse([]byte(in))
+			assert.False(t, ok, "cached")
+			assert.Equal(t, "TIMESTAMP in year "+strconv.Itoa(year)+" is outside 1970-01-01 to 2200-01-01", timeMsg("TIMESTAMP", []byte(in)))
+		})
+	}
+}
+
+func TestTimeRangeConstants(t *testing.T) {
+	assert.Equal(t, time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC), time.Unix(MinTimeUnix, 0).UTC())
+	assert.Equal(t, time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC), time.Unix(MaxTimeUnix, 0).UTC())
+	// The whole range survives UnixNano.
+	assert.Equal(t, int64(MaxTimeUnix-1), time.Unix(MaxTimeUnix-1, 999999999).UnixNano()/1e9)
 }
 
 func TestParseTimeAllocs(t *testing.T) {

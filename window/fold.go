@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/pulsehq/pulse/logfmt"
@@ -51,6 +53,13 @@ type SetOptions struct {
 	// follows the events folded, for replay; a live receiver or merger
 	// uses ManualClock and calls Advance with the wall clock.
 	Clock Clock
+	// SelfStats are further self-stats, kept like the built-in ones
+	// (pulse.events, ...): a program records its own pipeline's figures
+	// into them through Set.Window(name).At(set.Now()). Their names must
+	// begin with "pulse." and not be a built-in one. A receiver and the
+	// mergers it feeds must give the same list, or the mergers refuse the
+	// deltas as unknown.
+	SelfStats []def.Def
 }
 
 // setDef is a compiled definition with the two facts the set reads most,
@@ -106,7 +115,12 @@ func NewDefSet(defs []def.Def, opts *SetOptions) (*Set, error) {
 	if err != nil {
 		return nil, err // "def: defs[i]: name: what is wrong"
 	}
-	s := &Set{mode: o.Clock}
+	for _, d := range o.SelfStats {
+		if !strings.HasPrefix(d.Name, def.ReservedPrefix) || slices.Contains(selfStats, d.Name) {
+			return nil, fmt.Errorf("window: self-stat %q: want a name beginning with %q that is not a built-in one: %w", d.Name, def.ReservedPrefix, def.ErrDefinition)
+		}
+	}
+	s := &Set{mode: o.Clock, extraSelf: o.SelfStats}
 	s.wopts = Options{Width: o.Width, Lateness: o.Lateness, Skew: o.Skew}
 	if _, err := s.wopts.withDefaults(); err != nil {
 		return nil, err
@@ -141,6 +155,21 @@ func (s *Set) addSelf() error {
 		c, err := def.Compile(def.Def{Name: name, Kind: def.KindRate, Per: time.Second, Group: "pulse"})
 		if err != nil {
 			return err
+		}
+		d := newSetDef(c)
+		w, err := s.newDefWindow(d)
+		if err != nil {
+			return err
+		}
+		self = append(self, defWindow{def: d, w: w})
+	}
+	for _, sd := range s.extraSelf {
+		c, err := def.Compile(sd)
+		if err != nil {
+			return fmt.Errorf("window: self-stat: %w", err)
+		}
+		if c.Kind() == def.KindL2met {
+			return fmt.Errorf("window: self-stat %q: kind l2met: %w", sd.Name, def.ErrDefinition)
 		}
 		d := newSetDef(c)
 		w, err := s.newDefWindow(d)

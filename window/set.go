@@ -5,6 +5,8 @@ import (
 	"iter"
 	"slices"
 	"time"
+
+	"github.com/pulsehq/pulse/stat/def"
 )
 
 // Set holds windows by name: a receiver's or a merger's whole state. Cut
@@ -27,7 +29,8 @@ type Set struct {
 	// A definitions set (NewDefSet) also keeps:
 	wopts           Options     // the options of every window it makes, but Span
 	defs            []defWindow // one per definition, in definition order
-	self            []defWindow // the self-stats, in selfStats order
+	self            []defWindow // the self-stats, in selfStats order, then SetOptions.SelfStats
+	extraSelf       []def.Def   // SetOptions.SelfStats
 	l2met           []*l2metDef // l2met definitions and what they derived
 	index           defIndex    // which definitions an event could match
 	pendingUnparsed int64       // unparsed input counted before the clock was set

@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Default capacities of a Queue.
@@ -159,3 +160,19 @@ func (q *Queue) Len() int { return len(q.jobs) }
 
 // Bytes returns the number of bytes of Data in the queue.
 func (q *Queue) Bytes() int64 { return q.bytes.Load() }
+
+// GetUntil waits for a job, for tick, or for ctx, whichever comes first.
+// It returns the job and true, or false when tick fired or ctx ended
+// (check ctx.Err() to tell which). A worker that also flushes on a
+// ticker waits here.
+func (q *Queue) GetUntil(ctx context.Context, tick <-chan time.Time) (j Job, ok bool) {
+	select {
+	case j = <-q.jobs:
+		q.took(j)
+		return j, true
+	case <-tick:
+		return Job{}, false
+	case <-ctx.Done():
+		return Job{}, false
+	}
+}

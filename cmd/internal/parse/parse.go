@@ -31,19 +31,24 @@ const Usage = "parse Heroku log frames or lines (files or stdin) and print one J
 // time is RFC 3339 in UTC with the fraction as written; header keys appear
 // only when the input has them (classic lines add slot, instance, cloud);
 // in fields a flag is true, values are strings and a duplicate key's last
-// value wins. Input that cannot be parsed prints
-// {"unparsed":true,"line":"...","error":"..."} and parsing goes on. Invalid
-// UTF-8 becomes U+FFFD, so the output is always valid JSON.
+// value wins (a JSON body's fields are as logfmt.ParseBody flattens them:
+// "req.method", numbers as written, null as ""). An event whose timestamp is damaged or out of range
+// (logfmt.ErrTime) is complete but for its time: it prints without "time",
+// with the raw "timestamp" and the "error". Other input that cannot be
+// parsed prints {"unparsed":true,"line":"...","error":"..."} and parsing
+// goes on. Invalid UTF-8 becomes U+FFFD, so the output is always valid
+// JSON.
 //
-// At the end it writes "events=N unparsed=M mismatches=K" to stderr. It
-// returns an error when a file cannot be read (after trying the others),
-// when stdout fails, or ctx's error when ctx is cancelled.
+// At the end it writes "events=N unparsed=M badtime=B mismatches=K" to
+// stderr, where unparsed counts the badtime events too. It returns an
+// error when a file cannot be read (after trying the others), when stdout
+// fails, or ctx's error when ctx is cancelled.
 func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("pulse parse", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	maxFrame := fs.Int("max-frame", logfmt.DefaultMaxFrame, "longest frame or line in bytes")
 	var form logfmt.Form
-	fs.TextVar(&form, "form", logfmt.FormUnknown, "input form: auto, octet, rfc5424, classic, heroku-logs or logfmt")
+	fs.TextVar(&form, "form", logfmt.FormUnknown, "input form: auto, octet, rfc5424, classic, heroku-logs, logfmt or syslog")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: pulse parse [flags] [FILE...]\n\n%s.\n\nflags:\n", Usage)
 		fs.PrintDefaults()
@@ -70,6 +75,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		st, err := parseOne(ctx, name, stdin, out, opts)
 		total.Events += st.Events
 		total.Unparsed += st.Unparsed
+		total.BadTime += st.BadTime
 		total.Mismatches += st.Mismatches
 		total.Bytes += st.Bytes
 		if err != nil {
@@ -83,7 +89,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if err := out.Flush(); err != nil {
 		return fmt.Errorf("parse: write: %w", err)
 	}
-	fmt.Fprintf(stderr, "events=%d unparsed=%d mismatches=%d\n", total.Events, total.Unparsed, total.Mismatches)
+	fmt.Fprintf(stderr, "events=%d unparsed=%d badtime=%d mismatches=%d\n", total.Events, total.Unparsed, total.BadTime, total.Mismatches)
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -119,6 +125,8 @@ func parseOne(ctx context.Context, name string, stdin io.Reader, out *bufio.Writ
 		switch {
 		case err == nil:
 			buf = AppendJSON(buf[:0], ev)
+		case ev != nil && errors.Is(err, logfmt.ErrTime):
+			buf = appendEvent(buf[:0], ev, err)
 		case errors.As(err, &se):
 			buf = appendUnparsed(buf[:0], r.Raw(), se)
 		case err == io.EOF:
@@ -138,7 +146,11 @@ func parseOne(ctx context.Context, name string, stdin io.Reader, out *bufio.Writ
 
 // AppendJSON appends ev as the JSON object "pulse parse" prints (without a
 // newline).
-func AppendJSON(b []byte, ev *logfmt.Event) []byte {
+func AppendJSON(b []byte, ev *logfmt.Event) []byte { return appendEvent(b, ev, nil) }
+
+// appendEvent is AppendJSON with the error that came with the event, if
+// any: the raw timestamp and the error are added when there is one.
+func appendEvent(b []byte, ev *logfmt.Event, err error) []byte {
 	b = append(b, '{')
 	first := true
 	key := func(k string) {
@@ -155,6 +167,10 @@ func AppendJSON(b []byte, ev *logfmt.Event) []byte {
 		b = ev.Time.UTC().AppendFormat(b, "2006-01-02T15:04:05")
 		b = append(b, fraction(ev.Timestamp)...)
 		b = append(b, 'Z', '"')
+	}
+	if err != nil && ev.Timestamp != nil {
+		key("timestamp")
+		b = appendString(b, ev.Timestamp)
 	}
 	for _, h := range [...]struct {
 		name string
@@ -193,7 +209,12 @@ func AppendJSON(b []byte, ev *logfmt.Event) []byte {
 			b = appendString(b, p.Value)
 		}
 	}
-	return append(b, '}', '}')
+	b = append(b, '}')
+	if err != nil {
+		key("error")
+		b = appendString(b, err.Error())
+	}
+	return append(b, '}')
 }
 
 // laterKey reports whether a pair after i has the same key as pair i.

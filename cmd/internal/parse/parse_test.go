@@ -42,7 +42,7 @@ func TestSampleFrames(t *testing.T) {
 	lines, stderr, err := runParse(t, context.Background(), "", sampleFrames)
 	require.NoError(t, err)
 	require.Len(t, lines, 24)
-	assert.Equal(t, "events=24 unparsed=0 mismatches=0\n", stderr)
+	assert.Equal(t, "events=24 unparsed=0 badtime=0 mismatches=0\n", stderr)
 
 	first := decode(t, lines[0])
 	assert.Equal(t, map[string]any{
@@ -78,7 +78,7 @@ func TestForms(t *testing.T) {
 	lines, stderr, err := runParse(t, context.Background(), in)
 	require.NoError(t, err)
 	require.Len(t, lines, 3)
-	assert.Equal(t, "events=3 unparsed=0 mismatches=0\n", stderr)
+	assert.Equal(t, "events=3 unparsed=0 badtime=0 mismatches=0\n", stderr)
 	assert.Equal(t, map[string]any{
 		"time": "2011-10-20T00:14:55Z", "host": "10.1.2.3", "facility": "local3", "severity": "info",
 		"app": "hermes", "proc": "12345", "slot": "hermes", "instance": "12", "cloud": "heroku.com",
@@ -92,6 +92,16 @@ func TestForms(t *testing.T) {
 	assert.Equal(t, `{"msg":"bare=1","fields":{"bare":"1"}}`, lines[2])
 }
 
+func TestJSONBody(t *testing.T) {
+	in := `2026-03-14T17:02:11.482113+00:00 app[web.1]: {"level":"ERROR","msg":"charge failed","order":{"id":"o_1","total":42.5},"retry":false,"err":null,"tags":["a"]}` + "\n"
+	lines, _, err := runParse(t, context.Background(), in)
+	require.NoError(t, err)
+	require.Len(t, lines, 1)
+	assert.Equal(t, map[string]any{
+		"level": "ERROR", "msg": "charge failed", "order.id": "o_1", "order.total": "42.5", "retry": "false", "err": "", "tags": `["a"]`,
+	}, decode(t, lines[0])["fields"])
+}
+
 func TestUnparsedAndInvalidUTF8(t *testing.T) {
 	in := "a=\xff\xfe b=\"caf\xc3\" \xe2\x80\xa8=x\n" +
 		"<999>1 - h a p m - x=1\n" +
@@ -100,7 +110,7 @@ func TestUnparsedAndInvalidUTF8(t *testing.T) {
 	lines, stderr, err := runParse(t, context.Background(), in)
 	require.NoError(t, err, "bad lines are not an error")
 	require.Len(t, lines, 4)
-	assert.Equal(t, "events=2 unparsed=2 mismatches=0\n", stderr)
+	assert.Equal(t, "events=2 unparsed=2 badtime=1 mismatches=0\n", stderr)
 
 	m := decode(t, lines[0])
 	assert.Equal(t, map[string]any{"a": "\ufffd\ufffd", "b": "caf\ufffd", "\u2028": "x"}, m["fields"])
@@ -110,11 +120,36 @@ func TestUnparsedAndInvalidUTF8(t *testing.T) {
 	assert.Equal(t, "<999>1 - h a p m - x=1", bad["line"])
 	assert.Contains(t, bad["error"], "at offset 21: PRI")
 
-	bad = decode(t, lines[2])
-	assert.Equal(t, true, bad["unparsed"])
-	assert.Equal(t, "2026-03-14T25:00:00Z heroku[router]: bad \ufffd time", bad["line"])
+	// A bad time costs the event only its time.
+	assert.Equal(t, map[string]any{
+		"timestamp": "2026-03-14T25:00:00Z", "app": "heroku", "proc": "router",
+		"msg": "bad \ufffd time", "fields": map[string]any{"bad": true, "\ufffd": true, "time": true},
+		"error": "logfmt: heroku-logs at offset 43: timestamp is not RFC 3339",
+	}, decode(t, lines[2]))
 
 	assert.Equal(t, map[string]any{"ok": "1"}, decode(t, lines[3])["fields"])
+}
+
+// TestBadTimePrinted: logplex's own http-input example carries
+// "2012-12-10T04:05:25Z+00:00"; the events print with their error instead
+// of being dropped, and the summary counts them.
+func TestBadTimePrinted(t *testing.T) {
+	in := "130 <134>1 2012-12-10T04:05:25Z+00:00 erlang t.d6799f88-4a77-402f-b197-2b722a02cdbc console.1 - Logsplat test message 1 from <0.72.0>." +
+		"130 <134>1 1600-12-10T04:05:25.50000Z erlang t.d6799f88-4a77-402f-b197-2b722a02cdbc console.1 - Logsplat test message 2 from <0.72.0>."
+	lines, stderr, err := runParse(t, context.Background(), in)
+	require.NoError(t, err)
+	require.Len(t, lines, 2)
+	assert.Equal(t, "events=0 unparsed=2 badtime=2 mismatches=0\n", stderr)
+	assert.Equal(t, map[string]any{
+		"timestamp": "2012-12-10T04:05:25Z+00:00", "host": "erlang", "app": "t.d6799f88-4a77-402f-b197-2b722a02cdbc", "proc": "console.1",
+		"facility": "local0", "severity": "info", "msgid": "-", "msg": "Logsplat test message 1 from <0.72.0>.",
+		"fields": map[string]any{"Logsplat": true, "test": true, "message": true, "1": true, "from": true, "<0.72.0>.": true},
+		"error":  "logfmt: octet at offset 11: TIMESTAMP is not RFC 3339",
+	}, decode(t, lines[0]))
+	second := decode(t, lines[1])
+	assert.NotContains(t, second, "time")
+	assert.Equal(t, "1600-12-10T04:05:25.50000Z", second["timestamp"])
+	assert.Equal(t, "logfmt: octet at offset 145: TIMESTAMP in year 1600 is outside 1970-01-01 to 2200-01-01", second["error"])
 }
 
 func TestWrongCountsAreCounted(t *testing.T) {
@@ -122,7 +157,7 @@ func TestWrongCountsAreCounted(t *testing.T) {
 	lines, stderr, err := runParse(t, context.Background(), in)
 	require.NoError(t, err)
 	require.Len(t, lines, 2)
-	assert.Equal(t, "events=2 unparsed=0 mismatches=2\n", stderr)
+	assert.Equal(t, "events=2 unparsed=0 badtime=0 mismatches=2\n", stderr)
 }
 
 func TestFiles(t *testing.T) {
@@ -136,7 +171,7 @@ func TestFiles(t *testing.T) {
 		require.ErrorIs(t, err, os.ErrNotExist)
 		assert.Contains(t, err.Error(), "missing.log")
 		assert.Len(t, lines, 2)
-		assert.Equal(t, "events=2 unparsed=0 mismatches=0\n", stderr)
+		assert.Equal(t, "events=2 unparsed=0 badtime=0 mismatches=0\n", stderr)
 	})
 	t.Run("a directory cannot be read", func(t *testing.T) {
 		_, _, err := runParse(t, context.Background(), "", dir)
@@ -171,14 +206,14 @@ func TestFlags(t *testing.T) {
 		require.NoError(t, err)
 		require.Len(t, lines, 1)
 		assert.Equal(t, map[string]any{"2026-03-14T17:02:11Z": true, "heroku[router]:": true, "a": "1"}, decode(t, lines[0])["fields"])
-		assert.Equal(t, "events=1 unparsed=0 mismatches=0\n", stderr)
+		assert.Equal(t, "events=1 unparsed=0 badtime=0 mismatches=0\n", stderr)
 	})
 	t.Run("max-frame", func(t *testing.T) {
 		lines, stderr, err := runParse(t, context.Background(), strings.Repeat("x", 100)+"\nok=1\n", "-max-frame", "50")
 		require.NoError(t, err)
 		require.Len(t, lines, 2)
 		assert.Equal(t, true, decode(t, lines[0])["unparsed"])
-		assert.Equal(t, "events=1 unparsed=1 mismatches=0\n", stderr)
+		assert.Equal(t, "events=1 unparsed=1 badtime=0 mismatches=0\n", stderr)
 	})
 }
 
@@ -187,7 +222,7 @@ func TestCancelled(t *testing.T) {
 	cancel()
 	_, stderr, err := runParse(t, ctx, "a=1\n")
 	require.ErrorIs(t, err, context.Canceled)
-	assert.Equal(t, "events=0 unparsed=0 mismatches=0\n", stderr)
+	assert.Equal(t, "events=0 unparsed=0 badtime=0 mismatches=0\n", stderr)
 }
 
 func TestCancelUnblocksPipe(t *testing.T) {
