@@ -209,5 +209,5 @@ func TestApplierRepublished(t *testing.T) {
 	var c stat.Count
 	require.NoError(t, set.Advance(t0.Add(2*time.Second)))
 	require.NoError(t, set.Window("router.requests").Read(t0.Add(2*time.Second), time.Minute, &c))
-	assert.Equal(t, int64(5), c.Count(), "both are merged into their own seconds")
+	assert.Equal(t, uint64(5), c.Count(), "both are merged into their own seconds")
 }

@@ -360,7 +360,7 @@ func (w *worker) observe(name string, v float64) {
 		s.Observe(v)
 	case *stat.Count:
 		if v > 0 {
-			s.Add(int64(v))
+			s.Add(uint64(v))
 		}
 	}
 }
