@@ -1,0 +1,237 @@
+// Package merger is Pulse's merger role: one shard of the stat names. It
+// follows its shard's stream of receiver batches, drops batches it has
+// already applied (by source and sequence number), merges their deltas into
+// its windows, and every second publishes a snapshot of its shard's stats
+// at T, the latest whole second at least FLUSH_INTERVAL + GRACE in the past.
+//
+// That delay is the price of exact numbers: by T + flush + grace every
+// receiver has cut, and published, its deltas for the seconds before T. A
+// delta that arrives for a second already published is still merged into
+// its own second, so later snapshots are right, and it is counted
+// (pulse.merger.<shard>.republished); one older than the windows'
+// retention is dropped and counted (pulse.merger.<shard>.late).
+//
+// On start the merger reads its stream back over the longest window plus
+// its lateness, so a restarted merger publishes whole windows at once.
+package merger
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/pulsehq/pulse/cmd/internal/bus"
+	"github.com/pulsehq/pulse/cmd/internal/selfstat"
+	"github.com/pulsehq/pulse/fragment"
+	"github.com/pulsehq/pulse/stat/def"
+	"github.com/pulsehq/pulse/window"
+)
+
+// Config configures a Merger. Zero fields mean the defaults given.
+type Config struct {
+	// Defs are the stat definitions; every receiver and merger must use
+	// the same.
+	Defs []def.Def
+	// Shard is this merger's shard, of Shards (MERGER_COUNT; zero means 1).
+	Shard, Shards int
+	// Flush is the receivers' flush interval and Grace how long past it
+	// the merger waits; a second is published Flush + Grace after it ends.
+	// Zero means 1 s each.
+	Flush, Grace time.Duration
+	// Window holds set options beyond Clock and SelfStats; nil means the
+	// defaults. Its Lateness must be at least Flush + Grace.
+	Window *window.SetOptions
+}
+
+// Merger is one merger process's shard. Create it with New and call Run
+// once.
+type Merger struct {
+	cfg   Config
+	bus   bus.Bus
+	log   *slog.Logger
+	set   *window.Set
+	apply *fragment.Applier
+	back  time.Duration // how far back to read on start
+
+	own *ownStats // the merger's own figures, published under its shard's name
+
+	batches, duplicates, failed atomic.Uint64
+	lastPublish                 atomic.Int64 // unix ns of the latest snapshot time published
+	publishErrors               atomic.Uint64
+}
+
+// New returns a merger for cfg over b.
+func New(cfg Config, b bus.Bus, log *slog.Logger) (*Merger, error) {
+	if cfg.Shards < 1 {
+		cfg.Shards = 1
+	}
+	if cfg.Shard < 0 || cfg.Shard >= cfg.Shards {
+		return nil, fmt.Errorf("merger: shard %d out of range 0..%d", cfg.Shard, cfg.Shards-1)
+	}
+	if cfg.Flush <= 0 {
+		cfg.Flush = time.Second
+	}
+	if cfg.Grace <= 0 {
+		cfg.Grace = time.Second
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	opts := window.SetOptions{}
+	if cfg.Window != nil {
+		opts = *cfg.Window
+	}
+	opts.Clock = window.ManualClock
+	opts.SelfStats = selfstat.Defs()
+	if opts.Lateness == 0 {
+		opts.Lateness = window.DefaultLateness
+	}
+	if opts.Lateness < cfg.Flush+cfg.Grace {
+		opts.Lateness = cfg.Flush + cfg.Grace + time.Second
+	}
+	set, err := window.NewDefSet(cfg.Defs, &opts)
+	if err != nil {
+		return nil, fmt.Errorf("merger: %w", err)
+	}
+	longest := window.DefaultSpan
+	for _, d := range cfg.Defs {
+		if c, err := def.Compile(d); err == nil && c.Window() > longest {
+			longest = c.Window()
+		}
+	}
+	m := &Merger{cfg: cfg, bus: b, log: log, set: set, back: longest + opts.Lateness, own: newOwnStats()}
+	m.apply = fragment.NewApplier(set, fragment.NewSeen(fragment.DefaultSeenSources), nil)
+	return m, nil
+}
+
+// Health reports the merger's freshness for /healthz: an error when it has
+// not published for five seconds past its delay.
+func (m *Merger) Health() (map[string]any, error) {
+	info := map[string]any{
+		"merger_shard":          m.cfg.Shard,
+		"merger_batches":        m.batches.Load(),
+		"merger_duplicates":     m.duplicates.Load(),
+		"merger_apply_errors":   m.failed.Load(),
+		"merger_publish_errors": m.publishErrors.Load(),
+	}
+	last := m.lastPublish.Load()
+	if last == 0 {
+		return info, nil
+	}
+	age := time.Since(time.Unix(0, last))
+	info["merger_published_age_ms"] = age.Milliseconds()
+	if limit := m.cfg.Flush + m.cfg.Grace + 5*time.Second; age > limit {
+		return info, fmt.Errorf("merger: shard %d last published %v ago", m.cfg.Shard, age.Round(time.Millisecond))
+	}
+	return info, nil
+}
+
+// Run reads the shard's stream back over the longest window, then follows
+// it and publishes a snapshot every second until ctx is done. Bus errors
+// are logged and retried with backoff; they never stop the merger.
+func (m *Merger) Run(ctx context.Context) error {
+	now := time.Now()
+	if err := m.set.Advance(now); err != nil {
+		return fmt.Errorf("merger: %w", err)
+	}
+	pos := bus.At(now.Add(-m.back))
+	m.log.Info("merger started", "shard", m.cfg.Shard, "shards", m.cfg.Shards, "backfill", m.back, "delay", m.cfg.Flush+m.cfg.Grace)
+
+	const max = 256
+	var published time.Time
+	caughtUp := false
+	backoff := 100 * time.Millisecond
+	for ctx.Err() == nil {
+		now := time.Now()
+		_ = m.set.Advance(now) // a ManualClock set: cannot fail
+		m.own.advance(now)
+		if T := m.set.Settled(m.cfg.Flush + m.cfg.Grace); caughtUp && T.After(published) {
+			if err := m.publish(ctx, T); err != nil {
+				m.publishErrors.Add(1)
+				m.log.Warn("snapshot not published", "shard", m.cfg.Shard, "at", T, "err", err)
+			}
+			// A second that could not be published is not retried: the
+			// next one covers it, and the web's history shows the gap.
+			published = T
+			m.apply.SetPublished(T)
+		}
+		block := m.cfg.Flush / 4
+		if !caughtUp {
+			block = time.Millisecond
+		}
+		msgs, err := m.bus.ReadBatches(ctx, m.cfg.Shard, pos, max, block)
+		if err != nil {
+			if ctx.Err() != nil {
+				break
+			}
+			m.log.Warn("reading batches failed; retrying", "shard", m.cfg.Shard, "err", err, "backoff", backoff)
+			if !sleep(ctx, backoff) {
+				break
+			}
+			backoff = min(2*backoff, 5*time.Second)
+			continue
+		}
+		backoff = 100 * time.Millisecond
+		for _, msg := range msgs {
+			pos = msg.ID
+			m.applyOne(msg.Data, now)
+		}
+		if !caughtUp && len(msgs) < max {
+			caughtUp = true
+			m.log.Info("merger caught up", "shard", m.cfg.Shard, "batches", m.batches.Load(), "took", time.Since(now).Round(time.Millisecond))
+		}
+	}
+	m.log.Info("merger stopped", "shard", m.cfg.Shard, "batches", m.batches.Load(), "duplicates", m.duplicates.Load())
+	return nil
+}
+
+// applyOne applies one batch, counting what happened.
+func (m *Merger) applyOne(b []byte, now time.Time) {
+	res, err := m.apply.Apply(b)
+	m.batches.Add(1)
+	switch {
+	case res.Duplicate:
+		m.duplicates.Add(1)
+		m.own.add(ownDuplicates, now, 1)
+	case err != nil:
+		m.failed.Add(1)
+		m.own.add(ownFailed, now, 1)
+		m.log.Warn("batch not applied", "shard", m.cfg.Shard, "source", res.Source, "seq", res.Seq, "err", err)
+	}
+	m.own.add(ownRepublished, now, res.Republished)
+	m.own.add(ownLate, now, res.Late)
+}
+
+// publish snapshots the set at T and publishes the stats of this shard.
+func (m *Merger) publish(ctx context.Context, T time.Time) error {
+	snap, err := m.set.Snapshot(T)
+	if err != nil {
+		return err
+	}
+	for name := range snap.Stats {
+		if fragment.Shard(name, m.cfg.Shards) != m.cfg.Shard {
+			delete(snap.Stats, name)
+		}
+	}
+	pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	m.own.read(T, m.cfg.Shard, snap.Stats)
+	if err := m.bus.PublishSnapshot(pctx, m.cfg.Shard, snap.AppendJSON(nil)); err != nil {
+		return err
+	}
+	m.lastPublish.Store(T.UnixNano())
+	return nil
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}

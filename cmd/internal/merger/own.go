@@ -1,0 +1,67 @@
+package merger
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/pulsehq/pulse/stat"
+	"github.com/pulsehq/pulse/window"
+)
+
+// The merger's own figures. Each shard's are its own, so they are
+// published under names that carry the shard ("pulse.merger.0.late"),
+// as rates per second over 10 s, beside the shard's stats.
+const (
+	ownLate        = iota // fragments dropped: older than the windows' retention
+	ownRepublished        // fragments for a second already published, merged late
+	ownDuplicates         // batches dropped as already applied
+	ownFailed             // batches not (wholly) applied: corrupt, unknown names, incompatible
+	ownCount
+)
+
+var ownNames = [ownCount]string{"late", "republished", "duplicates", "failed"}
+
+const ownSpan = 10 * time.Second
+
+// ownStats keeps the merger's own counts in one-second buckets.
+type ownStats struct {
+	w [ownCount]*window.Window
+}
+
+func newOwnStats() *ownStats {
+	o := &ownStats{}
+	for i := range o.w {
+		w, err := window.New(ownNames[i], stat.KindCount, window.Options{Span: ownSpan})
+		if err != nil {
+			panic(err) // constant options
+		}
+		o.w[i] = w
+	}
+	return o
+}
+
+func (o *ownStats) advance(now time.Time) {
+	for _, w := range o.w {
+		w.Advance(now)
+	}
+}
+
+func (o *ownStats) add(i int, now time.Time, n int) {
+	if n <= 0 {
+		return
+	}
+	if c, ok := o.w[i].At(now).(*stat.Count); ok {
+		c.Add(int64(n))
+	}
+}
+
+// read puts every figure at T into stats as pulse.merger.<shard>.<name>.
+func (o *ownStats) read(T time.Time, shard int, stats map[string]stat.Value) {
+	for i, w := range o.w {
+		var c stat.Count
+		if err := w.Read(T, ownSpan, &c); err != nil {
+			continue
+		}
+		stats[fmt.Sprintf("pulse.merger.%d.%s", shard, ownNames[i])] = stat.Number(c.Rate(ownSpan, time.Second))
+	}
+}
