@@ -51,7 +51,7 @@ func (o *ownStats) add(i int, now time.Time, n int) {
 		return
 	}
 	if c, ok := o.w[i].At(now).(*stat.Count); ok {
-		c.Add(int64(n))
+		c.Add(uint64(n))
 	}
 }
 
