@@ -1,6 +1,6 @@
 module github.com/pulsehq/pulse/bench/peers
 
-go 1.24
+go 1.26.0
 
 require (
 	github.com/go-logfmt/logfmt v0.6.1
