@@ -23,9 +23,8 @@ func (s *server) stream(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 
 	rc := http.NewResponseController(w)
-	// The server's ReadTimeout would otherwise end the request, and its
-	// WriteTimeout the response; each write sets its own deadline instead.
-	_ = rc.SetReadDeadline(time.Time{})
+	// The server's WriteTimeout would end the response: each write sets
+	// a deadline of its own instead.
 	write := func(b []byte) error {
 		err := rc.SetWriteDeadline(time.Now().Add(s.cfg.StreamWriteTimeout))
 		if err != nil && !errors.Is(err, http.ErrNotSupported) {
