@@ -442,6 +442,7 @@ func (h *History) appendStats(dst []byte, since int64, names []string) []byte {
 	defer h.mu.RUnlock()
 	dst = append(dst, '{')
 	first := true
+	var qn quantileNames
 	add := func(r *ring) {
 		n := len(r.ms)
 		i := sort.Search(n, func(i int) bool { return r.ms[r.at(i)] > since })
@@ -462,7 +463,11 @@ func (h *History) appendStats(dst []byte, since int64, names []string) []byte {
 			dst = append(dst, '[')
 			dst = strconv.AppendInt(dst, r.ms[j], 10)
 			dst = append(dst, ',')
-			dst = r.value(j).AppendJSON(dst)
+			if r.ext != nil && !r.ext[j].IsNull() {
+				dst = qn.appendValue(dst, r.ext[j])
+			} else {
+				dst = stat.Number(r.num[j]).AppendJSON(dst) // NaN gives null
+			}
 			dst = append(dst, ']')
 		}
 		dst = append(dst, ']')
@@ -479,6 +484,47 @@ func (h *History) appendStats(dst []byte, since int64, names []string) []byte {
 		}
 	}
 	return append(dst, '}')
+}
+
+// quantileNames caches stat.QuantileName, which allocates, for one
+// encoding of the history.
+type quantileNames []struct {
+	q    float64
+	name string
+}
+
+// appendValue appends v's JSON form, the same bytes as v.AppendJSON,
+// naming quantiles from the cache.
+func (qn *quantileNames) appendValue(dst []byte, v stat.Value) []byte {
+	qs := v.Quantiles()
+	if len(qs) == 0 {
+		return v.AppendJSON(dst)
+	}
+	dst = append(dst, '{')
+	for i, q := range qs {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, '"')
+		dst = append(dst, qn.name(q.Q)...)
+		dst = append(dst, '"', ':')
+		dst = stat.Number(q.Value).AppendJSON(dst)
+	}
+	return append(dst, '}')
+}
+
+func (qn *quantileNames) name(q float64) string {
+	for _, e := range *qn {
+		if e.q == q {
+			return e.name
+		}
+	}
+	name := stat.QuantileName(q)
+	*qn = append(*qn, struct {
+		q    float64
+		name string
+	}{q, name})
+	return name
 }
 
 // A ring holds one stat name's points in time order: parallel slices of

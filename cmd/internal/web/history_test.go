@@ -521,3 +521,18 @@ func TestHistoryConcurrency(t *testing.T) {
 	// snapshots of their shard.
 	assert.Equal(t, uint64(8*300), st.Overflow)
 }
+
+// TestAppendValue: the /stats encoding of a value is stat.Value's.
+func TestAppendValue(t *testing.T) {
+	var qn quantileNames
+	for _, v := range []stat.Value{
+		stat.Null(), stat.Number(0), stat.Number(-1.5), stat.Number(1e21), stat.Number(3e-9), stat.Number(123456789),
+		stat.QuantilesValue(nil), stat.QuantilesValue([]stat.Quantile{}),
+		stat.QuantilesValue([]stat.Quantile{{Q: 0.5, Value: 18}, {Q: 0.95, Value: 97.5}, {Q: 0.999, Value: 1e22}, {Q: 0.5, Value: -0.25}}),
+		stat.QuantilesValue([]stat.Quantile{{Q: 0.25, Value: 1}, {Q: 0.999, Value: 2}, {Q: 0.123456, Value: 3}}),
+		stat.TopValue(nil), stat.TopValue([]stat.TopEntry{{Key: "a\"\n\xff", Value: 2.5}}),
+	} {
+		assert.Equal(t, string(v.AppendJSON(nil)), string(qn.appendValue(nil, v)), "%v", v)
+	}
+	assert.Len(t, qn, 5, "one name per distinct q")
+}
