@@ -32,6 +32,10 @@ const (
 	// DefaultSubscribeBuffer is a subscription's buffer when Subscribe is
 	// given 0.
 	DefaultSubscribeBuffer = 8
+	// MaxAhead is how far ahead of the wall clock a snapshot's time may
+	// be; Add refuses later ones, which would sit at the head of every
+	// ring and hold their shard's latest.
+	MaxAhead = 5 * time.Minute
 )
 
 // HistoryConfig configures a History. Zero fields mean the defaults given
@@ -45,10 +49,10 @@ type HistoryConfig struct {
 	// a point for a new name past the cap is refused and counted
 	// (HistoryStats.Overflow). Zero means DefaultMaxNames (5000).
 	MaxNames int
-	// Expire removes a stat name, with its points, once its newest point
-	// is older than the newest snapshot time by more than Expire, making
-	// room under MaxNames. Zero means DefaultExpire (10 minutes); a
-	// negative value keeps names for ever.
+	// Expire removes a stat name, with its points, once no snapshot has
+	// carried it for Expire of wall-clock time, making room under
+	// MaxNames. Zero means DefaultExpire (10 minutes); a negative value
+	// keeps names for ever.
 	Expire time.Duration
 	// ShardTimeout leaves out of Latest, and of updates, a shard whose
 	// snapshot time has not moved forward for ShardTimeout of wall-clock
@@ -80,7 +84,8 @@ type HistoryStats struct {
 	Replaced uint64
 	// Expired counts names removed by HistoryConfig.Expire.
 	Expired uint64
-	// Rejected counts snapshots refused: a negative shard or a zero time.
+	// Rejected counts snapshots refused: a negative shard, a zero time,
+	// or a time more than MaxAhead ahead of the wall clock.
 	Rejected uint64
 	// Slow counts subscriptions ended because their buffer was full.
 	Slow uint64
@@ -107,7 +112,7 @@ type HistoryStats struct {
 type History struct {
 	points       int
 	maxNames     int
-	expireMS     int64 // 0: never
+	expire       time.Duration // 0: never
 	shardTimeout time.Duration
 	now          func() time.Time
 
@@ -118,7 +123,7 @@ type History struct {
 	shardIDs  []int // sorted
 	newest    int64 // newest snapshot time, Unix ms
 	hasNewest bool
-	nextSweep int64
+	nextSweep time.Time // wall clock
 	advanced  time.Time
 	subs      map[*subscription]struct{}
 	closed    bool
@@ -154,9 +159,9 @@ func NewHistory(cfg HistoryConfig) (*History, error) {
 	}
 	switch {
 	case cfg.Expire == 0:
-		h.expireMS = DefaultExpire.Milliseconds()
+		h.expire = DefaultExpire
 	case cfg.Expire > 0:
-		h.expireMS = max(cfg.Expire.Milliseconds(), 1)
+		h.expire = cfg.Expire
 	}
 	if h.now == nil {
 		h.now = time.Now
@@ -182,13 +187,14 @@ func cmpOr[T comparable](v, def T) T {
 // Subscribers receive the merged latest snapshot whenever a shard's
 // latest changes.
 //
-// A negative shard or a zero snap.Time is refused and counted
-// (HistoryStats.Rejected). Add never blocks on subscribers.
+// A negative shard, a zero snap.Time or one more than MaxAhead ahead of
+// the wall clock is refused and counted (HistoryStats.Rejected). Add
+// never blocks on subscribers.
 func (h *History) Add(shard int, snap window.Snapshot) {
 	now := h.now()
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if shard < 0 || snap.Time.IsZero() {
+	if shard < 0 || snap.Time.IsZero() || snap.Time.Sub(now) > MaxAhead {
 		h.stats.Rejected++
 		return
 	}
@@ -197,6 +203,7 @@ func (h *History) Add(shard int, snap window.Snapshot) {
 	if !h.hasNewest || ms > h.newest {
 		h.newest, h.hasNewest = ms, true
 	}
+	h.sweep(now, snap.Stats)
 	for name, v := range snap.Stats {
 		r := h.rings[name]
 		if r == nil {
@@ -206,6 +213,7 @@ func (h *History) Add(shard int, snap window.Snapshot) {
 			}
 			r = h.newRing(name)
 		}
+		r.touched = now
 		switch r.insert(ms, v, h.points) {
 		case replaced:
 			h.stats.Replaced++
@@ -213,7 +221,6 @@ func (h *History) Add(shard int, snap window.Snapshot) {
 			h.stats.Dropped++
 		}
 	}
-	h.sweep()
 	if latest && len(h.subs) > 0 {
 		u := h.update(now)
 		for s := range h.subs {
@@ -261,16 +268,18 @@ func (h *History) newRing(name string) *ring {
 	return r
 }
 
-// sweep removes expired names, at most about ten times per Expire of
-// snapshot time.
-func (h *History) sweep() {
-	if h.expireMS == 0 || h.newest < h.nextSweep {
+// sweep removes expired names but those of carried, the snapshot being
+// added, at most about ten times per Expire.
+func (h *History) sweep(now time.Time, carried map[string]stat.Value) {
+	if h.expire == 0 || now.Before(h.nextSweep) {
 		return
 	}
-	h.nextSweep = h.newest + max(h.expireMS/10, 1000)
-	cutoff := h.newest - h.expireMS
+	h.nextSweep = now.Add(h.expire / 10)
 	h.order = slices.DeleteFunc(h.order, func(r *ring) bool {
-		if r.newest() >= cutoff {
+		if now.Sub(r.touched) <= h.expire {
+			return false
+		}
+		if _, ok := carried[r.name]; ok {
 			return false
 		}
 		delete(h.rings, r.name)
@@ -531,7 +540,8 @@ func (qn *quantileNames) name(q float64) string {
 // times and numbers, and of other values once the name has one. It
 // grows up to its length and then overwrites its oldest point.
 type ring struct {
-	name string
+	touched time.Time // wall clock of the last Add that carried the name
+	name    string
 	key  []byte    // the name as a JSON string, then ':'
 	ms   []int64   // Unix milliseconds
 	num  []float64 // the number; NaN for null or for a value in ext
@@ -555,8 +565,6 @@ func (r *ring) at(i int) int {
 	}
 	return j
 }
-
-func (r *ring) newest() int64 { return r.ms[r.at(len(r.ms)-1)] }
 
 func (r *ring) value(j int) stat.Value {
 	if r.ext != nil && !r.ext[j].IsNull() {

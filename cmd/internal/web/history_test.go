@@ -96,7 +96,7 @@ func TestNewHistoryErrors(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, DefaultPoints, h.points)
 	assert.Equal(t, DefaultMaxNames, h.maxNames)
-	assert.Equal(t, DefaultExpire.Milliseconds(), h.expireMS)
+	assert.Equal(t, DefaultExpire, h.expire)
 	assert.Equal(t, DefaultShardTimeout, h.shardTimeout)
 }
 
@@ -237,23 +237,32 @@ func TestHistoryNamesCap(t *testing.T) {
 }
 
 func TestHistoryExpire(t *testing.T) {
-	h, _ := newHistory(t, HistoryConfig{MaxNames: 2, Expire: 10 * time.Second})
+	h, clk := newHistory(t, HistoryConfig{MaxNames: 2, Expire: 10 * time.Second})
 	h.Add(0, snap(at(0), "old", 1, "kept", 1))
 	for s := 1; s <= 10; s++ {
+		clk.Add(time.Second)
 		h.Add(0, snap(at(s), "kept", s, "new", s))
 	}
 	st := h.Stats()
 	assert.Equal(t, uint64(0), st.Expired)
 	assert.Equal(t, uint64(10), st.Overflow, "new has no room while old is kept")
-	// At 11 s, "old" (newest point at 0 s) is more than 10 s old.
+	// 11 s after the last snapshot that carried it, "old" is gone.
+	clk.Add(time.Second)
 	h.Add(0, snap(at(11), "kept", 11, "new", 11))
 	h.Add(0, snap(at(12), "kept", 12, "new", 12))
 	st = h.Stats()
 	assert.Equal(t, uint64(1), st.Expired)
 	assert.Nil(t, points(h, "old"))
-	assert.Equal(t, []pt{{12, "12"}}, points(h, "new"))
+	assert.Equal(t, []pt{{11, "11"}, {12, "12"}}, points(h, "new"))
 	assert.Len(t, points(h, "kept"), 13)
 	assert.Equal(t, []string{"kept", "new"}, ringNames(h))
+	// Snapshot times do not matter: a far older one keeps a name alive.
+	clk.Add(time.Minute)
+	h.Add(0, snap(at(-1000), "kept", 0))
+	clk.Add(time.Second)
+	h.Add(0, snap(at(-999), "kept", 0))
+	assert.Equal(t, []string{"kept"}, ringNames(h))
+	assert.Equal(t, uint64(2), h.Stats().Expired)
 }
 
 func ringNames(h *History) []string {
@@ -275,11 +284,16 @@ func TestHistoryNamesSorted(t *testing.T) {
 }
 
 func TestHistoryRejected(t *testing.T) {
-	h, _ := newHistory(t, HistoryConfig{})
+	h, clk := newHistory(t, HistoryConfig{})
+	h.Add(0, snap(clk.Now().Add(MaxAhead), "ahead", 1)) // just in
+	h.Add(0, snap(at(1), "a", 1))
+	require.Equal(t, 2, h.Stats().Names)
+	h, clk = newHistory(t, HistoryConfig{})
 	h.Add(-1, snap(at(1), "a", 1))
 	h.Add(0, window.Snapshot{Stats: map[string]stat.Value{"a": stat.Number(1)}})
+	h.Add(0, snap(clk.Now().Add(MaxAhead+time.Millisecond), "a", 1))
 	st := h.Stats()
-	assert.Equal(t, uint64(2), st.Rejected)
+	assert.Equal(t, uint64(3), st.Rejected)
 	assert.Equal(t, 0, st.Names)
 	assert.Equal(t, 0, st.Shards)
 }

@@ -40,6 +40,9 @@ func (s *server) stream(w http.ResponseWriter, r *http.Request) {
 	hd.Set("Cache-Control", "no-store")
 	hd.Set("X-Accel-Buffering", "no") // nginx: do not buffer the stream
 	w.WriteHeader(http.StatusOK)
+	if r.Method == http.MethodHead {
+		return
+	}
 	if write([]byte("retry: 2000\n\n")) != nil {
 		return
 	}
