@@ -10,8 +10,8 @@
 
   function num(n) {
     if (typeof n !== 'number') return String(n);
-    if (Number.isInteger(n)) return n.toString();
-    return Math.abs(n) >= 100 ? n.toFixed(1) : n.toPrecision(3);
+    if (Number.isInteger(n) || Math.abs(n) >= 100) return String(Math.round(n * 10) / 10);
+    return String(Number(n.toPrecision(3)));
   }
 
   // text renders a stat.Value: a number, null, quantiles {"p50":18,...}
