@@ -295,7 +295,7 @@ func Bench(ctx context.Context, cfg Config) (*Result, error) {
 	rand.Read(prefix[:])
 	b := &bench{
 		cfg: cfg, target: target, user: user, bodies: bodies,
-		frameID: strings.ToUpper(hex.EncodeToString(prefix[:])),
+		frameID:  strings.ToUpper(hex.EncodeToString(prefix[:])),
 		msgCount: strconv.Itoa(cfg.Frames),
 		client: &http.Client{Transport: &http.Transport{
 			DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,

@@ -542,11 +542,11 @@ func (qn *quantileNames) name(q float64) string {
 type ring struct {
 	touched time.Time // wall clock of the last Add that carried the name
 	name    string
-	key  []byte    // the name as a JSON string, then ':'
-	ms   []int64   // Unix milliseconds
-	num  []float64 // the number; NaN for null or for a value in ext
-	ext  []stat.Value
-	head int // index of the oldest point once full; 0 until then
+	key     []byte    // the name as a JSON string, then ':'
+	ms      []int64   // Unix milliseconds
+	num     []float64 // the number; NaN for null or for a value in ext
+	ext     []stat.Value
+	head    int // index of the oldest point once full; 0 until then
 }
 
 type outcome uint8
