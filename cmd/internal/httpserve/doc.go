@@ -1,0 +1,5 @@
+// Package httpserve runs an [http.Server] with Pulse's bounds: header,
+// read, write and idle timeouts, a header size limit, and a graceful
+// shutdown when the context ends. The web role and the receiver's drain
+// server share it.
+package httpserve

@@ -1,0 +1,227 @@
+package web
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Defaults of Config.
+const (
+	DefaultMaxAge             = 5 * time.Second
+	DefaultHealthTimeout      = 2 * time.Second
+	DefaultMaxStreams         = 256
+	DefaultStreamWriteTimeout = 10 * time.Second
+	DefaultHeartbeat          = 15 * time.Second
+)
+
+// ContentSecurityPolicy is the Content-Security-Policy header of every
+// response: scripts, styles and fetches from the page's own origin only,
+// so no inline script runs even if a stat name were ever spliced into
+// HTML.
+const ContentSecurityPolicy = "default-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+
+// A HealthFunc reports on one part of a role for /healthz: fields to show
+// under its name, and an error that makes the role unhealthy (503). It
+// gets a context that ends after Config.HealthTimeout. Fields must
+// encode as JSON.
+type HealthFunc func(ctx context.Context) (fields map[string]any, err error)
+
+// Config configures Handler. Zero fields mean the defaults given on each
+// field.
+type Config struct {
+	// Auth, "user:pass", requires HTTP basic auth with that user and
+	// password on every path but /healthz. Empty means no auth. A value
+	// without a colon refuses every request (see Validate).
+	Auth string
+	// MaxAge makes /healthz answer 503 when no shard's snapshot time has
+	// moved forward for MaxAge, or before the first snapshot. Zero means
+	// DefaultMaxAge (5 s).
+	MaxAge time.Duration
+	// Health holds checks of the rest of the role (the bus, say), run by
+	// /healthz in name order and shown under "checks" by name. An error
+	// from any makes the answer 503.
+	Health map[string]HealthFunc
+	// HealthTimeout bounds each check. Zero means DefaultHealthTimeout
+	// (2 s).
+	HealthTimeout time.Duration
+	// MaxStreams caps concurrent /stats/stream clients; more are answered
+	// 503. Zero means DefaultMaxStreams (256).
+	MaxStreams int
+	// StreamBuffer is each stream client's buffer of snapshots. A client
+	// that falls that far behind is disconnected (a browser's EventSource
+	// reconnects and starts again from the latest). Zero means
+	// DefaultSubscribeBuffer (8).
+	StreamBuffer int
+	// StreamWriteTimeout bounds each write to a stream client. Zero means
+	// DefaultStreamWriteTimeout (10 s).
+	StreamWriteTimeout time.Duration
+	// Heartbeat is how often an idle stream gets a comment line, which
+	// keeps proxies from closing it. Zero means DefaultHeartbeat (15 s).
+	Heartbeat time.Duration
+}
+
+// Validate reports a malformed Config: an Auth without a colon, or a
+// negative duration or limit.
+func (c Config) Validate() error {
+	if c.Auth != "" && !strings.Contains(c.Auth, ":") {
+		return errors.New("web: auth must be user:pass")
+	}
+	if c.MaxAge < 0 || c.HealthTimeout < 0 || c.StreamWriteTimeout < 0 || c.Heartbeat < 0 {
+		return errors.New("web: durations must not be negative")
+	}
+	if c.MaxStreams < 0 || c.StreamBuffer < 0 {
+		return errors.New("web: max streams and stream buffer must not be negative")
+	}
+	return nil
+}
+
+//go:embed static
+var static embed.FS
+
+// Handler returns the web role's HTTP handler over h (see the package
+// documentation for its paths). Stream clients end when their request
+// ends or when h.CloseSubscriptions is called; register that with
+// http.Server.RegisterOnShutdown so a graceful shutdown does not wait
+// for them. Call cfg.Validate first: a malformed Auth refuses every
+// request but /healthz.
+func Handler(h *History, cfg Config) http.Handler {
+	cfg.MaxAge = cmpOr(cfg.MaxAge, DefaultMaxAge)
+	cfg.HealthTimeout = cmpOr(cfg.HealthTimeout, DefaultHealthTimeout)
+	cfg.MaxStreams = cmpOr(cfg.MaxStreams, DefaultMaxStreams)
+	cfg.StreamBuffer = cmpOr(cfg.StreamBuffer, DefaultSubscribeBuffer)
+	cfg.StreamWriteTimeout = cmpOr(cfg.StreamWriteTimeout, DefaultStreamWriteTimeout)
+	cfg.Heartbeat = cmpOr(cfg.Heartbeat, DefaultHeartbeat)
+	s := &server{h: h, cfg: cfg, streams: make(chan struct{}, cfg.MaxStreams)}
+	auth := basicAuth(cfg.Auth)
+	files, _ := fs.Sub(static, "static") // static is a constant directory
+	fileServer := http.FileServerFS(files)
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.Handle("GET /stats", auth(http.HandlerFunc(s.stats)))
+	mux.Handle("GET /stats/latest", auth(http.HandlerFunc(s.latest)))
+	mux.Handle("GET /stats/stream", auth(http.HandlerFunc(s.stream)))
+	mux.Handle("GET /", auth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-cache")
+		fileServer.ServeHTTP(w, r)
+	})))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hd := w.Header()
+		hd.Set("Content-Security-Policy", ContentSecurityPolicy)
+		hd.Set("X-Content-Type-Options", "nosniff")
+		hd.Set("Referrer-Policy", "no-referrer")
+		mux.ServeHTTP(w, r)
+	})
+}
+
+type server struct {
+	h       *History
+	cfg     Config
+	streams chan struct{} // a semaphore of MaxStreams
+}
+
+// basicAuth returns a middleware that requires cred ("user:pass"), or
+// passes everything when cred is empty. The user and password are
+// compared in constant time, through their SHA-256 sums so that their
+// lengths do not leak either.
+func basicAuth(cred string) func(http.Handler) http.Handler {
+	if cred == "" {
+		return func(h http.Handler) http.Handler { return h }
+	}
+	user, pass, ok := strings.Cut(cred, ":")
+	wantUser, wantPass := sha256.Sum256([]byte(user)), sha256.Sum256([]byte(pass))
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			u, p, given := r.BasicAuth()
+			gotUser, gotPass := sha256.Sum256([]byte(u)), sha256.Sum256([]byte(p))
+			match := subtle.ConstantTimeCompare(gotUser[:], wantUser[:]) &
+				subtle.ConstantTimeCompare(gotPass[:], wantPass[:])
+			if !ok || !given || match != 1 {
+				w.Header().Set("WWW-Authenticate", `Basic realm="pulse", charset="UTF-8"`)
+				http.Error(w, "unauthorized", http.StatusUnauthorized)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// bufs holds response buffers; /stats of ten minutes of 150 stats is
+// about 2 MB.
+var bufs = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
+
+// maxPooled is the largest buffer put back in bufs.
+const maxPooled = 32 << 20
+
+func writeJSON(w http.ResponseWriter, status int, b []byte) {
+	hd := w.Header()
+	hd.Set("Content-Type", "application/json")
+	hd.Set("Cache-Control", "no-store")
+	hd.Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(status)
+	w.Write(b)
+}
+
+func jsonError(w http.ResponseWriter, status int, msg string) {
+	b := append([]byte(`{"error":`), strconv.Quote(msg)...)
+	writeJSON(w, status, append(b, "}\n"...))
+}
+
+// stats serves GET /stats[?since=<unix_ms>][&names=a,b].
+func (s *server) stats(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	since := int64(math.MinInt64)
+	if v := q.Get("since"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			jsonError(w, http.StatusBadRequest, fmt.Sprintf("since %q is not a Unix time in milliseconds", v))
+			return
+		}
+		since = n
+	}
+	var names []string
+	if vs, ok := q["names"]; ok {
+		names = []string{}
+		for _, v := range vs {
+			for n := range strings.SplitSeq(v, ",") {
+				if n != "" {
+					names = append(names, n)
+				}
+			}
+		}
+		slices.Sort(names)
+		names = slices.Compact(names)
+	}
+	bp := bufs.Get().(*[]byte)
+	b := s.h.appendStats((*bp)[:0], since, names)
+	b = append(b, '\n')
+	writeJSON(w, http.StatusOK, b)
+	if cap(b) <= maxPooled {
+		*bp = b[:0]
+		bufs.Put(bp)
+	}
+}
+
+// latest serves GET /stats/latest.
+func (s *server) latest(w http.ResponseWriter, r *http.Request) {
+	bp := bufs.Get().(*[]byte)
+	b := s.h.Latest().AppendJSON((*bp)[:0])
+	b = append(b, '\n')
+	writeJSON(w, http.StatusOK, b)
+	if cap(b) <= maxPooled {
+		*bp = b[:0]
+		bufs.Put(bp)
+	}
+}
