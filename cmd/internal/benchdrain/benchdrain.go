@@ -356,7 +356,7 @@ func Bench(ctx context.Context, cfg Config) (*Result, error) {
 	if lat.Count() > 0 {
 		res.Latency.P50, _ = lat.Quantile(0.5)
 		res.Latency.P99, _ = lat.Quantile(0.99)
-		res.Latency.Max = lat.Max()
+		res.Latency.Max, _ = lat.Max()
 	}
 	return res, ctx.Err()
 }
