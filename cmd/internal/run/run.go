@@ -150,7 +150,7 @@ func (p *process) run(ctx context.Context) error {
 		}
 		for _, shard := range shards {
 			m, err := merger.New(merger.Config{Defs: p.defs, Shard: shard, Shards: cfg.MergerCount, Flush: cfg.Flush, Grace: cfg.Grace},
-				p.bus, p.log.With("role", RoleMerger, "shard", shard))
+				p.bus, p.log.With("role", RoleMerger))
 			if err != nil {
 				return err
 			}
