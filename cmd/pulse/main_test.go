@@ -18,7 +18,11 @@ func TestRunDispatch(t *testing.T) {
 		wantStdout string
 		wantStderr string
 	}{
-		{"no arguments runs the demo", nil, 0, "Router requests/s", ""},
+		{"demo", []string{"demo"}, 0, "Router requests/s", ""},
+		{"run help", []string{"run", "-h"}, 0, "", "(env REDIS_URL)"},
+		{"run bad setting", []string{"run", "--merger-count", "0"}, 1, "", "MERGER_COUNT (--merger-count): 0 out of range"},
+		{"bench drain help", []string{"bench", "drain", "-h"}, 0, "", "usage"},
+		{"bench unknown tool", []string{"bench", "nope"}, 1, "", "unknown tool"},
 		{"help", []string{"help"}, 0, "commands:", ""},
 		{"unknown command", []string{"nope"}, 2, "", `pulse: unknown command "nope"`},
 		{"parse help", []string{"parse", "-h"}, 0, "", "usage"},
