@@ -195,32 +195,43 @@ func (r *Receiver) Health() (map[string]any, error) {
 // Handler before cancelling ctx, so that no drain body is accepted after
 // the workers' last cut.
 func (r *Receiver) Run(ctx context.Context) error {
+	// The inputs stop when ctx is done, or when one of them fails: the
+	// others must not keep the shutdown waiting.
+	ictx, stopInputs := context.WithCancel(ctx)
+	defer stopInputs()
 	var inputs sync.WaitGroup
-	errc := make(chan error, 8)
-	start := func(name string, f func() error) {
+	errc := make(chan error, 1)
+	start := func(name string, f func(ctx context.Context) error) {
 		inputs.Add(1)
 		go func() {
 			defer inputs.Done()
-			if err := f(); err != nil && !errors.Is(err, context.Canceled) {
+			if err := f(ictx); err != nil && !errors.Is(err, context.Canceled) {
 				r.log.Error("input stopped", "input", name, "err", err)
-				errc <- fmt.Errorf("receiver: %s: %w", name, err)
+				select {
+				case errc <- fmt.Errorf("receiver: %s: %w", name, err):
+				default: // another input's error stops the receiver already
+				}
 			}
 		}()
 	}
 	if r.cfg.SyslogLn != nil {
-		start("syslog", func() error { return input.ServeSyslog(ctx, r.cfg.SyslogLn, r.cfg.Syslog, r.q, &r.st, r.log) })
+		start("syslog", func(ctx context.Context) error {
+			return input.ServeSyslog(ctx, r.cfg.SyslogLn, r.cfg.Syslog, r.q, &r.st, r.log)
+		})
 	}
 	if r.cfg.SyslogTLS != nil {
-		start("syslog-tls", func() error { return input.ServeSyslog(ctx, r.cfg.SyslogTLS, r.cfg.Syslog, r.q, &r.st, r.log) })
+		start("syslog-tls", func(ctx context.Context) error {
+			return input.ServeSyslog(ctx, r.cfg.SyslogTLS, r.cfg.Syslog, r.q, &r.st, r.log)
+		})
 	}
 	for _, u := range r.cfg.Aorta {
-		start("aorta", func() error { return input.Aorta(ctx, u, input.AortaConfig{}, r.q, &r.st, r.log) })
+		start("aorta", func(ctx context.Context) error { return input.Aorta(ctx, u, input.AortaConfig{}, r.q, &r.st, r.log) })
 	}
 	if r.cfg.File != "" {
-		start("file", func() error { return input.File(ctx, r.cfg.File, r.cfg.Follow, r.q, &r.st, r.log) })
+		start("file", func(ctx context.Context) error { return input.File(ctx, r.cfg.File, r.cfg.Follow, r.q, &r.st, r.log) })
 	}
 	if r.cfg.Demo {
-		start("demo", func() error { return r.demo(ctx) })
+		start("demo", r.demo)
 	}
 
 	pubDone := make(chan struct{})
@@ -244,6 +255,7 @@ func (r *Receiver) Run(ctx context.Context) error {
 	case <-ctx.Done():
 	case err = <-errc:
 	}
+	stopInputs()
 	inputs.Wait()
 	stopWorkers() // each drains the queue and cuts once more
 	workers.Wait()
