@@ -185,6 +185,10 @@ func (r *Receiver) Health() (map[string]any, error) {
 	if age > 3*r.cfg.Flush+time.Second {
 		return info, fmt.Errorf("receiver: no cut for %v", age.Round(time.Millisecond))
 	}
+	if r.pub.failing() {
+		return info, fmt.Errorf("receiver: the last cuts were not published (%d dropped, %d failed attempts)",
+			r.pub.dropped.Load(), r.pub.failed.Load())
+	}
 	return info, nil
 }
 
