@@ -88,7 +88,7 @@ type Receiver struct {
 	msgCount    atomic.Int64 // bodies whose Logplex-Msg-Count disagreed
 	mismatches  atomic.Int64 // octet-count resynchronisations
 	events      atomic.Int64 // events folded, for logs and health
-	demoDropped atomic.Int64 // demo bodies dropped: the queue was full
+	demoDropped atomic.Int64 // demo frames dropped: the queue was full
 	lastFlush   atomic.Int64 // unix ns of the latest cut
 }
 
@@ -272,14 +272,19 @@ func (r *Receiver) Run(ctx context.Context) error {
 // demo feeds the generator's traffic to the queue, as drain bodies would
 // arrive. A full queue drops and counts, as for a drain.
 func (r *Receiver) demo(ctx context.Context) error {
-	return runDemo(ctx, r.cfg.DemoRate, r.cfg.DemoSeed, func(data []byte, arrival time.Time) {
-		j := input.NewJob("demo", data)
-		j.Arrival = arrival
-		if !r.q.TryPut(j) {
-			j.Release()
-			r.demoDropped.Add(1)
-		}
-	})
+	return runDemo(ctx, r.cfg.DemoRate, r.cfg.DemoSeed, r.queueDemo)
+}
+
+// queueDemo queues one step of the generator's frames, or drops them
+// when the queue is full and counts every frame (each ends in a newline)
+// in pulse.dropped, which counts events.
+func (r *Receiver) queueDemo(data []byte, arrival time.Time) {
+	j := input.NewJob("demo", data)
+	j.Arrival = arrival
+	if !r.q.TryPut(j) {
+		j.Release()
+		r.demoDropped.Add(int64(bytes.Count(data, []byte{'\n'})))
+	}
 }
 
 // worker parses and folds jobs into its own set, and cuts it every flush.
