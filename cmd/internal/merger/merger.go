@@ -103,7 +103,11 @@ func New(cfg Config, b bus.Bus, log *slog.Logger) (*Merger, error) {
 			longest = c.Window()
 		}
 	}
-	m := &Merger{cfg: cfg, bus: b, log: log, set: set, back: longest + opts.Lateness, own: newOwnStats()}
+	own, err := newOwnStats(opts.Lateness)
+	if err != nil {
+		return nil, fmt.Errorf("merger: own figures: %w", err)
+	}
+	m := &Merger{cfg: cfg, bus: b, log: log, set: set, back: longest + opts.Lateness, own: own}
 	m.apply = fragment.NewApplier(set, fragment.NewSeen(fragment.DefaultSeenSources), nil)
 	return m, nil
 }
