@@ -59,8 +59,12 @@ func TestReceiverPublishesEveryCut(t *testing.T) {
 	require.Len(t, sources, workers)
 	assert.NotEqual(t, sources[0], sources[1], "each worker has its own source")
 	seqs := map[string]map[int][]uint64{} // source → shard → seqs in bus order
+	last := map[string]time.Time{}        // source and shard → the previous batch's time
 	for _, p := range pub {
 		assert.Contains(t, sources, p.Source)
+		key := fmt.Sprint(p.Source, "/", p.shard)
+		assert.False(t, p.Time.Before(last[key]), "%s: batch %d at %v, before %v", key, p.Seq, p.Time, last[key])
+		last[key] = p.Time
 		if seqs[p.Source] == nil {
 			seqs[p.Source] = map[int][]uint64{}
 		}
