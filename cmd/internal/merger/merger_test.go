@@ -6,6 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
+	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -16,10 +19,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pulsehq/pulse/cmd/internal/bus"
+	recv "github.com/pulsehq/pulse/cmd/internal/receiver"
 	"github.com/pulsehq/pulse/cmd/internal/redistest"
 	"github.com/pulsehq/pulse/cmd/internal/selfstat"
 	"github.com/pulsehq/pulse/fragment"
 	"github.com/pulsehq/pulse/logfmt"
+	"github.com/pulsehq/pulse/logfmt/logfmttest"
 	"github.com/pulsehq/pulse/stat/def"
 	"github.com/pulsehq/pulse/window"
 )
@@ -233,6 +238,173 @@ func TestMergerRedisRestart(t *testing.T) {
 		_, err := m.Health()
 		return err == nil
 	})
+}
+
+// TestMergerFromReceivers runs a receiver of two workers and two merger
+// shards over one memory bus: the shards' snapshots hold what one set
+// folding the same traffic holds (the exact kinds equal), and no batch
+// fails to apply (the receivers' pulse.* figures are known to the mergers).
+func TestMergerFromReceivers(t *testing.T) {
+	t.Parallel()
+	const shards = 2
+	b := newMemory(t)
+	heroku := def.Heroku()
+	r, err := recv.New(recv.Config{Defs: heroku, Shards: shards, Workers: 2, Flush: testFlush, Source: "web.1"}, b, nil)
+	require.NoError(t, err)
+	var ms []*Merger
+	for shard := range shards {
+		m, err := New(Config{Defs: heroku, Shard: shard, Shards: shards, Flush: testFlush, Grace: testGrace}, b, nil)
+		require.NoError(t, err)
+		ms = append(ms, m)
+		run(t, m)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+
+	start := time.Now().Add(-3 * time.Second).Truncate(time.Second)
+	g := logfmttest.New(logfmttest.Options{Seed: 7, Start: start, IncidentEvery: -1})
+	var traffic bytes.Buffer
+	_, err = g.WriteFor(&traffic, 2*time.Second)
+	require.NoError(t, err)
+	h := r.Handler()
+	for body := range drainBodies(traffic.Bytes(), 100) {
+		req := httptest.NewRequest(http.MethodPost, "/logs", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/logplex-1")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		require.Equal(t, http.StatusNoContent, w.Code)
+	}
+	// Every event folded and cut by both workers; then every batch on the
+	// bus applied; then a snapshot of each shard after that, and after the
+	// traffic's last second.
+	events := int64(bytes.Count(traffic.Bytes(), []byte{'\n'}))
+	waitFor(t, 10*time.Second, "the receiver to fold every event", func() bool {
+		h, _ := r.Health()
+		return h["receiver_events"] == events
+	})
+	// A cut on the bus now, or waiting for the publisher, may have been
+	// made before the last fold; the one after it was not.
+	before := seqs(t, b)
+	waitFor(t, 10*time.Second, "the receiver to publish two more cuts of every worker", func() bool {
+		now := seqs(t, b)
+		for _, src := range r.Sources() {
+			if now[src] < before[src]+2 {
+				return false
+			}
+		}
+		return true
+	})
+	for shard, m := range ms {
+		msgs, err := b.ReadBatches(t.Context(), shard, bus.Start, 100_000, 0)
+		require.NoError(t, err)
+		waitFor(t, 10*time.Second, "the merger to apply the batches", func() bool {
+			h, _ := m.Health()
+			return h["merger_batches"].(uint64) >= uint64(len(msgs))
+		})
+	}
+	applied := time.Now()
+	end := start.Add(2 * time.Second)
+	got := map[int]snapshot{}
+	for shard := range shards {
+		got[shard] = waitSnapshot(t, b, shard, "a snapshot after the traffic", func(s snapshot) bool {
+			return !s.Time.Before(end) && s.stored.After(applied)
+		})
+	}
+
+	kinds := map[string]def.Kind{}
+	for _, d := range heroku {
+		kinds[d.Name] = d.Kind
+	}
+	for shard, s := range got {
+		ref := replay(t, heroku, traffic.Bytes(), s.Time)
+		for name, want := range ref.Stats {
+			if strings.HasPrefix(name, "pulse.") || fragment.Shard(name, shards) != shard {
+				continue
+			}
+			v, ok := s.Stats[name]
+			if !assert.True(t, ok, "shard %d: %s missing", shard, name) {
+				continue
+			}
+			switch kinds[name] {
+			case def.KindQuantiles, def.KindTopK, def.KindL2met, "": // sketches, and l2met's derived stats
+				assert.Equal(t, want.IsNull(), v.IsNull(), "shard %d: %s: %v, want %v", shard, name, v, want)
+			default:
+				wn, _ := want.Number()
+				gn, _ := v.Number()
+				assert.InDelta(t, wn, gn, 1e-9*max(1, wn), "shard %d: %s", shard, name)
+			}
+		}
+		for name := range s.Stats {
+			if !strings.HasPrefix(name, "pulse.") {
+				assert.Contains(t, ref.Stats, name, "shard %d", shard)
+			}
+		}
+	}
+	for _, m := range ms {
+		h, err := m.Health()
+		assert.NoError(t, err)
+		assert.Equal(t, uint64(0), h["merger_apply_errors"], "shard %v", h["merger_shard"])
+	}
+}
+
+// seqs returns the latest sequence number of every source on shard 0 of b.
+func seqs(t *testing.T, b bus.Bus) map[string]uint64 {
+	t.Helper()
+	msgs, err := b.ReadBatches(t.Context(), 0, bus.Start, 100_000, 0)
+	require.NoError(t, err)
+	out := map[string]uint64{}
+	for _, msg := range msgs {
+		var bt fragment.Batch
+		require.NoError(t, bt.UnmarshalBinary(msg.Data))
+		out[bt.Source] = max(out[bt.Source], bt.Seq)
+	}
+	return out
+}
+
+// replay folds traffic into one set and snapshots it at T.
+func replay(t *testing.T, defs []def.Def, traffic []byte, T time.Time) window.Snapshot {
+	t.Helper()
+	set, err := window.NewDefSet(defs, &window.SetOptions{Clock: window.ManualClock, SelfStats: selfstat.Defs()})
+	require.NoError(t, err)
+	require.NoError(t, set.Advance(time.Now()))
+	rd := logfmt.NewReader(bytes.NewReader(traffic), nil)
+	for {
+		ev, err := rd.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		require.NoError(t, err)
+		set.Fold(ev)
+	}
+	snap, err := set.Snapshot(T)
+	require.NoError(t, err)
+	return snap
+}
+
+// drainBodies cuts octet-counted traffic into bodies of n frames.
+func drainBodies(traffic []byte, n int) iter.Seq[[]byte] {
+	return func(yield func([]byte) bool) {
+		for len(traffic) > 0 {
+			end := 0
+			for range n {
+				if end == len(traffic) {
+					break
+				}
+				sp := bytes.IndexByte(traffic[end:], ' ')
+				size, err := strconv.Atoi(string(traffic[end : end+sp]))
+				if err != nil {
+					panic(err)
+				}
+				end += sp + 1 + size
+			}
+			if !yield(traffic[:end]) {
+				return
+			}
+			traffic = traffic[end:]
+		}
+	}
 }
 
 // TestMergerHealth checks the freshness rules of Health, with the
