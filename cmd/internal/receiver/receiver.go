@@ -243,14 +243,22 @@ func (r *Receiver) Run(ctx context.Context) error {
 		defer close(pubDone)
 		r.pub.run(ctx)
 	}()
+	// Worker 0 records the receiver's own figures at each cut, so it
+	// stops last: its last cut counts what the others counted in theirs.
 	wctx, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWorkers()
-	var workers sync.WaitGroup
+	w0ctx, stopWorker0 := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWorker0()
+	var workers, worker0 sync.WaitGroup
 	for _, w := range r.ws {
-		workers.Add(1)
+		wg, c := &workers, wctx
+		if w.id == 0 {
+			wg, c = &worker0, w0ctx
+		}
+		wg.Add(1)
 		go func() {
-			defer workers.Done()
-			w.run(wctx)
+			defer wg.Done()
+			w.run(c)
 		}()
 	}
 
@@ -263,6 +271,8 @@ func (r *Receiver) Run(ctx context.Context) error {
 	inputs.Wait()
 	stopWorkers() // each drains the queue and cuts once more
 	workers.Wait()
+	stopWorker0()
+	worker0.Wait()
 	close(r.pub.q)
 	<-pubDone
 	r.log.Info("receiver stopped", "events", r.events.Load(), "published", r.pub.published.Load(), "cuts_dropped", r.pub.dropped.Load())

@@ -244,7 +244,8 @@ func TestReceiverTime(t *testing.T) {
 }
 
 // TestReceiverShutdown queues jobs and cancels at once: Run folds every
-// queued job and publishes the last cut before it returns.
+// queued job and publishes the last cut before it returns, with the
+// figures every worker counted (each job's Logplex-Msg-Count is wrong).
 func TestReceiverShutdown(t *testing.T) {
 	const shards, workers, jobs, frames = 2, 2, 200, 50
 	m := newMemory(t)
@@ -255,7 +256,9 @@ func TestReceiverShutdown(t *testing.T) {
 	for i := range jobs {
 		b := drainBody(uint64(i+1), start, frames)
 		all = append(all, b)
-		require.True(t, r.q.TryPut(input.NewJob(input.InputDrain, b)))
+		j := input.NewJob(input.InputDrain, b)
+		j.MsgCount = frames + 1
+		require.True(t, r.q.TryPut(j))
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -266,6 +269,7 @@ func TestReceiverShutdown(t *testing.T) {
 	assert.Len(t, pub, shards*workers, "one cut per worker, the last, to every shard")
 	got := counts(t, m, shards)
 	assert.Equal(t, uint64(jobs*frames), got[window.StatEvents])
+	assert.Equal(t, uint64(jobs), got[selfstat.MsgCount], "the figures of every worker's last jobs")
 	for name, n := range foldCounts(t, all, false) {
 		assert.Equal(t, n, got[name], "%s", name)
 	}
