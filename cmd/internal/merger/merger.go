@@ -13,6 +13,10 @@
 //
 // On start the merger reads its stream back over the longest window plus
 // its lateness, so a restarted merger publishes whole windows at once.
+//
+// A merger's work for a second is applying its receivers' batches:
+// fragment's BenchmarkApplySecond measures it for 16 receivers of the
+// default set (go test -run '^$' -bench ApplySecond ./fragment).
 package merger
 
 import (
