@@ -180,11 +180,14 @@ func (m *Merger) Run(ctx context.Context) error {
 			if err := m.publish(ctx, T); err != nil {
 				m.publishErrors.Add(1)
 				m.log.Warn("snapshot not published", "shard", m.cfg.Shard, "at", T, "err", err)
+			} else {
+				// Only a second the webs saw counts as published, for
+				// the republished figure.
+				m.apply.SetPublished(T)
 			}
 			// A second that could not be published is not retried: the
 			// next one covers it, and the web's history shows the gap.
 			published = T
-			m.apply.SetPublished(T)
 		}
 		block := m.cfg.Flush / 4
 		if !caughtUp {
