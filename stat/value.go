@@ -70,11 +70,12 @@ type Quantile struct {
 	Value float64
 }
 
-// QuantileRange is the range of values [Lo, Hi] that a quantile answer's
-// stated rank bound allows: the values that the same sketch gives at q − ε
-// and q + ε, where ε is its rank bound (see QuantilesValueOf). The value of
-// true rank q lies in it whenever the sketch is within its bound, so two
-// answers for the same values whose ranges do not overlap cannot both be.
+// QuantileRange is a range of values [Lo, Hi] around a quantile answer
+// that holds the value of true rank q while the sketch keeps its stated
+// rank bound: the values the same sketch gives at q − 2ε and q + 2ε, and
+// one rank more, where ε is its rank bound (see QuantilesValueOf). Two
+// answers for the same values whose ranges do not overlap cannot both be
+// within the bound.
 type QuantileRange struct {
 	Lo, Hi float64
 }
@@ -147,7 +148,7 @@ func (v Value) Quantile(q float64) (float64, bool) {
 // Count returns the number of values a quantiles Value was read from,
 // and true, for a Value from QuantilesValueOf; else 0 and false (another
 // form, or quantiles decoded from JSON or made by QuantilesValue).
-func (v Value) Count() (uint64, bool) { return v.n, v.form == formQuantiles && v.rng != nil }
+func (v Value) Count() (uint64, bool) { return v.n, v.form == formQuantiles && v.n > 0 }
 
 // QuantileRange returns the range of values that the stated rank bound
 // allows for the answer at quantile q (see QuantileRange), and true; or

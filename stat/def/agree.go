@@ -43,12 +43,17 @@ const DistinctTolerance = 3
 //     definition's precision, relative to the larger estimate (2.4 % at
 //     precision 14). Below about 40 keys that is less than one: equal.
 //   - quantiles: the same quantiles, and for each the ranges of values
-//     that the stated rank bound allows (stat.Value.QuantileRange)
-//     overlap. A Quantiles within its bound gives a range that holds the
-//     value of true rank q, so answers for the same values whose ranges do
-//     not overlap cannot both be within it. A value without ranges (from
-//     JSON or stat.QuantilesValue) is its answer alone, so two such values
-//     must be equal, and one is held to the other's range.
+//     around the answers (stat.Value.QuantileRange) overlap. A range
+//     reaches twice the rank bound ε = stat.QuantilesRankBound(n) either
+//     side of q (see stat.QuantilesValueOf) and holds the value of true
+//     rank q while the sketch keeps its bound, so answers for the same
+//     values whose ranges do not overlap cannot both be within it. Up to
+//     512 values the range is the exact answer alone, so answers must be
+//     equal. Beyond, the check is loose by design (answers about 4ε apart
+//     in rank may pass): it finds answers that cannot be right, and does
+//     not prove them right. A value without ranges (from JSON or
+//     stat.QuantilesValue) is its answer alone, so two such values must be
+//     equal, and one is held to the other's range.
 //   - topk: with bounds Ba and Bb (stat.Value.TopBound: each TopK's
 //     MaxError, at most N ÷ Capacity, in the values' unit), a key shown
 //     in both has values within max(Ba, Bb) of each other, since each is
@@ -56,7 +61,8 @@ const DistinctTolerance = 3
 //     shown in a only has a value at most Ba above what b could have left
 //     out: the smallest value b shows when b shows K keys, else nothing
 //     (0), and anything up to Bb. With both bounds 0 (keys within
-//     capacity) that is: the same keys with equal values.
+//     capacity, so exact) the lists must be equal: the same keys, in the
+//     same order, with equal values.
 //
 // Comparisons allow a relative 2⁻⁴⁸ for the roundings of the reading
 // (rates per Per) in the quantiles and top-k rules too.
@@ -160,6 +166,14 @@ func agreeTop(a, b stat.Value, k int) (string, bool) {
 		return bound + ": not both top-k lists", false
 	}
 	ta, tb := a.Top(), b.Top()
+	if ba == 0 && bb == 0 {
+		for i := range max(len(ta), len(tb)) {
+			if i >= len(ta) || i >= len(tb) || ta[i] != tb[i] {
+				return fmt.Sprintf("%s: exact lists differ at entry %d: %s and %s", bound, i+1, entry(ta, i), entry(tb, i)), false
+			}
+		}
+		return bound, true
+	}
 	var misses []string
 	misses = topMisses(misses, ta, tb, ba, bb, k, "a", "b", true)
 	misses = topMisses(misses, tb, ta, bb, ba, k, "b", "a", false)
@@ -196,6 +210,14 @@ func topMisses(misses []string, x, y []stat.TopValueEntry, bx, by float64, k int
 		}
 	}
 	return misses
+}
+
+// entry describes top[i], or "none".
+func entry(top []stat.TopValueEntry, i int) string {
+	if i >= len(top) {
+		return "none"
+	}
+	return strconv.Quote(top[i].Key) + " " + num(top[i].Value)
 }
 
 func lookupTop(top []stat.TopValueEntry, key string) (float64, bool) {
