@@ -193,25 +193,26 @@ func TestAgreeTopK(t *testing.T) {
 		bound, ok = c.Agree(b, a)
 		assert.Equal(t, want, ok, "%s, swapped: %s", name, bound)
 	}
-	type e = stat.TopValueEntry
+	e := func(k string, v float64) stat.TopValueEntry { return stat.TopValueEntry{Key: k, Value: v} }
+	type es = []stat.TopValueEntry
 	top := stat.TopValue
 	bounded := stat.TopValueBound
 
-	exact := top([]e{{"a", 10}, {"b", 5}, {"c", 2}})
-	f("exact, equal", exact, top([]e{{"a", 10}, {"b", 5}, {"c", 2}}), true)
-	f("exact, one off by one", exact, top([]e{{"a", 10}, {"b", 6}, {"c", 2}}), false)
-	f("exact, a key missing", exact, top([]e{{"a", 10}, {"b", 5}}), false)
-	f("exact, another key", exact, top([]e{{"a", 10}, {"b", 5}, {"d", 2}}), false)
-	f("exact, fewer than K, equal", top([]e{{"a", 1}}), top([]e{{"a", 1}}), true)
+	exact := top(es{e("a", 10), e("b", 5), e("c", 2)})
+	f("exact, equal", exact, top(es{e("a", 10), e("b", 5), e("c", 2)}), true)
+	f("exact, one off by one", exact, top(es{e("a", 10), e("b", 6), e("c", 2)}), false)
+	f("exact, a key missing", exact, top(es{e("a", 10), e("b", 5)}), false)
+	f("exact, another key", exact, top(es{e("a", 10), e("b", 5), e("d", 2)}), false)
+	f("exact, fewer than K, equal", top(es{e("a", 1)}), top(es{e("a", 1)}), true)
 	f("empty", top(nil), top(nil), true)
 	f("a number", exact, stat.Number(1), false)
 
-	a := bounded([]e{{"a", 100}, {"b", 80}, {"c", 60}}, 5)
-	f("within the larger bound", a, bounded([]e{{"a", 104}, {"b", 80}, {"c", 60}}, 4), true)
-	f("beyond the larger bound", a, bounded([]e{{"a", 106}, {"b", 80}, {"c", 60}}, 4), false)
-	f("bounded and exact, within", a, top([]e{{"a", 96}, {"b", 80}, {"c", 60}}), true)
-	f("a key left out by the other, below its smallest", a, bounded([]e{{"a", 100}, {"b", 80}, {"d", 62}}, 5), true)
-	f("a key left out by the other, above its smallest", a, bounded([]e{{"a", 100}, {"b", 80}, {"d", 70}}, 5), false)
+	a := bounded(es{e("a", 100), e("b", 80), e("c", 60)}, 5)
+	f("within the larger bound", a, bounded(es{e("a", 104), e("b", 80), e("c", 60)}, 4), true)
+	f("beyond the larger bound", a, bounded(es{e("a", 106), e("b", 80), e("c", 60)}, 4), false)
+	f("bounded and exact, within", a, top(es{e("a", 96), e("b", 80), e("c", 60)}), true)
+	f("a key left out by the other, below its smallest", a, bounded(es{e("a", 100), e("b", 80), e("d", 62)}, 5), true)
+	f("a key left out by the other, above its smallest", a, bounded(es{e("a", 100), e("b", 80), e("d", 70)}, 5), false)
 
 	// A stream of more keys than the capacity, whole and merged from
 	// shards in another order: the bounds carry it.
