@@ -1,6 +1,7 @@
-// Command pulse runs Pulse's roles and tools. With no arguments it runs the
-// demo: a minute of generated Heroku traffic folded through the default
-// stats. "pulse help" lists the commands.
+// Command pulse runs Pulse's roles and tools. With no arguments it runs
+// the live system in one process (pulse run): a receiver, a merger and the
+// web dashboard on an in-memory bus, fed by generated Heroku traffic when
+// no input is configured. "pulse help" lists the commands.
 package main
 
 import (
@@ -14,11 +15,13 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/pulsehq/pulse/cmd/internal/benchdrain"
 	"github.com/pulsehq/pulse/cmd/internal/defs"
 	"github.com/pulsehq/pulse/cmd/internal/demo"
 	"github.com/pulsehq/pulse/cmd/internal/gen"
 	"github.com/pulsehq/pulse/cmd/internal/parse"
 	"github.com/pulsehq/pulse/cmd/internal/replay"
+	liverun "github.com/pulsehq/pulse/cmd/internal/run"
 )
 
 // A command is one subcommand: its name, a one-line summary for the usage,
@@ -30,15 +33,29 @@ type command struct {
 
 // commands is the dispatch table; keep it sorted by name.
 var commands = []command{
+	{"bench", "load tools: pulse bench drain " + "(" + benchdrain.Usage + ")", bench},
 	{"defs", defs.Usage, defs.Run},
 	{"demo", demo.Usage, demo.Run},
 	{"gen", gen.Usage, gen.Run},
 	{"parse", parse.Usage, parse.Run},
 	{"replay", replay.Usage, replay.Run},
+	{"run", liverun.Usage, liverun.Run},
+}
+
+// bench dispatches pulse bench's tools.
+func bench(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "drain" {
+		fmt.Fprintf(stderr, "usage: pulse bench drain [flags]\n\n  drain  %s\n", benchdrain.Usage)
+		if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
+			return flag.ErrHelp
+		}
+		return fmt.Errorf("pulse bench: unknown tool %q", args[0])
+	}
+	return benchdrain.Run(ctx, args[1:], stdin, stdout, stderr)
 }
 
 // defaultCommand runs when pulse is given no command.
-const defaultCommand = "demo"
+const defaultCommand = "run"
 
 func main() {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))

@@ -18,7 +18,11 @@ func TestRunDispatch(t *testing.T) {
 		wantStdout string
 		wantStderr string
 	}{
-		{"no arguments runs the demo", nil, 0, "Router requests/s", ""},
+		{"demo", []string{"demo"}, 0, "Router requests/s", ""},
+		{"run help", []string{"run", "-h"}, 0, "", "(env REDIS_URL)"},
+		{"run bad setting", []string{"run", "--merger-count", "0"}, 1, "", "MERGER_COUNT (--merger-count): 0 out of range"},
+		{"bench drain help", []string{"bench", "drain", "-h"}, 0, "", "usage"},
+		{"bench unknown tool", []string{"bench", "nope"}, 1, "", "unknown tool"},
 		{"help", []string{"help"}, 0, "commands:", ""},
 		{"unknown command", []string{"nope"}, 2, "", `pulse: unknown command "nope"`},
 		{"parse help", []string{"parse", "-h"}, 0, "", "usage"},
@@ -36,6 +40,33 @@ func TestRunDispatch(t *testing.T) {
 			assert.Equal(t, tt.want, got, "stderr: %s", stderr.String())
 			assert.Contains(t, stdout.String(), tt.wantStdout)
 			assert.Contains(t, stderr.String(), tt.wantStderr)
+		})
+	}
+}
+
+// TestEveryCommandFlags: every command (pulse bench's one tool, drain)
+// prints its usage for -h and exits 0, and for a flag it does not know
+// prints the error and its usage and exits 1.
+func TestEveryCommandFlags(t *testing.T) {
+	for _, c := range commands {
+		name := c.name
+		if name == "bench" {
+			name = "bench drain"
+		}
+		t.Run(name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			logger := slog.New(slog.NewTextHandler(&stderr, nil))
+			cmd := strings.Fields(name)
+			assert.Equal(t, 0, run(context.Background(), append(cmd, "-h"), strings.NewReader(""), &stdout, &stderr, logger))
+			assert.Empty(t, stdout.String())
+			assert.True(t, strings.HasPrefix(stderr.String(), "usage: pulse "+name+" "), "usage first: %q", stderr.String())
+			assert.Contains(t, stderr.String(), "\nflags:\n  -")
+
+			stderr.Reset()
+			assert.Equal(t, 1, run(context.Background(), append(cmd, "--nope"), strings.NewReader(""), &stdout, &stderr, logger))
+			assert.Empty(t, stdout.String())
+			assert.True(t, strings.HasPrefix(stderr.String(), "flag provided but not defined: -nope\nusage: pulse "+name+" "), "error, then usage: %q", stderr.String())
+			assert.Contains(t, stderr.String(), "pulse "+c.name+" failed")
 		})
 	}
 }

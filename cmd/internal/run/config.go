@@ -29,7 +29,10 @@ type Config struct {
 	Port     string // PORT: where the drain and the web listen; "" serves no HTTP
 	RedisURL string // REDIS_URL: redis:// or rediss://; "" is the in-memory bus
 	Prefix   string // REDIS_PREFIX: key prefix on Redis (default "pulse:")
-	Defs     string // DEFS: a definitions file; "" is the default Heroku set
+
+	RedisTLSSkipVerify bool   // REDIS_TLS_SKIP_VERIFY: accept any certificate on rediss:// (Heroku Key-Value Store's are self-signed)
+	RedisTLSCA         string // REDIS_TLS_CA: a PEM file of the CA that signed the server's certificate
+	Defs               string // DEFS: a definitions file; "" is the default Heroku set
 
 	MergerCount int           // MERGER_COUNT: number of merger shards (default 1)
 	Shard       int           // SHARD: this merger's shard, 0 ≤ SHARD < MERGER_COUNT; else from DYNO
@@ -72,6 +75,8 @@ func Flags(fs *cli.FlagSet, role string) *Config {
 	fs.String(&c.Port, "port", "PORT", "", "`port` (or host:port) for the drain endpoint, the dashboard and /healthz")
 	fs.String(&c.RedisURL, "redis-url", "REDIS_URL", "", "Redis `URL` (redis:// or rediss://); unset runs on the in-memory bus, so every role must be in this process")
 	fs.String(&c.Prefix, "redis-prefix", "REDIS_PREFIX", "pulse:", "key `prefix` of Pulse's streams on Redis")
+	fs.Bool(&c.RedisTLSSkipVerify, "redis-tls-skip-verify", "REDIS_TLS_SKIP_VERIFY", false, "on rediss://, do not verify the server's certificate (Heroku Key-Value Store's is self-signed); prefer REDIS_TLS_CA")
+	fs.String(&c.RedisTLSCA, "redis-tls-ca", "REDIS_TLS_CA", "", "on rediss://, verify the server against the CA in this PEM `file`")
 	fs.String(&c.Defs, "defs", "DEFS", "", "definitions `file` (default: the embedded Heroku set; see pulse defs)")
 	fs.Int(&c.MergerCount, "merger-count", "MERGER_COUNT", 1, "number of merger shards")
 	fs.Int(&c.Shard, "shard", "SHARD", -1, "this merger's `shard`, 0 to MERGER_COUNT-1 (default: from DYNO, merger.N is shard N-1; else 0)")

@@ -23,7 +23,7 @@ func realistic(n int, t time.Time) window.Snapshot {
 		name := fmt.Sprintf("router.stat%03d", i)
 		switch {
 		case i%10 == 9:
-			s.Stats[name] = stat.TopValue([]stat.TopEntry{
+			s.Stats[name] = stat.TopValue([]stat.TopValueEntry{
 				{Key: "api.example.com", Value: 412.5}, {Key: "www.example.com", Value: 97.25}, {Key: "admin.example.com", Value: 3.5},
 			})
 		case i%6 == 5:

@@ -43,7 +43,7 @@ func withAuth(user, pass string) func(*http.Request) {
 func filled(t *testing.T) (*History, *clock) {
 	h, clk := newHistory(t, HistoryConfig{})
 	q := stat.QuantilesValue([]stat.Quantile{{Q: 0.5, Value: 18}, {Q: 0.999, Value: 412}})
-	top := stat.TopValue([]stat.TopEntry{{Key: "a.example.com", Value: 4.5}, {Key: `"<b>"`, Value: 1}})
+	top := stat.TopValue([]stat.TopValueEntry{{Key: "a.example.com", Value: 4.5}, {Key: `"<b>"`, Value: 1}})
 	for s := 1; s <= 3; s++ {
 		h.Add(0, snap(at(s), "router.requests", float64(s)*10.5, "router.service", q))
 		h.Add(1, snap(at(s), "router.hosts", top, "dyno.load", stat.Null()))

@@ -192,7 +192,7 @@ func TestHistoryRingModel(t *testing.T) {
 func TestHistoryValues(t *testing.T) {
 	h, _ := newHistory(t, HistoryConfig{Points: 3, Expire: -1})
 	q := stat.QuantilesValue([]stat.Quantile{{Q: 0.5, Value: 18}, {Q: 0.99, Value: 412}})
-	top := stat.TopValue([]stat.TopEntry{{Key: "a.example.com", Value: 4.5}})
+	top := stat.TopValue([]stat.TopValueEntry{{Key: "a.example.com", Value: 4.5}})
 	// A name whose values change form keeps each point's own form,
 	// through wraparound.
 	forms := []stat.Value{stat.Number(1.5), stat.Null(), q, top, stat.Number(-2), q, stat.Null(), stat.Number(0)}
@@ -544,7 +544,7 @@ func TestAppendValue(t *testing.T) {
 		stat.QuantilesValue(nil), stat.QuantilesValue([]stat.Quantile{}),
 		stat.QuantilesValue([]stat.Quantile{{Q: 0.5, Value: 18}, {Q: 0.95, Value: 97.5}, {Q: 0.999, Value: 1e22}, {Q: 0.5, Value: -0.25}}),
 		stat.QuantilesValue([]stat.Quantile{{Q: 0.25, Value: 1}, {Q: 0.999, Value: 2}, {Q: 0.123456, Value: 3}}),
-		stat.TopValue(nil), stat.TopValue([]stat.TopEntry{{Key: "a\"\n\xff", Value: 2.5}}),
+		stat.TopValue(nil), stat.TopValue([]stat.TopValueEntry{{Key: "a\"\n\xff", Value: 2.5}}),
 	} {
 		assert.Equal(t, string(v.AppendJSON(nil)), string(qn.appendValue(nil, v)), "%v", v)
 	}

@@ -1,0 +1,72 @@
+package run
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/pulsehq/pulse/cmd/internal/bus"
+	"github.com/pulsehq/pulse/cmd/internal/selfstat"
+	"github.com/pulsehq/pulse/cmd/internal/web"
+	"github.com/pulsehq/pulse/stat"
+	"github.com/pulsehq/pulse/window"
+)
+
+// liveLag is the largest lag a snapshot may have to count as live rather
+// than read back from the bus after a restart.
+const liveLag = 30 * time.Second
+
+// follow reads the mergers' snapshots from the bus into h: first back over
+// the history (a restarted web shows its graphs at once), then as they
+// come. Each live snapshot gets pulse.lag, the time from the end of its
+// second to its arrival here, in milliseconds: the freshness of the
+// numbers on the page, the largest over the shards.
+func follow(ctx context.Context, b bus.Bus, h *web.History, history time.Duration, log *slog.Logger) error {
+	pos := bus.At(time.Now().Add(-history))
+	lags := map[int]time.Duration{}
+	backoff := 100 * time.Millisecond
+	var bad uint64
+	for ctx.Err() == nil {
+		msgs, err := b.ReadSnapshots(ctx, pos, 256, time.Second)
+		if err != nil {
+			if ctx.Err() != nil {
+				break
+			}
+			log.Warn("reading snapshots failed; retrying", "err", err, "backoff", backoff)
+			t := time.NewTimer(backoff)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return nil
+			case <-t.C:
+			}
+			backoff = min(2*backoff, 5*time.Second)
+			continue
+		}
+		backoff = 100 * time.Millisecond
+		now := time.Now()
+		for _, m := range msgs {
+			pos = m.ID
+			var snap window.Snapshot
+			if err := snap.UnmarshalJSON(m.Data); err != nil {
+				bad++
+				log.Warn("snapshot not read", "shard", m.Shard, "id", m.ID, "err", err, "unreadable", bad)
+				continue
+			}
+			if lag := now.Sub(snap.Time); lag >= 0 && lag < liveLag {
+				lags[m.Shard] = lag
+				var worst time.Duration
+				for _, l := range lags {
+					worst = max(worst, l)
+				}
+				snap.Stats[selfstat.Lag] = stat.Number(float64(worst.Milliseconds()))
+			}
+			h.Add(m.Shard, snap)
+		}
+	}
+	return nil
+}
+
+func jsonEncode(w io.Writer, v any) error { return json.NewEncoder(w).Encode(v) }

@@ -1,0 +1,360 @@
+package run
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pulsehq/pulse/cmd/internal/bus"
+	"github.com/pulsehq/pulse/cmd/internal/cli"
+	"github.com/pulsehq/pulse/cmd/internal/defs"
+	"github.com/pulsehq/pulse/cmd/internal/httpserve"
+	"github.com/pulsehq/pulse/cmd/internal/input"
+	"github.com/pulsehq/pulse/cmd/internal/merger"
+	"github.com/pulsehq/pulse/cmd/internal/receiver"
+	"github.com/pulsehq/pulse/cmd/internal/web"
+	"github.com/pulsehq/pulse/stat/def"
+	"github.com/pulsehq/pulse/window"
+)
+
+// Usage is the one-line summary for pulse's command list.
+const Usage = "run the live system: receiver, merger and web (all three on an in-memory bus by default)"
+
+// DefaultPort is where pulse run listens when PORT is unset.
+const DefaultPort = "5000"
+
+// Run is `pulse run`: every role in one process unless ROLE says
+// otherwise. Logs go to stdout in logfmt.
+func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	return Main(ctx, "pulse run", "all", args, stdout, stderr)
+}
+
+// Main parses the settings of a process that runs the given default roles
+// and runs it until ctx is done. name is the command's name for usage and
+// errors ("pulse run", "receiver").
+func Main(ctx context.Context, name, role string, args []string, stdout, stderr io.Writer) error {
+	fs := cli.NewFlagSet(name, name+" [flags]", detail, stderr)
+	cfg := Flags(fs, role)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	if err := fs.NoArgs(); err != nil {
+		return err
+	}
+	if err := cfg.finish(fs); err != nil {
+		return err
+	}
+	if cfg.Port == "" && name == "pulse run" && cfg.has(RoleWeb) {
+		cfg.Port = DefaultPort
+	}
+	log := slog.New(slog.NewTextHandler(stdout, &slog.HandlerOptions{Level: level(cfg.LogLevel)}))
+	return Start(ctx, *cfg, log)
+}
+
+const detail = `Runs Pulse's live roles. Every setting comes from the environment, as on
+Heroku; a flag of the same name overrides it. With REDIS_URL unset the roles
+talk over an in-memory bus, so all three must run in this process.`
+
+func level(s string) slog.Level {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return slog.LevelInfo
+	}
+	return l
+}
+
+// Start runs the roles cfg names until ctx is done, then shuts them down in
+// order: the HTTP server stops taking drains, the receiver folds what is
+// queued and publishes its last cut, the merger and the web stop.
+func Start(ctx context.Context, cfg Config, log *slog.Logger) error {
+	d, err := defs.Load(cfg.Defs)
+	if err != nil {
+		return fmt.Errorf("DEFS: %w", err)
+	}
+	b, err := openBus(ctx, cfg, d, log)
+	if err != nil {
+		return err
+	}
+	if b == nil {
+		return nil // ctx ended while waiting for Redis
+	}
+	defer b.Close()
+
+	p := &process{cfg: cfg, log: log, bus: b, defs: d, health: map[string]web.HealthFunc{}}
+	return p.run(ctx)
+}
+
+// process is one running set of roles.
+type process struct {
+	cfg    Config
+	log    *slog.Logger
+	bus    bus.Bus
+	defs   []def.Def
+	health map[string]web.HealthFunc
+
+	recv *receiver.Receiver
+	mrgs []*merger.Merger
+	hist *web.History
+}
+
+func (p *process) run(ctx context.Context) error {
+	cfg := p.cfg
+	mux := http.NewServeMux()
+	var syslogLn, syslogTLS net.Listener
+	if cfg.has(RoleReceiver) {
+		var err error
+		if cfg.SyslogAddr != "" {
+			if syslogLn, err = net.Listen("tcp", cfg.SyslogAddr); err != nil {
+				return fmt.Errorf("SYSLOG_ADDR: %w", err)
+			}
+		}
+		if cfg.SyslogTLSAddr != "" {
+			if syslogTLS, err = input.ListenSyslogTLS(cfg.SyslogTLSAddr, cfg.TLSCert, cfg.TLSKey); err != nil {
+				return fmt.Errorf("SYSLOG_TLS_ADDR: %w", err)
+			}
+		}
+		rc := receiver.Config{
+			Defs: p.defs, Shards: cfg.MergerCount, Flush: cfg.Flush, Source: cfg.Source,
+			Workers: cfg.Workers, Queue: input.QueueConfig{Jobs: cfg.QueueJobs},
+			Arrival: cfg.TimeSource == "arrival", PublishTimeout: cfg.PublishTTL,
+			Drain:    input.DrainConfig{Auth: cfg.DrainAuth, MaxBody: int64(cfg.MaxBody)},
+			SyslogLn: syslogLn, SyslogTLS: syslogTLS, Aorta: cli.List(cfg.AortaURLs),
+			File: cfg.File, Follow: cfg.Follow, Demo: cfg.demo(), DemoRate: cfg.DemoRate, DemoSeed: uint64(time.Now().UnixNano()),
+		}
+		r, err := receiver.New(rc, p.bus, p.log.With("role", RoleReceiver))
+		if err != nil {
+			return err
+		}
+		p.recv = r
+		mux.Handle("/logs", r.Handler())
+		p.health["receiver"] = func(context.Context) (map[string]any, error) { return r.Health() }
+	}
+	if cfg.has(RoleMerger) {
+		shards := []int{cfg.Shard}
+		if cfg.RedisURL == "" {
+			shards = shards[:0] // the all-in-one merges every shard
+			for i := range cfg.MergerCount {
+				shards = append(shards, i)
+			}
+		}
+		for _, shard := range shards {
+			m, err := merger.New(merger.Config{Defs: p.defs, Shard: shard, Shards: cfg.MergerCount, Flush: cfg.Flush, Grace: cfg.Grace},
+				p.bus, p.log.With("role", RoleMerger))
+			if err != nil {
+				return err
+			}
+			p.mrgs = append(p.mrgs, m)
+			p.health[fmt.Sprintf("merger%d", shard)] = func(context.Context) (map[string]any, error) { return m.Health() }
+		}
+	}
+	if cfg.has(RoleWeb) {
+		h, err := web.NewHistory(web.HistoryConfig{Points: int(cfg.History / time.Second)})
+		if err != nil {
+			return fmt.Errorf("HISTORY: %w", err)
+		}
+		p.hist = h
+		mux.Handle("/", web.Handler(h, web.Config{Auth: cfg.WebAuth, MaxAge: cfg.MaxAge, Health: p.health}))
+	} else if cfg.Port != "" {
+		mux.Handle("/healthz", healthz(p.health))
+	}
+
+	var srv *http.Server
+	var ln net.Listener
+	if cfg.Port != "" {
+		addr, _ := cli.ListenAddr(cfg.Port)
+		var err error
+		if ln, err = net.Listen("tcp", addr); err != nil {
+			return fmt.Errorf("PORT: %w", err)
+		}
+		srv = httpserve.NewServer(addr, mux)
+	}
+	p.announce(ln)
+
+	// Each role gets its own context, cancelled in shutdown order.
+	var wg sync.WaitGroup
+	errc := make(chan error, 8)
+	goRun := func(name string, c context.Context, f func(context.Context) error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := f(c); err != nil && !errors.Is(err, context.Canceled) {
+				errc <- fmt.Errorf("%s: %w", name, err)
+			}
+		}()
+	}
+	webCtx, stopWeb := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWeb()
+	mrgCtx, stopMrg := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopMrg()
+	recvCtx, stopRecv := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopRecv()
+	if p.hist != nil {
+		goRun("web", webCtx, func(c context.Context) error {
+			return follow(c, p.bus, p.hist, p.cfg.History, p.log.With("role", RoleWeb))
+		})
+	}
+	for _, m := range p.mrgs {
+		goRun("merger", mrgCtx, m.Run)
+	}
+	var recvDone chan struct{}
+	if p.recv != nil {
+		recvDone = make(chan struct{})
+		go func() {
+			defer close(recvDone)
+			if err := p.recv.Run(recvCtx); err != nil {
+				errc <- fmt.Errorf("receiver: %w", err)
+			}
+		}()
+	}
+	httpDone := make(chan error, 1)
+	if srv != nil {
+		go func() { httpDone <- httpserve.Serve(ctx, srv, ln) }()
+	}
+
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+		p.log.Error("stopping", "err", err)
+	}
+	p.log.Info("shutting down")
+	if srv != nil {
+		// Serve shuts the server down when ctx ends; on a role's error,
+		// ctx is still live, so shut it down here.
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		_ = srv.Shutdown(sctx)
+		cancel()
+		<-httpDone
+	}
+	stopRecv()
+	if recvDone != nil {
+		<-recvDone
+	}
+	stopMrg()
+	stopWeb()
+	if p.hist != nil {
+		p.hist.CloseSubscriptions()
+	}
+	wg.Wait()
+	p.log.Info("stopped")
+	return err
+}
+
+// announce logs what this process serves and, for the all-in-one, how to
+// point a drain at it.
+func (p *process) announce(ln net.Listener) {
+	cfg := p.cfg
+	attrs := []any{"roles", strings.Join(cfg.Roles, ","), "bus", busName(cfg), "merger_count", cfg.MergerCount, "definitions", len(p.defs)}
+	if p.recv != nil {
+		attrs = append(attrs, "source", cfg.Source, "workers", cfg.Workers, "time_source", cfg.TimeSource, "demo", cfg.demo())
+	}
+	p.log.Info("pulse starting", attrs...)
+	if ln == nil {
+		return
+	}
+	url := "http://" + displayAddr(ln.Addr())
+	if p.hist != nil {
+		p.log.Info("dashboard: open "+url+"/", "url", url+"/")
+	}
+	if p.recv != nil {
+		auth := "user:pass@"
+		if cfg.DrainAuth != "" {
+			u, _, _ := cli.UserPass(cfg.DrainAuth)
+			auth = u + ":<DRAIN_AUTH password>@"
+		}
+		p.log.Info("drain: POST logplex bodies to "+url+"/logs; for a Heroku app: heroku drains:add https://"+auth+"<this host>/logs --app APP", "url", url+"/logs")
+	}
+}
+
+func displayAddr(a net.Addr) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String()
+	}
+	if host == "::" || host == "0.0.0.0" || host == "" {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+func busName(cfg Config) string {
+	if cfg.RedisURL == "" {
+		return "memory"
+	}
+	return cli.RedactURL(cfg.RedisURL)
+}
+
+// openBus returns the Redis bus when REDIS_URL is set, retrying with
+// backoff until Redis answers or ctx ends (nil, nil), else the in-memory
+// bus. Retention covers the longest window plus a margin, so a restarted
+// merger can read back whole windows, and the web's history.
+func openBus(ctx context.Context, cfg Config, d []def.Def, log *slog.Logger) (bus.Bus, error) {
+	longest := window.DefaultSpan
+	for _, x := range d {
+		if c, err := def.Compile(x); err == nil && c.Window() > longest {
+			longest = c.Window()
+		}
+	}
+	retention := longest + window.DefaultLateness + time.Minute
+	snaps := cfg.History + time.Minute
+	if cfg.RedisURL == "" {
+		return bus.NewMemory(bus.MemoryOptions{Retention: retention, SnapshotRetention: snaps})
+	}
+	backoff := 250 * time.Millisecond
+	for {
+		b, err := bus.NewRedis(ctx, bus.RedisOptions{
+			URL: cfg.RedisURL, Prefix: cfg.Prefix, Retention: retention, SnapshotRetention: snaps,
+			TLSSkipVerify: cfg.RedisTLSSkipVerify, TLSCAFile: cfg.RedisTLSCA,
+		})
+		if err == nil {
+			return b, nil
+		}
+		if errors.Is(err, bus.ErrInvalid) {
+			return nil, fmt.Errorf("REDIS_URL: %w", err)
+		}
+		log.Warn("redis not reachable; retrying", "url", cli.RedactURL(cfg.RedisURL), "err", err, "backoff", backoff)
+		t := time.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, nil
+		case <-t.C:
+		}
+		backoff = min(2*backoff, 10*time.Second)
+	}
+}
+
+// healthz serves the checks of a process without the web role.
+func healthz(checks map[string]web.HealthFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		status := http.StatusOK
+		out := map[string]any{}
+		for name, f := range checks {
+			ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+			fields, err := f(ctx)
+			cancel()
+			if fields == nil {
+				fields = map[string]any{}
+			}
+			if err != nil {
+				status = http.StatusServiceUnavailable
+				fields["error"] = err.Error()
+			}
+			out[name] = fields
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		_ = jsonEncode(w, map[string]any{"status": map[bool]string{true: "ok", false: "unhealthy"}[status == http.StatusOK], "checks": out})
+	})
+}
