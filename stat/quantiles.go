@@ -492,7 +492,7 @@ func QuantilesValueOf(s *Quantiles, qs []float64) Value {
 	if eps > 0 {
 		eps = 2*eps + 1/float64(s.n)
 	}
-	v := Value{form: formQuantiles, n: s.n}
+	v := Value{form: formQuantiles, n: s.n, quant: make([]Quantile, 0, len(qs)), rng: make([]QuantileRange, 0, len(qs))}
 	for _, p := range qs {
 		if !(p > 0 && p < 1) {
 			continue
