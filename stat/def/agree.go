@@ -35,10 +35,10 @@ const DistinctTolerance = 3
 //     count off by one is reported.
 //   - sum, mean, last-sum, last-mean: within SumTolerance (2⁻⁴⁸) of the
 //     larger magnitude: stat.Sum's stated bound, on both sides, taking
-//     the larger |value| for Σ|x|. So sums of integers are equal, and any
-//     two that differ by one or more below 2⁴⁸ are reported. Sums of
-//     values of both signs that cancel may differ by more than this
-//     between summation orders, and are reported.
+//     the larger |value| for Σ|x|. Below 2⁴⁸ two values one or more apart
+//     never agree, so sums of integers (exact in any order) must be
+//     equal. Sums of values of both signs that cancel may differ by more
+//     than this between summation orders, and are reported.
 //   - distinct: within DistinctTolerance (3) standard errors of the
 //     definition's precision, relative to the larger estimate (2.4 % at
 //     precision 14). Below about 40 keys that is less than one: equal.
