@@ -178,6 +178,10 @@ func (p *process) run(ctx context.Context) error {
 			return fmt.Errorf("PORT: %w", err)
 		}
 		srv = httpserve.NewServer(addr, mux)
+		if p.hist != nil {
+			// Open /stats/stream responses end at once on shutdown.
+			srv.RegisterOnShutdown(p.hist.CloseSubscriptions)
+		}
 	}
 	p.announce(ln)
 
