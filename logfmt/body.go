@@ -53,7 +53,7 @@ func ParseBody(b []byte, ev *Event) {
 	ev.parseBody(b)
 }
 
-// parseBody appends the pairs of b to e, which must have none yet: as
+// parseBody appends the pairs of b to e, whose body must be unset: as
 // JSON when its first byte that is not a space or a tab is '{' and it is a
 // JSON object within the limits, and as logfmt otherwise. It is small
 // enough to be inlined, so that logfmt pays a byte test for JSON.
@@ -64,8 +64,8 @@ func (e *Event) parseBody(b []byte) {
 	e.parseLogfmt(b)
 }
 
-// parseLogfmt appends the logfmt pairs of b to e, which must have none
-// yet.
+// parseLogfmt appends the logfmt pairs of b to e, whose body must be
+// unset.
 func (e *Event) parseLogfmt(b []byte) {
 	if len(b) > maxBody {
 		b = b[:maxBody]
@@ -146,8 +146,8 @@ func (e *Event) parseLogfmt(b []byte) {
 }
 
 // tryJSON reads b as JSON when its first byte that is not a space or a
-// tab is '{' and parseJSON accepts it, and otherwise leaves e without
-// pairs and reports false.
+// tab is '{' and parseJSON accepts it, and otherwise leaves e with the
+// pairs it had before and reports false.
 func (e *Event) tryJSON(b []byte) bool {
 	e.body = b
 	i := 0
@@ -157,10 +157,11 @@ func (e *Event) tryJSON(b []byte) bool {
 	if i == len(b) || b[i] != '{' {
 		return false
 	}
+	n, scratch := e.n, len(e.scratch)
 	if e.parseJSON(b, i) {
 		return true
 	}
-	e.n, e.more, e.scratch, e.keysOK = 0, e.more[:0], e.scratch[:0], false
+	e.n, e.more, e.scratch, e.keysOK = n, e.more[:max(n-inlinePairs, 0)], e.scratch[:scratch], false
 	return false
 }
 
