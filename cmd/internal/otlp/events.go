@@ -60,9 +60,10 @@ var invalidTime = []byte("time_unix_nano")
 // A Mapper is not safe for concurrent use. The zero value is ready.
 type Mapper struct {
 	ev                    logfmt.Event
-	res                   logfmt.Event // the current resource's attributes, flattened
-	resApp, resProc, host []byte       // header fields from the resource, borrowed from res
-	key, val, body        []byte       // scratch for joined keys, rendered values and the body
+	res                   logfmt.Event  // the current resource's attributes, flattened
+	resPairs              []logfmt.Pair // res's pairs, borrowed from res
+	resApp, resProc, host []byte        // header fields from the resource, borrowed from res
+	key, val, body        []byte        // scratch for joined keys, rendered values and the body
 }
 
 // Events yields each record of b that was not rejected as an event,
@@ -98,6 +99,10 @@ func (m *Mapper) resource(r *resourcepb.Resource) {
 	m.res.Reset()
 	for _, kv := range r.GetAttributes() {
 		m.appendAttr(&m.res, kv)
+	}
+	m.resPairs = m.resPairs[:0]
+	for i := range m.res.Len() {
+		m.resPairs = append(m.resPairs, m.res.Pair(i))
 	}
 	m.resApp = lookupFirst(&m.res, appAttrs[:])
 	m.resProc = lookupFirst(&m.res, procAttrs[:])
@@ -170,8 +175,7 @@ func (m *Mapper) record(rec *logspb.LogRecord, arrival time.Time) {
 		ev.Severity = severityName(rec.GetSeverityNumber())
 	}
 
-	for i := range m.res.Len() {
-		p := m.res.Pair(i)
+	for _, p := range m.resPairs {
 		ev.AppendPair(p.Key, p.Value)
 	}
 	for _, kv := range attrs {
