@@ -1,8 +1,8 @@
 // Package receiver is Pulse's receiver role: it takes logs from its inputs
-// (the HTTPS drain, syslog over TCP and TLS, aorta, a file, the demo
-// generator), parses and folds them in event time in one worker per core,
-// and every flush cuts each worker's deltas into one batch per merger shard
-// and hands them to the bus.
+// (the HTTPS drain, OpenTelemetry logs over OTLP/HTTP, syslog over TCP
+// and TLS, aorta, a file, the demo generator), parses and folds them in
+// event time in one worker per core, and every flush cuts each worker's
+// deltas into one batch per merger shard and hands them to the bus.
 //
 // Nothing on the input side waits for the bus: inputs put jobs on a bounded
 // queue (a full queue drops and counts), workers fold, and a bounded
@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/pulsehq/pulse/cmd/internal/input"
+	"github.com/pulsehq/pulse/cmd/internal/otlp"
 	"github.com/pulsehq/pulse/cmd/internal/selfstat"
 	"github.com/pulsehq/pulse/fragment"
 	"github.com/pulsehq/pulse/logfmt"
@@ -60,8 +61,10 @@ type Config struct {
 	// is dropped and counted; zero means 2 s.
 	PublishTimeout time.Duration
 
-	// Inputs, any combination. The drain is Handler, served by the caller.
+	// Inputs, any combination. The drain is Handler and OTLP is
+	// OTLPHandler, served by the caller.
 	Drain     input.DrainConfig
+	OTLP      otlp.Config
 	Syslog    input.SyslogConfig
 	SyslogLn  net.Listener       // syslog over TCP, or nil
 	SyslogTLS net.Listener       // syslog over TLS, or nil
@@ -82,6 +85,8 @@ type Receiver struct {
 	q     *input.Queue
 	st    input.Stats
 	drain http.Handler
+	otlp  http.Handler
+	ost   otlp.Stats
 	pub   *publisher
 	ws    []*worker
 
@@ -118,6 +123,7 @@ func New(cfg Config, b batchPublisher, log *slog.Logger) (*Receiver, error) {
 	}
 	r := &Receiver{cfg: cfg, log: log, q: input.NewQueue(cfg.Queue)}
 	r.drain = input.NewDrainHandler(cfg.Drain, r.q, &r.st, log)
+	r.otlp = otlp.NewHandler(cfg.OTLP, r.q, &r.ost, log)
 	// Room for a few cuts of every worker and shard: a bus that is down
 	// for longer than that loses cuts, counted, rather than memory.
 	r.pub = newPublisher(b, 4*cfg.Workers*cfg.Shards+16, cfg.PublishTimeout, log)
@@ -305,10 +311,12 @@ type worker struct {
 	sender *fragment.Sender
 	rd     *logfmt.Reader
 	br     bytes.Reader
+	otlp   otlp.Mapper
 
 	last                                   input.StatsSnapshot // worker 0: the inputs' counters at the previous cut
 	lastMsgCount, lastMismatches, lastDemo int64
 	lastPubFailed, lastPubDropped          uint64
+	lastOTLP                               otlp.StatsSnapshot
 }
 
 func (w *worker) run(ctx context.Context) {
@@ -339,6 +347,10 @@ func (w *worker) run(ctx context.Context) {
 
 // fold parses one job and folds its events.
 func (w *worker) fold(j input.Job) {
+	if b, ok := j.Batch.(*otlp.Batch); ok {
+		w.foldOTLP(b, j)
+		return
+	}
 	defer j.Release()
 	w.br.Reset(j.Data)
 	w.rd.Reset(&w.br)
@@ -429,6 +441,7 @@ func (w *worker) recordSelf() {
 		p.DrainUnauthorized+p.DrainBadContentType+p.DrainTooLarge+p.DrainBadMethod+p.SyslogConnsRejected))
 	w.observe(selfstat.ShuttleLost, d(s.LogshuttleDrops+s.LogshuttleLost, p.LogshuttleDrops+p.LogshuttleLost))
 	w.last = s
+	w.recordOTLP()
 
 	mc, mm := r.msgCount.Load(), r.mismatches.Load()
 	w.observe(selfstat.MsgCount, d(mc, w.lastMsgCount))
