@@ -41,7 +41,8 @@ type Config struct {
 	History     time.Duration // HISTORY: the web's history (default 10m)
 	MaxAge      time.Duration // HEALTH_MAX_AGE: /healthz fails when the newest snapshot is older (default 10s)
 
-	DrainAuth     string // DRAIN_AUTH: user:pass for POST /logs; "" is no auth
+	DrainAuth     string // DRAIN_AUTH: user:pass for POST /logs (and POST /v1/logs); "" is no auth
+	OTLPToken     string // OTLP_TOKEN: a bearer token POST /v1/logs also accepts
 	WebAuth       string // WEB_AUTH: user:pass for the web; "" is no auth
 	MaxBody       int    // MAX_BODY: largest drain body in bytes (default 1 MiB)
 	SyslogAddr    string // SYSLOG_ADDR: syslog over TCP
@@ -85,6 +86,7 @@ func Flags(fs *cli.FlagSet, role string) *Config {
 	fs.Duration(&c.History, "history", "HISTORY", 10*time.Minute, "history the web keeps and serves")
 	fs.Duration(&c.MaxAge, "health-max-age", "HEALTH_MAX_AGE", 10*time.Second, "/healthz answers 503 when the newest snapshot is older than this")
 	fs.String(&c.DrainAuth, "drain-auth", "DRAIN_AUTH", "", "`user:pass` required on POST /logs (basic auth)")
+	fs.String(&c.OTLPToken, "otlp-token", "OTLP_TOKEN", "", "bearer `token` accepted on POST /v1/logs (OpenTelemetry logs), besides DRAIN_AUTH's basic auth")
 	fs.String(&c.WebAuth, "web-auth", "WEB_AUTH", "", "`user:pass` required on the dashboard and /stats (basic auth)")
 	fs.Int(&c.MaxBody, "max-body", "MAX_BODY", 1<<20, "largest drain body in `bytes` (413 beyond)")
 	fs.String(&c.SyslogAddr, "syslog-addr", "SYSLOG_ADDR", "", "listen `address` for syslog over TCP (octet-counted or newline-delimited)")

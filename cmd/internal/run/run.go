@@ -19,6 +19,7 @@ import (
 	"github.com/pulsehq/pulse/cmd/internal/httpserve"
 	"github.com/pulsehq/pulse/cmd/internal/input"
 	"github.com/pulsehq/pulse/cmd/internal/merger"
+	"github.com/pulsehq/pulse/cmd/internal/otlp"
 	"github.com/pulsehq/pulse/cmd/internal/receiver"
 	"github.com/pulsehq/pulse/cmd/internal/web"
 	"github.com/pulsehq/pulse/stat/def"
@@ -129,6 +130,7 @@ func (p *process) run(ctx context.Context) error {
 			Workers: cfg.Workers, Queue: input.QueueConfig{Jobs: cfg.QueueJobs},
 			Arrival: cfg.TimeSource == "arrival", PublishTimeout: cfg.PublishTTL,
 			Drain:    input.DrainConfig{Auth: cfg.DrainAuth, MaxBody: int64(cfg.MaxBody)},
+			OTLP:     otlp.Config{Auth: cfg.DrainAuth, Token: cfg.OTLPToken},
 			SyslogLn: syslogLn, SyslogTLS: syslogTLS, Aorta: cli.List(cfg.AortaURLs),
 			File: cfg.File, Follow: cfg.Follow, Demo: cfg.demo(), DemoRate: cfg.DemoRate, DemoSeed: uint64(time.Now().UnixNano()),
 		}
@@ -138,6 +140,7 @@ func (p *process) run(ctx context.Context) error {
 		}
 		p.recv = r
 		mux.Handle("/logs", r.Handler())
+		mux.Handle("/v1/logs", r.OTLPHandler())
 		p.health["receiver"] = func(context.Context) (map[string]any, error) { return r.Health() }
 	}
 	if cfg.has(RoleMerger) {
