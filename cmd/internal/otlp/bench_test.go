@@ -94,7 +94,9 @@ func BenchmarkIngest(b *testing.B) {
 		handler func(*input.Queue) http.Handler
 	}{
 		{"drain", drainBody, []string{"Content-Type", "application/logplex-1", "Logplex-Msg-Count", "100"},
-			func(q *input.Queue) http.Handler { return input.NewDrainHandler(input.DrainConfig{}, q, new(input.Stats), nil) }},
+			func(q *input.Queue) http.Handler {
+				return input.NewDrainHandler(input.DrainConfig{}, q, new(input.Stats), nil)
+			}},
 		{"otlp", protoBody, []string{"Content-Type", ctProto},
 			func(q *input.Queue) http.Handler { return NewHandler(Config{}, q, new(Stats), nil) }},
 		{"otlp-gzip", gz(b, protoBody), []string{"Content-Type", ctProto, "Content-Encoding", "gzip"},

@@ -62,7 +62,11 @@ func TestRunOTLP(t *testing.T) {
 
 	var base string
 	dashboard := regexp.MustCompile(`(?m)url=(http://127\.0\.0\.1:\d+)/$`)
-	defer func() { if t.Failed() { t.Log(logs.String()) } }()
+	defer func() {
+		if t.Failed() {
+			t.Log(logs.String())
+		}
+	}()
 	waitFor(t, 10*time.Second, "the dashboard's address in the log", func() bool {
 		m := dashboard.FindStringSubmatch(logs.String())
 		if m != nil {
