@@ -123,6 +123,7 @@ func BenchmarkIngest(b *testing.B) {
 			folded := 0
 			b.ReportAllocs()
 			b.SetBytes(int64(len(tc.body)))
+			cpu0, cpuOK := processCPU()
 			for b.Loop() {
 				rb.Reset(tc.body)
 				clear(w.h)
@@ -156,6 +157,10 @@ func BenchmarkIngest(b *testing.B) {
 				b.Fatalf("folded %d records, want %d", folded, records*b.N)
 			}
 			b.ReportMetric(float64(folded)/b.Elapsed().Seconds(), "records/s")
+			if cpu1, ok := processCPU(); ok && cpuOK {
+				// Process CPU, the collector's included.
+				b.ReportMetric(float64(folded)/(float64(cpu1-cpu0)/1e9), "records/cpu-s")
+			}
 		})
 	}
 }
