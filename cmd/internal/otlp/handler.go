@@ -84,9 +84,9 @@ type Config struct {
 //     partial_success holds their number and why; the others are queued.
 //     A request without records is answered 200 and not queued.
 //
-// Every answer but 405, 401 and 415 for an unknown type is encoded as the
-// request was (protobuf or JSON): an ExportLogsServiceResponse, or a
-// google.rpc.Status for an error.
+// Answers are encoded as the request's Content-Type says (protobuf or
+// JSON): an ExportLogsServiceResponse, or a google.rpc.Status for an
+// error; a request of another Content-Type gets its error in plain text.
 //
 // The handler does not bound concurrency or header size: set
 // http.Server's timeouts and MaxHeaderBytes.
