@@ -21,7 +21,9 @@ import (
 // and their cuts. "drain" posts bodies of 100 generated frames to /logs,
 // "otlp" the same lines as protobuf ExportLogsServiceRequests of 100
 // records to /v1/logs (each record's body the frame's message, its
-// resource the frame's HOSTNAME, APP-NAME and PROCID). records/s counts
+// resource the frame's HOSTNAME, APP-NAME and PROCID); "http-only" posts
+// the OTLP bodies to a handler that reads and discards them, the cost of
+// HTTP alone, clients included. records/s counts
 // records folded, from the first request until the workers have folded
 // the last one, and records/cpu-s per second of the process's CPU time
 // (user and system, clients included), which other load on the machine
@@ -41,6 +43,7 @@ func BenchmarkReceiverHTTP(b *testing.B) {
 	}{
 		{"drain", "/logs", "application/logplex-1", drain},
 		{"otlp", "/v1/logs", "application/x-protobuf", otlp},
+		{"http-only", "/null", "application/x-protobuf", otlp},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			r, err := New(Config{Defs: def.Heroku(), Workers: 2, Flush: time.Second, Queue: input.QueueConfig{Jobs: 1 << 16, Bytes: 1 << 30}}, newMemory(&testing.T{}), nil)
@@ -53,6 +56,11 @@ func BenchmarkReceiverHTTP(b *testing.B) {
 			mux := http.NewServeMux()
 			mux.Handle("/logs", r.Handler())
 			mux.Handle("/v1/logs", r.OTLPHandler())
+			mux.HandleFunc("/null", func(w http.ResponseWriter, req *http.Request) {
+				_, _ = io.Copy(io.Discard, req.Body)
+				r.events.Add(frames) // as if folded
+				w.WriteHeader(http.StatusOK)
+			})
 			srv := httptest.NewServer(mux)
 			defer func() {
 				srv.Close()
