@@ -10,7 +10,10 @@
 // [Queue], bounded both in jobs and in bytes, to the workers, which read each
 // job's Data with logfmt.NewReader, fold the events, and call
 // [Job.Release] to give the buffer back to a pool; in steady state no job
-// allocates. Inputs parse nothing: they only find where lines end.
+// allocates. Inputs parse nothing: they only find where lines end. The one
+// exception is OpenTelemetry logs (package cmd/internal/otlp), whose
+// handler must decode a request to answer it: its jobs carry the decoded
+// request as a Batch instead of Data, counted by their Size.
 //
 // The network inputs never block on the queue for long. The drain handler
 // answers 503 at once when the queue is full (Logplex retries);
