@@ -255,7 +255,7 @@ func compareQuantiles(s *truthStat, g, w stat.Value) string {
 // of the sorted values: 0 when x holds the q-th rank.
 func rankError(sorted []float64, q, x float64) float64 {
 	n := float64(len(sorted))
-	below := float64(sort.SearchFloat64s(sorted, x))                                   // values < x
+	below := float64(sort.SearchFloat64s(sorted, x))                                     // values < x
 	upTo := float64(sort.Search(len(sorted), func(i int) bool { return sorted[i] > x })) // values ≤ x
 	lo, hi := below/n, upTo/n
 	switch {
