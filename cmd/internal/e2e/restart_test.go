@@ -1,0 +1,171 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/pulsehq/pulse/cmd/internal/selfstat"
+	"github.com/pulsehq/pulse/logfmt/logfmttest"
+)
+
+// mergerBatches reads the batches a merger process has read, from its
+// /healthz.
+func mergerBatches(p *proc, shard int) (int, error) {
+	code, body, err := get(p.url("/healthz"))
+	if err != nil {
+		return 0, err
+	}
+	var h struct {
+		Checks map[string]map[string]any `json:"checks"`
+	}
+	if err := json.Unmarshal(body, &h); err != nil {
+		return 0, fmt.Errorf("/healthz %d: %w: %s", code, err, body)
+	}
+	n, ok := h.Checks[fmt.Sprintf("merger%d", shard)]["merger_batches"].(float64)
+	if !ok {
+		return 0, fmt.Errorf("/healthz %d: no merger_batches: %s", code, body)
+	}
+	return int(n), nil
+}
+
+// TestMergerRestart kills merger 0 mid-stream and starts it again: read
+// back from its shard's stream, its per-minute windows are whole, so at a
+// T after the traffic every stat equals pulse replay's.
+func TestMergerRestart(t *testing.T) {
+	c := startCluster(t, clusterOptions{})
+	const span = 10 * time.Second
+	begin := time.Now()
+	g := logfmttest.New(logfmttest.Options{Seed: 3, Start: begin, Rate: 100})
+	tr := &traffic{}
+	var posted atomic.Int64
+	done := make(chan error, 1)
+	stop := make(chan struct{})
+	t.Cleanup(func() { close(stop) })
+	drains := c.drains()
+	go func() {
+		// Every 100 ms, post the lines up to now, each body to the next
+		// receiver in turn, until span has passed.
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		n := 0
+		for {
+			select {
+			case <-stop:
+				done <- nil
+				return
+			case now := <-tick.C:
+				end := now
+				if end.After(begin.Add(span)) {
+					end = begin.Add(span)
+				}
+				for _, i := range tr.generate(g, end) {
+					if err := tr.post(drains[n%len(drains)], "d.e2e-restart", i); err != nil {
+						done <- err
+						return
+					}
+					n++
+					posted.Add(int64(tr.frames[i]))
+				}
+				if !end.Before(begin.Add(span)) {
+					done <- nil
+					return
+				}
+			}
+		}
+	}()
+
+	m := c.mergers[0]
+	var before int
+	poll(t, span, "traffic applied by merger 0", func() (bool, string) {
+		n, err := mergerBatches(m, 0)
+		if err != nil {
+			return false, err.Error()
+		}
+		before = n
+		return posted.Load() >= 300 && n > 0, fmt.Sprintf("%d lines posted, merger 0 read %d batches", posted.Load(), n)
+	}, m)
+	m.signal(t, syscall.SIGKILL)
+	if code := m.wait(t, 5*time.Second); code != -1 {
+		t.Fatalf("merger 0 exited with code %d, want killed", code)
+	}
+	killedAt := posted.Load()
+	m.restart(t)
+	waitHealthy(t, m, startupTimeout, nil)
+	// Read back from the stream: at least what the killed merger had read.
+	poll(t, 5*time.Second, "merger 0 reading its stream back", func() (bool, string) {
+		n, err := mergerBatches(m, 0)
+		if err != nil {
+			return false, err.Error()
+		}
+		return n >= before, fmt.Sprintf("read %d batches, the killed merger had read %d", n, before)
+	}, m)
+	t.Logf("merger 0 killed after %d lines, having read %d batches; restarted", killedAt, before)
+
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(span + 10*time.Second):
+		t.Fatal("the traffic did not end")
+	}
+	if posted.Load() <= killedAt {
+		t.Fatalf("no traffic after the restart: %d lines, %d before the kill", posted.Load(), killedAt)
+	}
+	T := time.Now().Truncate(time.Second).Add(2 * time.Second)
+	checkAgainstReplay(t, c.web, tr, T)
+}
+
+// TestWebRestart stops the web and starts it again: read back from the
+// snapshots' stream, its history holds the points from before the restart,
+// with the same values.
+func TestWebRestart(t *testing.T) {
+	c := startCluster(t, clusterOptions{})
+	tr, T := recentTraffic(7, 100)
+	tr.postSplit(t, c.drains(), "d.e2e-web", allBodies(tr))
+	checkPostedBefore(t, T)
+	checkAgainstReplay(t, c.web, tr, T)
+	before, err := history(c.web, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	c.web.stop(t, 5*time.Second)
+	stopped := time.Now()
+	c.web.restart(t)
+	waitHealthy(t, c.web, startupTimeout, webReady(2))
+	after, err := history(c.web, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	points := 0
+	oldest := time.Now()
+	for _, name := range sortedKeys(before) {
+		if name == selfstat.Lag {
+			continue // the web's own lag, measured when a snapshot reaches it
+		}
+		for ms, v := range before[name] {
+			w, ok := after[name][ms]
+			if !ok {
+				t.Errorf("%s: the point at %v is gone after the restart", name, time.UnixMilli(ms).UTC())
+				continue
+			}
+			if w.String() != v.String() {
+				t.Errorf("%s at %v: %s before the restart, %s after", name, time.UnixMilli(ms).UTC(), v, w)
+			}
+			points++
+			if at := time.UnixMilli(ms); at.Before(oldest) {
+				oldest = at
+			}
+		}
+	}
+	if _, ok := after["router.requests"][T.UnixMilli()]; !ok {
+		t.Errorf("no router.requests point at T after the restart")
+	}
+	t.Logf("%d points of %d stats from before the restart (from %v; stopped at %v) served again",
+		points, len(before), oldest.UTC().Format(time.TimeOnly), stopped.UTC().Format(time.TimeOnly))
+}
