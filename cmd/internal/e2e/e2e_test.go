@@ -75,18 +75,23 @@ func (c *cluster) drains() []string {
 	return urls
 }
 
-// recentTraffic generates drain traffic whose event times end now and
-// begin 9.5 s before T, the whole second at least 2 s after now at which
-// the test reads it back: so every event falls in the 10 s windows at T
-// (pulse.events among them) and the traffic has arrived well before the
-// mergers publish T.
-func recentTraffic(seed uint64, rate float64) (*traffic, time.Time) {
+// recentTraffic generates drain traffic for span of event time from 8 s
+// before target, the whole second 2 to 3 s after now from which the test
+// reads the web back, but not past now: so the traffic has arrived well
+// before the mergers publish target, and every event falls in the 10 s
+// windows (pulse.events among them) of a snapshot at target, or up to 2 s
+// later. opts.Start is set here.
+func recentTraffic(opts logfmttest.Options, span time.Duration) (*traffic, time.Time) {
 	now := time.Now()
-	T := now.Truncate(time.Second).Add(3 * time.Second)
-	g := logfmttest.New(logfmttest.Options{Seed: seed, Start: T.Add(-9500 * time.Millisecond), Rate: rate})
+	target := now.Truncate(time.Second).Add(3 * time.Second)
+	opts.Start = target.Add(-8 * time.Second)
+	end := opts.Start.Add(span)
+	if end.After(now) {
+		end = now
+	}
 	tr := &traffic{}
-	tr.generate(g, now)
-	return tr, T
+	tr.generate(logfmttest.New(opts), end)
+	return tr, target
 }
 
 // allBodies returns 0..n-1.
@@ -99,11 +104,12 @@ func allBodies(tr *traffic) []int {
 }
 
 // checkPostedBefore fails t unless the traffic was posted at least a
-// second before T, so that the mergers publish T after it arrived.
-func checkPostedBefore(t *testing.T, T time.Time) {
+// second before target, so that the mergers publish target after it
+// arrived.
+func checkPostedBefore(t *testing.T, target time.Time) {
 	t.Helper()
-	if left := time.Until(T); left < time.Second {
-		t.Fatalf("posting ended %v before T: too late to read T back (a loaded machine?)", left)
+	if left := time.Until(target); left < time.Second {
+		t.Fatalf("posting ended %v before %v: too late to read it back (a loaded machine?)", left, target.Format(time.TimeOnly))
 	}
 }
 
@@ -124,22 +130,30 @@ func checkEventsTotal(t *testing.T, got map[string]float64, tr *traffic, T time.
 	}
 }
 
+// TestRedisEndToEnd runs two receivers, two merger shards and a web over
+// Redis, posts a burst of traffic split between the receivers and
+// compares the web's history at T with pulse replay --at T. The burst
+// (about 2400 lines in 2 s, 300 apps) puts more than 512 router lines in
+// a second and more hosts than router.hosts.top's capacity (100) in its
+// minute, so the quantiles and the top-k are sketches that the mergers
+// merge from the receivers' parts, and may differ from replay's within
+// their bounds.
 func TestRedisEndToEnd(t *testing.T) {
 	c := startCluster(t, clusterOptions{})
-	tr, T := recentTraffic(1, 300)
+	tr, target := recentTraffic(logfmttest.Options{Seed: 1, Rate: 1200, Apps: 300}, 2*time.Second)
 	tr.postSplit(t, c.drains(), "d.e2e-redis", allBodies(tr))
-	checkPostedBefore(t, T)
-	_, got, _ := checkAgainstReplay(t, c.web, tr, T)
+	checkPostedBefore(t, target)
+	T, got, _ := checkAgainstReplay(t, c.web, tr, target)
 	checkEventsTotal(t, numbers(got), tr, T)
 }
 
 func TestMemoryEndToEnd(t *testing.T) {
 	p := start(t, "pulse run", "pulse", append([]string{"PORT=" + freePort(t), "DEMO=0", "MERGER_COUNT=2"}, fast...), "run")
 	waitHealthy(t, p, startupTimeout, webReady(2))
-	tr, T := recentTraffic(5, 300)
+	tr, target := recentTraffic(logfmttest.Options{Seed: 5, Rate: 350}, 8*time.Second)
 	tr.postSplit(t, []string{p.url("/logs")}, "d.e2e-memory", allBodies(tr))
-	checkPostedBefore(t, T)
-	_, got, _ := checkAgainstReplay(t, p, tr, T)
+	checkPostedBefore(t, target)
+	T, got, _ := checkAgainstReplay(t, p, tr, target)
 	checkEventsTotal(t, numbers(got), tr, T)
 	p.stop(t, 5*time.Second)
 }

@@ -116,8 +116,7 @@ func TestMergerRestart(t *testing.T) {
 	if posted.Load() <= killedAt {
 		t.Fatalf("no traffic after the restart: %d lines, %d before the kill", posted.Load(), killedAt)
 	}
-	T := time.Now().Truncate(time.Second).Add(2 * time.Second)
-	checkAgainstReplay(t, c.web, tr, T)
+	checkAgainstReplay(t, c.web, tr, time.Now().Truncate(time.Second).Add(2*time.Second))
 }
 
 // TestWebRestart stops the web and starts it again: read back from the
@@ -125,10 +124,10 @@ func TestMergerRestart(t *testing.T) {
 // with the same values.
 func TestWebRestart(t *testing.T) {
 	c := startCluster(t, clusterOptions{})
-	tr, T := recentTraffic(7, 100)
+	tr, target := recentTraffic(logfmttest.Options{Seed: 7, Rate: 100}, 8*time.Second)
 	tr.postSplit(t, c.drains(), "d.e2e-web", allBodies(tr))
-	checkPostedBefore(t, T)
-	checkAgainstReplay(t, c.web, tr, T)
+	checkPostedBefore(t, target)
+	T, _, _ := checkAgainstReplay(t, c.web, tr, target)
 	before, err := history(c.web, time.Time{})
 	if err != nil {
 		t.Fatal(err)

@@ -227,32 +227,49 @@ func latest(web *proc) (window.Snapshot, error) {
 	return snap, err
 }
 
-// snapshotAt waits until the web holds, for every name in want, a point at
-// T, and returns the web's values at T for every name that has one.
-func snapshotAt(t *testing.T, web *proc, T time.Time, want map[string]stat.Value, timeout time.Duration) map[string]stat.Value {
+// firstSnapshot waits until the web holds, for every name of names, a
+// point at one time T at or after target, and returns the earliest such T
+// with the web's values at T for every name that has a point there.
+// (Mergers publish every second; one that fell behind by more than a
+// second skips to the latest, so T may be a little after target.)
+func firstSnapshot(t *testing.T, web *proc, target time.Time, names []string, timeout time.Duration) (time.Time, map[string]stat.Value) {
 	t.Helper()
-	got := map[string]stat.Value{}
-	poll(t, timeout, fmt.Sprintf("the web's snapshot at %v", T.Format(time.RFC3339)), func() (bool, string) {
-		h, err := history(web, T.Add(-time.Millisecond))
+	var T time.Time
+	var got map[string]stat.Value
+	poll(t, timeout, fmt.Sprintf("the web's first snapshot at or after %v", target.Format(time.RFC3339)), func() (bool, string) {
+		h, err := history(web, target.Add(-time.Millisecond))
 		if err != nil {
 			return false, err.Error()
 		}
-		clear(got)
+		times := map[int64]int{} // how many of names have a point at each time
+		for _, name := range names {
+			for ms := range h[name] {
+				times[ms]++
+			}
+		}
+		best := int64(-1)
+		for ms, n := range times {
+			if n == len(names) && (best < 0 || ms < best) {
+				best = ms
+			}
+		}
+		if best < 0 {
+			var missing []string
+			for _, name := range names {
+				if len(h[name]) == 0 {
+					missing = append(missing, name)
+				}
+			}
+			return false, fmt.Sprintf("no time with a point for all %d names (%d without any, such as %v)", len(names), len(missing), missing[:min(len(missing), 3)])
+		}
+		T = time.UnixMilli(best).UTC()
+		got = map[string]stat.Value{}
 		for name, points := range h {
-			if v, ok := points[T.UnixMilli()]; ok {
+			if v, ok := points[best]; ok {
 				got[name] = v
 			}
 		}
-		var missing []string
-		for name := range want {
-			if _, ok := got[name]; !ok {
-				missing = append(missing, name)
-			}
-		}
-		if len(missing) > 0 {
-			return false, fmt.Sprintf("%d names have no point at T, such as %q", len(missing), missing[0])
-		}
 		return true, ""
 	}, web)
-	return got
+	return T, got
 }
