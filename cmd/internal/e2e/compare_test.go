@@ -386,3 +386,35 @@ func numbers(m map[string]stat.Value) map[string]float64 {
 	}
 	return out
 }
+
+// checkLatest compares the web's /stats/latest, the latest snapshot
+// merged across shards, with pulse replay --at its time L. It waits until
+// every shard's latest is at L (each stat of /stats/latest equal to its
+// point at L in /stats), at or after after.
+func checkLatest(t *testing.T, web *proc, tr *traffic, after time.Time) {
+	t.Helper()
+	var snap window.Snapshot
+	poll(t, 10*time.Second, "/stats/latest with every shard at its time", func() (bool, string) {
+		var err error
+		if snap, err = latest(web); err != nil {
+			return false, err.Error()
+		}
+		if snap.Time.Before(after) {
+			return false, fmt.Sprintf("latest at %v", snap.Time.Format(time.TimeOnly))
+		}
+		h, err := history(web, snap.Time.Add(-time.Millisecond))
+		if err != nil {
+			return false, err.Error()
+		}
+		for name, v := range snap.Stats {
+			if p, ok := h[name][snap.Time.UnixMilli()]; !ok || p.String() != v.String() {
+				return false, fmt.Sprintf("%s: %s in /stats/latest at %v, not its point then (%s)", name, v, snap.Time.Format(time.TimeOnly), p)
+			}
+		}
+		return true, ""
+	}, web)
+	file := tr.write(t)
+	want, _ := replayAt(t, file, snap.Time, "")
+	n := compareSnapshots(t, snap.Stats, want.Stats, computeTruth(t, def.Heroku(), readFile(t, file), snap.Time))
+	t.Logf("/stats/latest at %v: %d stats compared with pulse replay", snap.Time.Format(time.RFC3339), n)
+}

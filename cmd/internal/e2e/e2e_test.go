@@ -145,6 +145,7 @@ func TestRedisEndToEnd(t *testing.T) {
 	checkPostedBefore(t, target)
 	T, got, _ := checkAgainstReplay(t, c.web, tr, target)
 	checkEventsTotal(t, numbers(got), tr, T)
+	checkLatest(t, c.web, tr, T)
 }
 
 func TestMemoryEndToEnd(t *testing.T) {
@@ -155,5 +156,6 @@ func TestMemoryEndToEnd(t *testing.T) {
 	checkPostedBefore(t, target)
 	T, got, _ := checkAgainstReplay(t, p, tr, target)
 	checkEventsTotal(t, numbers(got), tr, T)
+	checkLatest(t, p, tr, T)
 	p.stop(t, 5*time.Second)
 }
