@@ -10,6 +10,8 @@ import (
 
 	"github.com/pulsehq/pulse/cmd/internal/selfstat"
 	"github.com/pulsehq/pulse/logfmt/logfmttest"
+	"github.com/pulsehq/pulse/stat"
+	"github.com/pulsehq/pulse/stat/def"
 )
 
 // mergerBatches reads the batches a merger process has read, from its
@@ -38,45 +40,7 @@ func mergerBatches(p *proc, shard int) (int, error) {
 func TestMergerRestart(t *testing.T) {
 	c := startCluster(t, clusterOptions{})
 	const span = 10 * time.Second
-	begin := time.Now()
-	g := logfmttest.New(logfmttest.Options{Seed: 3, Start: begin, Rate: 100})
-	tr := &traffic{}
-	var posted atomic.Int64
-	done := make(chan error, 1)
-	stop := make(chan struct{})
-	t.Cleanup(func() { close(stop) })
-	drains := c.drains()
-	go func() {
-		// Every 100 ms, post the lines up to now, each body to the next
-		// receiver in turn, until span has passed.
-		tick := time.NewTicker(100 * time.Millisecond)
-		defer tick.Stop()
-		n := 0
-		for {
-			select {
-			case <-stop:
-				done <- nil
-				return
-			case now := <-tick.C:
-				end := now
-				if end.After(begin.Add(span)) {
-					end = begin.Add(span)
-				}
-				for _, i := range tr.generate(g, end) {
-					if err := tr.post(drains[n%len(drains)], "d.e2e-restart", i); err != nil {
-						done <- err
-						return
-					}
-					n++
-					posted.Add(int64(tr.frames[i]))
-				}
-				if !end.Before(begin.Add(span)) {
-					done <- nil
-					return
-				}
-			}
-		}
-	}()
+	tr, posted, done := stream(t, c.drains(), 3, span)
 
 	m := c.mergers[0]
 	var before int
@@ -105,18 +69,106 @@ func TestMergerRestart(t *testing.T) {
 	}, m)
 	t.Logf("merger 0 killed after %d lines, having read %d batches; restarted", killedAt, before)
 
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(span + 10*time.Second):
-		t.Fatal("the traffic did not end")
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 	if posted.Load() <= killedAt {
 		t.Fatalf("no traffic after the restart: %d lines, %d before the kill", posted.Load(), killedAt)
 	}
 	checkAgainstReplay(t, c.web, tr, time.Now().Truncate(time.Second).Add(2*time.Second))
+}
+
+// stream posts traffic with event times of now, at 100 lines/s, for span:
+// every 100 ms the lines up to now, each body to the next drain in turn.
+// It returns the traffic, the lines posted so far, and a channel that
+// gets nil when the traffic ended or the first error.
+func stream(t *testing.T, drains []string, seed uint64, span time.Duration) (*traffic, *atomic.Int64, <-chan error) {
+	begin := time.Now()
+	g := logfmttest.New(logfmttest.Options{Seed: seed, Start: begin, Rate: 100})
+	tr := &traffic{}
+	posted := &atomic.Int64{}
+	done := make(chan error, 1)
+	stop := make(chan struct{})
+	t.Cleanup(func() { close(stop) })
+	go func() {
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		n := 0
+		for {
+			select {
+			case <-stop:
+				done <- nil
+				return
+			case now := <-tick.C:
+				end := now
+				if end.After(begin.Add(span)) {
+					end = begin.Add(span)
+				}
+				for _, i := range tr.generate(g, end) {
+					if err := tr.post(drains[n%len(drains)], fmt.Sprintf("d.e2e-%d", seed), i); err != nil {
+						done <- err
+						return
+					}
+					n++
+					posted.Add(int64(tr.frames[i]))
+				}
+				if !end.Before(begin.Add(span)) {
+					done <- nil
+					return
+				}
+			}
+		}
+	}()
+	return tr, posted, done
+}
+
+// TestMergerStall stops merger 1 (SIGSTOP) for 2.5 s while traffic flows,
+// as a long pause or a starved CPU would, then lets it go on (SIGCONT):
+// every second around the stall must be published, with the numbers
+// pulse replay gives for it.
+func TestMergerStall(t *testing.T) {
+	c := startCluster(t, clusterOptions{})
+	tr, posted, done := stream(t, c.drains(), 11, 7*time.Second)
+	m := c.mergers[1]
+	poll(t, 5*time.Second, "traffic", func() (bool, string) {
+		return posted.Load() >= 150, fmt.Sprintf("%d lines posted", posted.Load())
+	}, m)
+	stopped := time.Now()
+	m.signal(t, syscall.SIGSTOP)
+	t.Cleanup(func() { m.cmd.Process.Signal(syscall.SIGCONT) })
+	poll(t, 5*time.Second, "a stall of 2.5 s", func() (bool, string) {
+		return time.Since(stopped) >= 2500*time.Millisecond, ""
+	})
+	m.signal(t, syscall.SIGCONT)
+	resumed := time.Now()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	// Every second from the one before the stall to the one after the
+	// traffic, compared with replay.
+	file := tr.write(t)
+	from := stopped.Truncate(time.Second).Add(-time.Second)
+	to := time.Now().Truncate(time.Second).Add(time.Second)
+	want, _ := replayAt(t, file, to, "")
+	_, _ = firstSnapshot(t, c.web, to, sortedKeys(want.Stats), 10*time.Second)
+	h, err := history(c.web, from.Add(-time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	input := readFile(t, file)
+	for T := from; !T.After(to); T = T.Add(time.Second) {
+		got := map[string]stat.Value{}
+		for name, points := range h {
+			if v, ok := points[T.UnixMilli()]; ok {
+				got[name] = v
+			}
+		}
+		want, _ := replayAt(t, file, T, "")
+		t.Run(T.Format("15:04:05"), func(t *testing.T) {
+			compareSnapshots(t, got, want.Stats, computeTruth(t, def.Heroku(), input, T), T)
+		})
+	}
+	t.Logf("merger 1 stopped %v to %v; seconds %v to %v compared", stopped.Format(time.TimeOnly), resumed.Format(time.TimeOnly), from.Format(time.TimeOnly), to.Format(time.TimeOnly))
 }
 
 // TestWebRestart stops the web and starts it again: read back from the
