@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math"
+	"slices"
 	"testing"
 	"time"
 
@@ -59,7 +60,7 @@ func startCluster(t *testing.T, opts clusterOptions) *cluster {
 		e := env("PORT="+freePort(t), fmt.Sprintf("DYNO=receiver.%d", i+1))
 		c.receivers = append(c.receivers, start(t, fmt.Sprintf("receiver.%d", i+1), "receiver", append(e, opts.receiver...)))
 	}
-	for _, p := range append(c.receivers, c.mergers...) {
+	for _, p := range slices.Concat(c.receivers, c.mergers) {
 		waitHealthy(t, p, startupTimeout, nil)
 	}
 	waitHealthy(t, c.web, startupTimeout, webReady(2))

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/pulsehq/pulse/cmd/internal/selfstat"
+	"github.com/pulsehq/pulse/fragment"
 	"github.com/pulsehq/pulse/logfmt/logfmttest"
 	"github.com/pulsehq/pulse/stat"
 	"github.com/pulsehq/pulse/stat/def"
@@ -38,6 +39,7 @@ func mergerBatches(p *proc, shard int) (int, error) {
 // back from its shard's stream, its per-minute windows are whole, so at a
 // T after the traffic every stat equals pulse replay's.
 func TestMergerRestart(t *testing.T) {
+	t.Parallel() // with TestMergerStall: both mostly wait on traffic in wall time
 	c := startCluster(t, clusterOptions{})
 	const span = 10 * time.Second
 	tr, posted, done := stream(t, c.drains(), 3, span)
@@ -122,11 +124,13 @@ func stream(t *testing.T, drains []string, seed uint64, span time.Duration) (*tr
 	return tr, posted, done
 }
 
-// TestMergerStall stops merger 1 (SIGSTOP) for 2.5 s while traffic flows,
-// as a long pause or a starved CPU would, then lets it go on (SIGCONT):
+// TestMergerStall stops merger 1 (SIGSTOP) while traffic flows, as a long
+// pause or a starved CPU would, until it is two seconds behind merger 0,
+// then lets it go on (SIGCONT):
 // every second around the stall must be published, with the numbers
 // pulse replay gives for it.
 func TestMergerStall(t *testing.T) {
+	t.Parallel()
 	c := startCluster(t, clusterOptions{})
 	tr, posted, done := stream(t, c.drains(), 11, 7*time.Second)
 	m := c.mergers[1]
@@ -136,9 +140,23 @@ func TestMergerStall(t *testing.T) {
 	stopped := time.Now()
 	m.signal(t, syscall.SIGSTOP)
 	t.Cleanup(func() { m.cmd.Process.Signal(syscall.SIGCONT) })
-	poll(t, 5*time.Second, "a stall of 2.5 s", func() (bool, string) {
-		return time.Since(stopped) >= 2500*time.Millisecond, ""
-	})
+	// Stopped until merger 0 has published two seconds that merger 1 has
+	// not.
+	names := shardNames(2)
+	poll(t, 10*time.Second, "merger 1 two seconds behind merger 0", func() (bool, string) {
+		h, err := history(c.web, stopped.Add(-2*time.Second))
+		if err != nil {
+			return false, err.Error()
+		}
+		newest := func(name string) (n int64) {
+			for ms := range h[name] {
+				n = max(n, ms)
+			}
+			return n
+		}
+		ahead := time.Duration(newest(names[0])-newest(names[1])) * time.Millisecond
+		return ahead >= 2*time.Second, fmt.Sprintf("merger 0 ahead by %v", ahead)
+	}, c.web)
 	m.signal(t, syscall.SIGCONT)
 	resumed := time.Now()
 	if err := <-done; err != nil {
@@ -169,6 +187,18 @@ func TestMergerStall(t *testing.T) {
 		})
 	}
 	t.Logf("merger 1 stopped %v to %v; seconds %v to %v compared", stopped.Format(time.TimeOnly), resumed.Format(time.TimeOnly), from.Format(time.TimeOnly), to.Format(time.TimeOnly))
+}
+
+// shardNames returns, for each of n shards, the name of a stat of the
+// default set that the shard merges.
+func shardNames(n int) []string {
+	out := make([]string, n)
+	for _, d := range def.Heroku() {
+		if i := fragment.Shard(d.Name, n); out[i] == "" {
+			out[i] = d.Name
+		}
+	}
+	return out
 }
 
 // TestWebRestart stops the web and starts it again: read back from the

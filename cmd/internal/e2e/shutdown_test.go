@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -74,7 +75,7 @@ func TestSigterm(t *testing.T) {
 		}
 		got := snap.Stats["lines"].String()
 		return got == want, fmt.Sprintf("lines = %s at %v, want %s", got, snap.Time.Format(time.TimeOnly), want)
-	}, append(c.mergers, c.web)...)
+	}, slices.Concat(c.mergers, []*proc{c.web})...)
 	for _, m := range c.mergers {
 		m.stop(t, 5*time.Second)
 	}
