@@ -15,15 +15,20 @@
 // # Roles
 //
 //	logs ─► receiver ─┐                                                     ┌─► web ─► browser
-//	logs ─► receiver ─┼─► stats.received.<shard> ─► merger ─► stats.merged ─┤
+//	logs ─► receiver ─┼─► pulse:received:<shard> ─► merger ─► stats.merged ─┤
 //	logs ─► receiver ─┘        (fragment batches)             (snapshots)   └─► web ─► browser
 //
 // A receiver parses log frames, folds them into windows of stats per
 // definition, and every flush cuts the deltas, encodes them as fragment
 // batches and publishes them on the shard of each stat's merger. A merger
 // applies the batches of every receiver (dropping duplicates) and publishes
-// a snapshot each second. The command pulse runs every role in one process
-// on an in-memory bus; `pulse replay` is the same path without a bus.
+// a snapshot each second, of the seconds that every receiver has flushed.
+// A web follows the snapshots and serves them. The command pulse runs every
+// role in one process on an in-memory bus (`pulse run`), or any of them as
+// separate processes over Redis streams; `pulse replay` is the same path
+// without a bus, and reports the same numbers for the same input. The
+// roles' code lives under cmd/internal and is not part of the library's
+// API; the README documents their configuration and guarantees.
 //
 // # Data flow
 //

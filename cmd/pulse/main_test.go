@@ -44,6 +44,33 @@ func TestRunDispatch(t *testing.T) {
 	}
 }
 
+// TestEveryCommandFlags: every command (pulse bench's one tool, drain)
+// prints its usage for -h and exits 0, and for a flag it does not know
+// prints the error and its usage and exits 1.
+func TestEveryCommandFlags(t *testing.T) {
+	for _, c := range commands {
+		name := c.name
+		if name == "bench" {
+			name = "bench drain"
+		}
+		t.Run(name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			logger := slog.New(slog.NewTextHandler(&stderr, nil))
+			cmd := strings.Fields(name)
+			assert.Equal(t, 0, run(context.Background(), append(cmd, "-h"), strings.NewReader(""), &stdout, &stderr, logger))
+			assert.Empty(t, stdout.String())
+			assert.True(t, strings.HasPrefix(stderr.String(), "usage: pulse "+name+" "), "usage first: %q", stderr.String())
+			assert.Contains(t, stderr.String(), "\nflags:\n  -")
+
+			stderr.Reset()
+			assert.Equal(t, 1, run(context.Background(), append(cmd, "--nope"), strings.NewReader(""), &stdout, &stderr, logger))
+			assert.Empty(t, stdout.String())
+			assert.True(t, strings.HasPrefix(stderr.String(), "flag provided but not defined: -nope\nusage: pulse "+name+" "), "error, then usage: %q", stderr.String())
+			assert.Contains(t, stderr.String(), "pulse "+c.name+" failed")
+		})
+	}
+}
+
 func TestUsageListsEveryCommand(t *testing.T) {
 	var b bytes.Buffer
 	usage(&b)

@@ -9,7 +9,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -25,6 +24,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pulsehq/pulse/cmd/internal/cli"
 	"github.com/pulsehq/pulse/logfmt/logfmttest"
 	"github.com/pulsehq/pulse/stat"
 )
@@ -32,17 +32,13 @@ import (
 // Usage is the one-line summary for pulse's command list.
 const Usage = "post generated drain bodies to a receiver from many clients and report events/s and latency"
 
-const usage = `usage: pulse bench drain [flags]
-
-Posts Logplex drain bodies (octet-counted frames of generated Heroku
+// detail is the paragraph of the usage, under its synopsis.
+const detail = `Posts Logplex drain bodies (octet-counted frames of generated Heroku
 traffic, pre-generated before the clock starts) to a drain URL from
 concurrent keep-alive clients for a duration, and reports requests, events
 sent (frames of bodies answered 2xx), events/s, status codes and latency.
 Event times start now, so a live receiver takes them; runs much longer
-than a minute repeat bodies whose events a receiver counts as late.
-
-Flags:
-`
+than a minute repeat bodies whose events a receiver counts as late.`
 
 // Defaults and limits of Config.
 const (
@@ -140,50 +136,44 @@ type Latency struct {
 // request was answered, and ctx.Err() when ctx ends first (after printing
 // what was measured until then). stdin is not read.
 func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("pulse bench drain", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), usage)
-		fs.PrintDefaults()
-	}
-	var cfg Config
-	fs.StringVar(&cfg.URL, "url", DefaultURL, "drain `URL`; user:pass in it is sent as basic auth")
-	fs.IntVar(&cfg.Clients, "clients", 2*runtime.GOMAXPROCS(0), "concurrent keep-alive `clients`")
-	fs.DurationVar(&cfg.Duration, "duration", DefaultDuration, "how long to start requests for")
-	fs.IntVar(&cfg.Frames, "frames", DefaultFrames, "`frames` per body")
-	fs.IntVar(&cfg.Bodies, "bodies", DefaultBodies, "distinct `bodies` to generate and post in turn")
-	fs.Float64Var(&cfg.Rate, "rate", 0, "target `bodies/s` over all clients; 0 posts as fast as the server answers")
-	fs.Uint64Var(&cfg.Seed, "seed", 1, "`seed` of the generated traffic")
-	start := fs.String("start", "now", "event `time` of the first frame, RFC 3339, or now")
-	fs.StringVar(&cfg.Token, "token", "", "Logplex-Drain-Token `header` (default a d.<uuid> made from the seed)")
-	fs.DurationVar(&cfg.Timeout, "timeout", DefaultTimeout, "bound on each request")
-	asJSON := fs.Bool("json", false, "print the result as JSON")
+	fs := cli.NewFlagSet("pulse bench drain", "pulse bench drain [flags]", detail, stderr)
+	var (
+		cfg    Config
+		start  string
+		asJSON bool
+	)
+	fs.String(&cfg.URL, "url", "", DefaultURL, "drain `URL`; user:pass in it is sent as basic auth")
+	fs.Int(&cfg.Clients, "clients", "", 2*runtime.GOMAXPROCS(0), "concurrent keep-alive `clients`")
+	fs.Duration(&cfg.Duration, "duration", "", DefaultDuration, "how long to start requests for")
+	fs.Int(&cfg.Frames, "frames", "", DefaultFrames, "`frames` per body")
+	fs.Int(&cfg.Bodies, "bodies", "", DefaultBodies, "distinct `bodies` to generate and post in turn")
+	fs.Float64(&cfg.Rate, "rate", "", 0, "target `bodies/s` over all clients; 0 posts as fast as the server answers")
+	fs.Uint64(&cfg.Seed, "seed", "", 1, "`seed` of the generated traffic")
+	fs.String(&start, "start", "", "now", "event `time` of the first frame, RFC 3339, or now")
+	fs.String(&cfg.Token, "token", "", "", "Logplex-Drain-Token `header` (default a d.<uuid> made from the seed)")
+	fs.Duration(&cfg.Timeout, "timeout", "", DefaultTimeout, "bound on each request")
+	fs.Bool(&asJSON, "json", "", false, "print the result as JSON")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	bad := func(err error) error {
-		fmt.Fprintln(stderr, err)
-		fs.Usage()
-		return err
-	}
 	if fs.NArg() > 0 {
-		return bad(fmt.Errorf("benchdrain: unexpected argument %q", fs.Arg(0)))
+		return fs.UsageError(fmt.Errorf("benchdrain: unexpected argument %q", fs.Arg(0)))
 	}
-	if *start != "now" {
-		t, err := time.Parse(time.RFC3339Nano, *start)
+	if start != "now" {
+		t, err := time.Parse(time.RFC3339Nano, start)
 		if err != nil {
-			return bad(fmt.Errorf("benchdrain: --start %q is not an RFC 3339 time", *start))
+			return fs.UsageError(fmt.Errorf("benchdrain: --start %q is not an RFC 3339 time", start))
 		}
 		cfg.Start = t
 	}
 	if err := cfg.check(); err != nil {
-		return bad(err)
+		return fs.UsageError(err)
 	}
 	res, err := Bench(ctx, cfg)
 	if err != nil && res == nil {
 		return err
 	}
-	if *asJSON {
+	if asJSON {
 		b, _ := json.MarshalIndent(res, "", "  ")
 		_, werr := fmt.Fprintf(stdout, "%s\n", b)
 		err = cmpErr(err, werr)

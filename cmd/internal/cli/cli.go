@@ -9,6 +9,7 @@
 package cli
 
 import (
+	"encoding"
 	"errors"
 	"flag"
 	"fmt"
@@ -22,8 +23,8 @@ import (
 )
 
 // FlagSet is a flag.FlagSet whose settings may also come from the
-// environment. Register settings with String, Int, Bool, Duration and
-// Float64, then call Parse.
+// environment. Register settings with String, Int, Uint64, Float64, Bool,
+// Duration and Text, then call Parse.
 type FlagSet struct {
 	*flag.FlagSet
 	env    func(string) string
@@ -65,13 +66,19 @@ func (fs *FlagSet) usage() {
 	if fs.detail != "" {
 		fmt.Fprintf(w, "\n%s\n", strings.TrimRight(fs.detail, "\n"))
 	}
-	fmt.Fprintln(w)
-	fs.PrintDefaults()
+	hasFlags := false
+	fs.VisitAll(func(*flag.Flag) { hasFlags = true })
+	if hasFlags {
+		fmt.Fprintf(w, "\nflags:\n")
+		fs.PrintDefaults()
+	}
 }
 
 // Parse parses args. Errors found while reading the environment come
-// first, each naming its variable. For -h it returns flag.ErrHelp after
-// printing the usage, which callers treat as success.
+// first, each naming its variable. For a flag it cannot parse it prints
+// the error and the usage, and returns the error. For -h it prints the
+// usage and returns flag.ErrHelp, which a command returns from its Run
+// and pulse's dispatcher treats as success (exit status 0).
 func (fs *FlagSet) Parse(args []string) error {
 	if err := errors.Join(fs.errs...); err != nil {
 		return err
@@ -127,7 +134,8 @@ func withEnv(usage, env string) string {
 }
 
 // String registers a string setting: the flag --name, defaulting to the
-// environment variable env when set, else to def. env may be empty.
+// environment variable env when set, else to def. env may be empty, for a
+// setting that only a flag sets.
 func (fs *FlagSet) String(p *string, name, env, def, usage string) {
 	if v, ok := fs.lookup(name, env); ok {
 		def = v
@@ -137,55 +145,77 @@ func (fs *FlagSet) String(p *string, name, env, def, usage string) {
 
 // Int registers an integer setting; see String.
 func (fs *FlagSet) Int(p *int, name, env string, def int, usage string) {
-	if v, ok := fs.lookup(name, env); ok {
-		n, err := strconv.Atoi(strings.TrimSpace(v))
-		if err != nil {
-			fs.bad(env, v, errors.New("not an integer"))
-		} else {
-			def = n
-		}
-	}
+	def = fromEnv(fs, name, env, def, strconv.Atoi, "not an integer")
 	fs.IntVar(p, name, def, withEnv(usage, env))
+}
+
+// Uint64 registers a non-negative integer setting; see String.
+func (fs *FlagSet) Uint64(p *uint64, name, env string, def uint64, usage string) {
+	def = fromEnv(fs, name, env, def, parseUint64, "not a non-negative integer")
+	fs.Uint64Var(p, name, def, withEnv(usage, env))
 }
 
 // Float64 registers a number setting; see String.
 func (fs *FlagSet) Float64(p *float64, name, env string, def float64, usage string) {
-	if v, ok := fs.lookup(name, env); ok {
-		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-		if err != nil {
-			fs.bad(env, v, errors.New("not a number"))
-		} else {
-			def = f
-		}
-	}
+	def = fromEnv(fs, name, env, def, parseFloat64, "not a number")
 	fs.Float64Var(p, name, def, withEnv(usage, env))
 }
 
 // Bool registers a boolean setting; see String. The environment accepts
 // what strconv.ParseBool does (1, true, 0, false, ...).
 func (fs *FlagSet) Bool(p *bool, name, env string, def bool, usage string) {
-	if v, ok := fs.lookup(name, env); ok {
-		b, err := strconv.ParseBool(strings.TrimSpace(v))
-		if err != nil {
-			fs.bad(env, v, errors.New("not a boolean (want 1, true, 0 or false)"))
-		} else {
-			def = b
-		}
-	}
+	def = fromEnv(fs, name, env, def, strconv.ParseBool, "not a boolean (want 1, true, 0 or false)")
 	fs.BoolVar(p, name, def, withEnv(usage, env))
 }
 
 // Duration registers a duration setting ("1s", "500ms"); see String.
 func (fs *FlagSet) Duration(p *time.Duration, name, env string, def time.Duration, usage string) {
+	def = fromEnv(fs, name, env, def, time.ParseDuration, "not a duration (like 500ms, 1s, 10m)")
+	fs.DurationVar(p, name, def, withEnv(usage, env))
+}
+
+// Text registers a setting of a type that reads itself from text, as
+// flag.TextVar does: p is set to def, then to the environment variable env
+// when set (through p's UnmarshalText, whose error names the variable);
+// see String.
+func (fs *FlagSet) Text(p encoding.TextUnmarshaler, name, env string, def encoding.TextMarshaler, usage string) {
+	fs.TextVar(p, name, def, withEnv(usage, env))
 	if v, ok := fs.lookup(name, env); ok {
-		d, err := time.ParseDuration(strings.TrimSpace(v))
-		if err != nil {
-			fs.bad(env, v, errors.New("not a duration (like 500ms, 1s, 10m)"))
+		f := fs.Lookup(name)
+		if err := f.Value.Set(strings.TrimSpace(v)); err != nil {
+			fs.bad(env, v, err)
 		} else {
-			def = d
+			f.DefValue = f.Value.String()
 		}
 	}
-	fs.DurationVar(p, name, def, withEnv(usage, env))
+}
+
+// fromEnv returns the environment variable env parsed by parse when it is
+// set, else def. A value parse rejects is recorded for Parse to report,
+// as what is wrong with it.
+func fromEnv[T any](fs *FlagSet, name, env string, def T, parse func(string) (T, error), what string) T {
+	v, ok := fs.lookup(name, env)
+	if !ok {
+		return def
+	}
+	x, err := parse(strings.TrimSpace(v))
+	if err != nil {
+		fs.bad(env, v, errors.New(what))
+		return def
+	}
+	return x
+}
+
+func parseUint64(s string) (uint64, error)   { return strconv.ParseUint(s, 10, 64) }
+func parseFloat64(s string) (float64, error) { return strconv.ParseFloat(s, 64) }
+
+// UsageError prints err and the usage to the flag set's output, as Parse
+// does for a flag it cannot parse, and returns err: for a value that
+// parsed but is out of range, or an argument that should not be there.
+func (fs *FlagSet) UsageError(err error) error {
+	fmt.Fprintln(fs.Output(), err)
+	fs.Usage()
+	return err
 }
 
 // Positive returns an error naming the setting when v ≤ 0.

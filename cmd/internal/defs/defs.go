@@ -4,12 +4,11 @@ package defs
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 
+	"github.com/pulsehq/pulse/cmd/internal/cli"
 	"github.com/pulsehq/pulse/stat/def"
 	"github.com/pulsehq/pulse/window"
 )
@@ -20,44 +19,39 @@ const Usage = "print the default Heroku stat definitions, or check a definitions
 // Run prints the embedded default definitions file, or with --check FILE
 // checks FILE as `pulse replay --defs FILE` and the live roles load it
 // (def.Parse, then window.NewDefSet) and reports its definitions and cost,
-// or its first error as FILE:LINE: what is wrong.
+// or its first error as FILE:LINE: what is wrong. For -h it prints the
+// usage to stderr and returns flag.ErrHelp.
 func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("pulse defs", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	check := fs.String("check", "", "parse and validate this definitions `file` instead of printing the defaults")
+	fs := cli.NewFlagSet("pulse defs", "pulse defs [--check FILE [--budget N]]",
+		"Prints the default Heroku stat set, the definitions used when --defs is not given.", stderr)
+	var check string
+	fs.String(&check, "check", "", "", "parse and validate this definitions `file` instead of printing the defaults")
 	budget := BudgetFlag(fs)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: pulse defs [--check FILE [--budget N]]\n\nPrints the default Heroku stat set, the definitions used when --defs is not given.")
-		fs.PrintDefaults()
-	}
 	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
 		return err
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("pulse defs: unexpected argument %q", fs.Arg(0))
+	if err := fs.NoArgs(); err != nil {
+		return err
 	}
-	if *budget < 0 {
-		return fmt.Errorf("pulse defs: --budget %d: want 0 (the default) or more", *budget)
+	b, err := budget()
+	if err != nil {
+		return err
 	}
-	if *check == "" {
+	if check == "" {
 		_, err := io.WriteString(stdout, def.HerokuFile())
 		return err
 	}
-	b := def.Budget{MaxStats: *budget}
-	defs, err := LoadBudget(*check, b)
+	defs, err := LoadBudget(check, b)
 	if err != nil {
 		return err
 	}
 	// What replay and the roles do next: a set that fails here fails there.
 	if _, err := window.NewDefSet(defs, &window.SetOptions{Budget: b}); err != nil {
-		return fmt.Errorf("%s: %w", *check, err)
+		return fmt.Errorf("%s: %w", check, err)
 	}
 	compiled, err := def.CompileSet(defs, b)
 	if err != nil {
-		return fmt.Errorf("%s: %w", *check, err)
+		return fmt.Errorf("%s: %w", check, err)
 	}
 	cost := 0
 	for _, c := range compiled {
@@ -67,14 +61,22 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if limit <= 0 {
 		limit = def.DefaultMaxStats
 	}
-	fmt.Fprintf(stdout, "%s: %d definitions, cost %d of a budget of %d stats\n", *check, len(defs), cost, limit)
+	fmt.Fprintf(stdout, "%s: %d definitions, cost %d of a budget of %d stats\n", check, len(defs), cost, limit)
 	return nil
 }
 
-// BudgetFlag defines the --budget flag on fs: def.Budget's MaxStats, 0 for
-// the default.
-func BudgetFlag(fs *flag.FlagSet) *int {
-	return fs.Int("budget", 0, fmt.Sprintf("the most the definitions may cost, in one-minute stats (0: the default, %d; see def.Budget)", def.DefaultMaxStats))
+// BudgetFlag registers --budget on fs, def.Budget's MaxStats with 0 for
+// the default, and returns the function that gives its def.Budget after
+// fs.Parse, or an error naming the command when the flag is negative.
+func BudgetFlag(fs *cli.FlagSet) func() (def.Budget, error) {
+	var n int
+	fs.Int(&n, "budget", "", 0, fmt.Sprintf("the most the definitions may cost, in one-minute stats (0: the default, %d; see def.Budget)", def.DefaultMaxStats))
+	return func() (def.Budget, error) {
+		if n < 0 {
+			return def.Budget{}, fmt.Errorf("%s: --budget %d: want 0 (the default) or more", fs.Name(), n)
+		}
+		return def.Budget{MaxStats: n}, nil
+	}
 }
 
 // Load reads a definitions file, or returns the default Heroku set when

@@ -3,6 +3,8 @@ package defs_test
 import (
 	"bytes"
 	"context"
+	"flag"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -42,6 +44,23 @@ func TestDefsCheck(t *testing.T) {
 	assert.Equal(t, good+": 2 definitions, cost 61 of a budget of 61 stats\n", out.String())
 	err = defs.Run(context.Background(), []string{"--check", good, "--budget", "60"}, nil, &out, &out)
 	assert.EqualError(t, err, good+":2: b: over budget: it costs 60 stats, and the definitions before it 1, over the budget of 60 (see def.Budget): bad definition")
+}
+
+// TestBudgetFlag: --budget is the same flag on pulse defs and pulse
+// replay, and a negative one is an error naming the command.
+func TestBudgetFlag(t *testing.T) {
+	var out bytes.Buffer
+	err := defs.Run(context.Background(), []string{"--budget", "-1"}, nil, &out, &out)
+	assert.EqualError(t, err, "pulse defs: --budget -1: want 0 (the default) or more")
+	err = replay.Run(context.Background(), []string{"--budget", "-1"}, strings.NewReader(""), &out, &out)
+	assert.EqualError(t, err, "pulse replay: --budget -1: want 0 (the default) or more")
+	assert.Empty(t, out.String())
+
+	for _, run := range []func(context.Context, []string, io.Reader, io.Writer, io.Writer) error{defs.Run, replay.Run} {
+		out.Reset()
+		require.ErrorIs(t, run(context.Background(), []string{"-h"}, nil, &out, &out), flag.ErrHelp)
+		assert.Contains(t, out.String(), "  -budget int\n    \tthe most the definitions may cost, in one-minute stats (0: the default, 10000; see def.Budget)\n")
+	}
 }
 
 // TestCheckRejectsWhatReplayRejects: `pulse defs --check` and `pulse

@@ -7,7 +7,6 @@ package demo
 import (
 	"bytes"
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -17,6 +16,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/pulsehq/pulse/cmd/internal/cli"
 	"github.com/pulsehq/pulse/cmd/internal/replay"
 	"github.com/pulsehq/pulse/logfmt/logfmttest"
 	"github.com/pulsehq/pulse/stat"
@@ -27,20 +27,31 @@ import (
 // Usage is the one-line summary for pulse's command list.
 const Usage = "fold generated Heroku traffic through the default stats and print the last minute (the default)"
 
+// detail is the paragraph of the usage, under its synopsis.
+const detail = `Folds generated Heroku traffic through the default stat set and prints the
+snapshot of its last minute: a table, or the snapshot's JSON with --json.
+pulse with no command runs this.`
+
 // Run generates traffic, replays it through the default set and prints the
-// snapshot at the end of the last second.
+// snapshot at the end of the last second. For -h it prints the usage to
+// stderr and returns flag.ErrHelp.
 func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("pulse demo", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	seconds := fs.Int("seconds", 330, "seconds of traffic to generate (the default ends in an app crash and an H12 burst)")
-	rate := fs.Float64("rate", 500, "router and app lines per second")
-	seed := fs.Uint64("seed", 1, "generator seed")
-	asJSON := fs.Bool("json", false, "print the snapshot as JSON instead of a table")
+	fs := cli.NewFlagSet("pulse demo", "pulse demo [flags]", detail, stderr)
+	var (
+		seconds int
+		rate    float64
+		seed    uint64
+		asJSON  bool
+	)
+	fs.Int(&seconds, "seconds", "", 330, "seconds of traffic to generate (the default ends in an app crash and an H12 burst)")
+	fs.Float64(&rate, "rate", "", 500, "router and app lines per second")
+	fs.Uint64(&seed, "seed", "", 1, "generator seed")
+	fs.Bool(&asJSON, "json", "", false, "print the snapshot as JSON instead of a table")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *seconds <= 0 || *seconds > 3600 {
-		return fmt.Errorf("pulse demo: --seconds %d out of range 1..3600", *seconds)
+	if seconds <= 0 || seconds > 3600 {
+		return fmt.Errorf("pulse demo: --seconds %d out of range 1..3600", seconds)
 	}
 	defs := def.Heroku()
 	set, err := window.NewDefSet(defs, nil)
@@ -50,9 +61,9 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	// With the default seed, the generator's first incident episode has
 	// an app crashing (H10s) from about 3 minutes in and an H12 burst from
 	// about 5: the last minute of 330 s shows both.
-	gen := logfmttest.New(logfmttest.Options{Seed: *seed, Start: logfmttest.DefaultStart, Rate: *rate})
+	gen := logfmttest.New(logfmttest.Options{Seed: seed, Start: logfmttest.DefaultStart, Rate: rate})
 	var buf bytes.Buffer
-	if _, err := gen.WriteFor(&buf, time.Duration(*seconds)*time.Second); err != nil {
+	if _, err := gen.WriteFor(&buf, time.Duration(seconds)*time.Second); err != nil {
 		return err
 	}
 	r := replay.Replayer{Set: set}
@@ -65,12 +76,12 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if err != nil {
 		return fmt.Errorf("pulse demo: %w", err)
 	}
-	if *asJSON {
+	if asJSON {
 		_, err := stdout.Write(append(snap.AppendJSON(nil), '\n'))
 		return err
 	}
 	fmt.Fprintf(stdout, "Pulse: %d events of generated Heroku traffic (%d s at %.0f lines/s, seed %d), folded in %v (%.2f M events/s),\nthrough %d default stat definitions. Snapshot at %s:\n\n",
-		r.Events, *seconds, *rate, *seed, took.Round(time.Millisecond), float64(r.Events)/took.Seconds()/1e6, len(defs), snap.Time.Format(time.RFC3339))
+		r.Events, seconds, rate, seed, took.Round(time.Millisecond), float64(r.Events)/took.Seconds()/1e6, len(defs), snap.Time.Format(time.RFC3339))
 	return Table(stdout, defs, snap)
 }
 

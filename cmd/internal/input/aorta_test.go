@@ -86,25 +86,7 @@ func aortaServer(t *testing.T, serve func(i int, conn net.Conn, secret string)) 
 
 func runAorta(t *testing.T, url string, cfg AortaConfig, q *Queue, st *Stats) (stop func() error) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- Aorta(ctx, url, cfg, q, st, nil) }()
-	var err error
-	stopped := false
-	stop = func() error {
-		if !stopped {
-			cancel()
-			select {
-			case err = <-done:
-			case <-time.After(5 * time.Second):
-				t.Fatal("Aorta did not return after cancel")
-			}
-			stopped = true
-		}
-		return err
-	}
-	t.Cleanup(func() { stop() })
-	return stop
+	return goRun(t, "Aorta", func(ctx context.Context) error { return Aorta(ctx, url, cfg, q, st, nil) })
 }
 
 func TestAortaReconnects(t *testing.T) {

@@ -15,7 +15,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/pulsehq/pulse/logfmt"
 	"github.com/pulsehq/pulse/logfmt/logfmttest"
 )
 
@@ -363,18 +362,9 @@ func TestDrainServer(t *testing.T) {
 	require.Equal(t, requests, q.Len())
 	for range requests {
 		j, _ := q.TryGet()
-		r := logfmt.NewReader(bytes.NewReader(j.Data), nil)
-		events := 0
-		for {
-			_, err := r.Next()
-			if err == io.EOF {
-				break
-			}
-			require.NoError(t, err)
-			events++
-		}
+		events, rs := readEvents(t, [][]byte{j.Data})
 		assert.Equal(t, j.MsgCount, events)
-		assert.Zero(t, r.Stats().Mismatches)
+		assert.Zero(t, rs.Mismatches)
 		j.Release()
 	}
 	snap := st.Snapshot()

@@ -77,17 +77,9 @@ func TestFileCancelWhileBlocked(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "big.log")
 	require.NoError(t, os.WriteFile(path, generate(5000, logfmttest.Lines), 0o600))
 	q := NewQueue(QueueConfig{Jobs: 1})
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan error, 1)
-	go func() { done <- File(ctx, path, false, q, new(Stats), nil) }()
+	stop := goRun(t, "File", func(ctx context.Context) error { return File(ctx, path, false, q, new(Stats), nil) })
 	waitFor(t, 2*time.Second, "a full queue", func() bool { return q.Len() == 1 })
-	cancel()
-	select {
-	case err := <-done:
-		assert.ErrorIs(t, err, context.Canceled, "stopped before the end of the file")
-	case <-time.After(5 * time.Second):
-		t.Fatal("File did not return")
-	}
+	assert.ErrorIs(t, stop(), context.Canceled, "stopped before the end of the file")
 	takeAll(q)
 }
 
@@ -97,9 +89,7 @@ func TestFileFollow(t *testing.T) {
 	require.NoError(t, os.WriteFile(path, []byte("one\ntwo\n"), 0o600))
 	q := NewQueue(QueueConfig{})
 	var st Stats
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan error, 1)
-	go func() { done <- File(ctx, path, true, q, &st, nil) }()
+	stop := goRun(t, "File", func(ctx context.Context) error { return File(ctx, path, true, q, &st, nil) })
 
 	var got strings.Builder
 	expect := func(what, want string) {
@@ -139,13 +129,7 @@ func TestFileFollow(t *testing.T) {
 	appendTo(path, "more\n")
 	expect("lines appended to the new file", "one\ntwo\nthree\npartial\nnew\nold last\nrotated\nmore\n")
 
-	cancel()
-	select {
-	case err := <-done:
-		assert.NoError(t, err, "following ends without error")
-	case <-time.After(5 * time.Second):
-		t.Fatal("File did not return")
-	}
+	assert.NoError(t, stop(), "following ends without error")
 	assert.EqualValues(t, 8, st.Snapshot().FileLines)
 }
 
@@ -169,18 +153,10 @@ func TestFileStdin(t *testing.T) {
 		defer w.Close()
 		os.Stdin = r
 		defer r.Close()
-		ctx, cancel := context.WithCancel(t.Context())
-		done := make(chan error, 1)
-		go func() { done <- File(ctx, "-", false, q, new(Stats), nil) }()
+		stop := goRun(t, "File reading a pipe", func(ctx context.Context) error { return File(ctx, "-", false, q, new(Stats), nil) })
 		w.WriteString("x\n")
 		time.Sleep(20 * time.Millisecond)
-		cancel()
-		select {
-		case err := <-done:
-			assert.ErrorIs(t, err, context.Canceled)
-		case <-time.After(5 * time.Second):
-			t.Fatal("File did not return: the read from the pipe was not interrupted")
-		}
+		assert.ErrorIs(t, stop(), context.Canceled, "the read from the pipe is interrupted")
 		assert.Equal(t, "x\n", string(concat(takeAll(q))), "what was read is handed over")
 	})
 }

@@ -6,7 +6,6 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -14,6 +13,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/pulsehq/pulse/cmd/internal/cli"
 	"github.com/pulsehq/pulse/logfmt"
 )
 
@@ -42,22 +42,21 @@ const Usage = "parse Heroku log frames or lines (files or stdin) and print one J
 // At the end it writes "events=N unparsed=M badtime=B mismatches=K" to
 // stderr, where unparsed counts the badtime events too. It returns an
 // error when a file cannot be read (after trying the others), when stdout
-// fails, or ctx's error when ctx is cancelled.
+// fails, or ctx's error when ctx is cancelled. For -h it prints the
+// usage to stderr and returns flag.ErrHelp.
 func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("pulse parse", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	maxFrame := fs.Int("max-frame", logfmt.DefaultMaxFrame, "longest frame or line in bytes")
-	var form logfmt.Form
-	fs.TextVar(&form, "form", logfmt.FormUnknown, "input form: auto, octet, rfc5424, classic, heroku-logs, logfmt or syslog")
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: pulse parse [flags] [FILE...]\n\n%s.\n\nflags:\n", Usage)
-		fs.PrintDefaults()
-	}
+	fs := cli.NewFlagSet("pulse parse", "pulse parse [flags] [FILE...]", Usage+".", stderr)
+	var (
+		maxFrame int
+		form     logfmt.Form
+	)
+	fs.Int(&maxFrame, "max-frame", "", logfmt.DefaultMaxFrame, "longest frame or line in bytes")
+	fs.Text(&form, "form", "", logfmt.FormUnknown, "input form: auto, octet, rfc5424, classic, heroku-logs, logfmt or syslog")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *maxFrame <= 0 {
-		return fmt.Errorf("parse: -max-frame %d must be positive", *maxFrame)
+	if maxFrame <= 0 {
+		return fmt.Errorf("parse: -max-frame %d must be positive", maxFrame)
 	}
 	files := fs.Args()
 	if len(files) == 0 {
@@ -65,7 +64,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 
 	out := bufio.NewWriterSize(stdout, 64<<10)
-	opts := &logfmt.ReaderOptions{MaxFrame: *maxFrame, Form: form}
+	opts := &logfmt.ReaderOptions{MaxFrame: maxFrame, Form: form}
 	var total logfmt.ReaderStats
 	var readErrs []error
 	for _, name := range files {

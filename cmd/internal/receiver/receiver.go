@@ -88,7 +88,7 @@ type Receiver struct {
 	msgCount    atomic.Int64 // bodies whose Logplex-Msg-Count disagreed
 	mismatches  atomic.Int64 // octet-count resynchronisations
 	events      atomic.Int64 // events folded, for logs and health
-	demoDropped atomic.Int64 // demo bodies dropped: the queue was full
+	demoDropped atomic.Int64 // demo frames dropped: the queue was full
 	lastFlush   atomic.Int64 // unix ns of the latest cut
 }
 
@@ -185,6 +185,10 @@ func (r *Receiver) Health() (map[string]any, error) {
 	if age > 3*r.cfg.Flush+time.Second {
 		return info, fmt.Errorf("receiver: no cut for %v", age.Round(time.Millisecond))
 	}
+	if r.pub.failing() {
+		return info, fmt.Errorf("receiver: the last cuts were not published (%d dropped, %d failed attempts)",
+			r.pub.dropped.Load(), r.pub.failed.Load())
+	}
 	return info, nil
 }
 
@@ -195,32 +199,43 @@ func (r *Receiver) Health() (map[string]any, error) {
 // Handler before cancelling ctx, so that no drain body is accepted after
 // the workers' last cut.
 func (r *Receiver) Run(ctx context.Context) error {
+	// The inputs stop when ctx is done, or when one of them fails: the
+	// others must not keep the shutdown waiting.
+	ictx, stopInputs := context.WithCancel(ctx)
+	defer stopInputs()
 	var inputs sync.WaitGroup
-	errc := make(chan error, 8)
-	start := func(name string, f func() error) {
+	errc := make(chan error, 1)
+	start := func(name string, f func(ctx context.Context) error) {
 		inputs.Add(1)
 		go func() {
 			defer inputs.Done()
-			if err := f(); err != nil && !errors.Is(err, context.Canceled) {
+			if err := f(ictx); err != nil && !errors.Is(err, context.Canceled) {
 				r.log.Error("input stopped", "input", name, "err", err)
-				errc <- fmt.Errorf("receiver: %s: %w", name, err)
+				select {
+				case errc <- fmt.Errorf("receiver: %s: %w", name, err):
+				default: // another input's error stops the receiver already
+				}
 			}
 		}()
 	}
 	if r.cfg.SyslogLn != nil {
-		start("syslog", func() error { return input.ServeSyslog(ctx, r.cfg.SyslogLn, r.cfg.Syslog, r.q, &r.st, r.log) })
+		start("syslog", func(ctx context.Context) error {
+			return input.ServeSyslog(ctx, r.cfg.SyslogLn, r.cfg.Syslog, r.q, &r.st, r.log)
+		})
 	}
 	if r.cfg.SyslogTLS != nil {
-		start("syslog-tls", func() error { return input.ServeSyslog(ctx, r.cfg.SyslogTLS, r.cfg.Syslog, r.q, &r.st, r.log) })
+		start("syslog-tls", func(ctx context.Context) error {
+			return input.ServeSyslog(ctx, r.cfg.SyslogTLS, r.cfg.Syslog, r.q, &r.st, r.log)
+		})
 	}
 	for _, u := range r.cfg.Aorta {
-		start("aorta", func() error { return input.Aorta(ctx, u, input.AortaConfig{}, r.q, &r.st, r.log) })
+		start("aorta", func(ctx context.Context) error { return input.Aorta(ctx, u, input.AortaConfig{}, r.q, &r.st, r.log) })
 	}
 	if r.cfg.File != "" {
-		start("file", func() error { return input.File(ctx, r.cfg.File, r.cfg.Follow, r.q, &r.st, r.log) })
+		start("file", func(ctx context.Context) error { return input.File(ctx, r.cfg.File, r.cfg.Follow, r.q, &r.st, r.log) })
 	}
 	if r.cfg.Demo {
-		start("demo", func() error { return r.demo(ctx) })
+		start("demo", r.demo)
 	}
 
 	pubDone := make(chan struct{})
@@ -228,14 +243,22 @@ func (r *Receiver) Run(ctx context.Context) error {
 		defer close(pubDone)
 		r.pub.run(ctx)
 	}()
+	// Worker 0 records the receiver's own figures at each cut, so it
+	// stops last: its last cut counts what the others counted in theirs.
 	wctx, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWorkers()
-	var workers sync.WaitGroup
+	w0ctx, stopWorker0 := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWorker0()
+	var workers, worker0 sync.WaitGroup
 	for _, w := range r.ws {
-		workers.Add(1)
+		wg, c := &workers, wctx
+		if w.id == 0 {
+			wg, c = &worker0, w0ctx
+		}
+		wg.Add(1)
 		go func() {
-			defer workers.Done()
-			w.run(wctx)
+			defer wg.Done()
+			w.run(c)
 		}()
 	}
 
@@ -244,9 +267,12 @@ func (r *Receiver) Run(ctx context.Context) error {
 	case <-ctx.Done():
 	case err = <-errc:
 	}
+	stopInputs()
 	inputs.Wait()
 	stopWorkers() // each drains the queue and cuts once more
 	workers.Wait()
+	stopWorker0()
+	worker0.Wait()
 	close(r.pub.q)
 	<-pubDone
 	r.log.Info("receiver stopped", "events", r.events.Load(), "published", r.pub.published.Load(), "cuts_dropped", r.pub.dropped.Load())
@@ -256,14 +282,19 @@ func (r *Receiver) Run(ctx context.Context) error {
 // demo feeds the generator's traffic to the queue, as drain bodies would
 // arrive. A full queue drops and counts, as for a drain.
 func (r *Receiver) demo(ctx context.Context) error {
-	return runDemo(ctx, r.cfg.DemoRate, r.cfg.DemoSeed, func(data []byte, arrival time.Time) {
-		j := input.NewJob("demo", data)
-		j.Arrival = arrival
-		if !r.q.TryPut(j) {
-			j.Release()
-			r.demoDropped.Add(1)
-		}
-	})
+	return runDemo(ctx, r.cfg.DemoRate, r.cfg.DemoSeed, r.queueDemo)
+}
+
+// queueDemo queues one step of the generator's frames, or drops them
+// when the queue is full and counts every frame (each ends in a newline)
+// in pulse.dropped, which counts events.
+func (r *Receiver) queueDemo(data []byte, arrival time.Time) {
+	j := input.NewJob("demo", data)
+	j.Arrival = arrival
+	if !r.q.TryPut(j) {
+		j.Release()
+		r.demoDropped.Add(int64(bytes.Count(data, []byte{'\n'})))
+	}
 }
 
 // worker parses and folds jobs into its own set, and cuts it every flush.

@@ -6,15 +6,14 @@ package replay
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"time"
 
+	"github.com/pulsehq/pulse/cmd/internal/cli"
 	"github.com/pulsehq/pulse/cmd/internal/defs"
 	"github.com/pulsehq/pulse/logfmt"
-	"github.com/pulsehq/pulse/stat/def"
 	"github.com/pulsehq/pulse/window"
 )
 
@@ -22,36 +21,30 @@ import (
 const Usage = "fold logs through stat definitions in event time and print one snapshot as JSON"
 
 // Run parses the flags and replays the logs named in args (stdin when
-// none).
+// none). For -h it prints the usage to stderr and returns flag.ErrHelp.
 func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("pulse replay", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	defsPath := fs.String("defs", "", "definitions `file` (default: the embedded Heroku set; see pulse defs)")
-	atFlag := fs.String("at", "", "snapshot `time`, RFC 3339: what a live system shows then (default: the end of the second that holds the last event)")
+	fs := cli.NewFlagSet("pulse replay", "pulse replay [--defs FILE] [--budget N] [--at TIME] [LOG...]",
+		"Folds logs (stdin when none; every form logfmt reads) through the definitions\nin event time and prints one snapshot as JSON.", stderr)
+	var defsPath, atFlag string
+	fs.String(&defsPath, "defs", "", "", "definitions `file` (default: the embedded Heroku set; see pulse defs)")
+	fs.String(&atFlag, "at", "", "", "snapshot `time`, RFC 3339: what a live system shows then (default: the end of the second that holds the last event)")
 	budget := defs.BudgetFlag(fs)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: pulse replay [--defs FILE] [--budget N] [--at TIME] [LOG...]\n\nFolds logs (stdin when none; every form logfmt reads) through the definitions\nin event time and prints one snapshot as JSON.")
-		fs.PrintDefaults()
-	}
 	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
 		return err
 	}
 	var at time.Time
-	if *atFlag != "" {
-		t, err := time.Parse(time.RFC3339Nano, *atFlag)
+	if atFlag != "" {
+		t, err := time.Parse(time.RFC3339Nano, atFlag)
 		if err != nil {
 			return fmt.Errorf("pulse replay: --at: %w", err)
 		}
 		at = t
 	}
-	if *budget < 0 {
-		return fmt.Errorf("pulse replay: --budget %d: want 0 (the default) or more", *budget)
+	b, err := budget()
+	if err != nil {
+		return err
 	}
-	b := def.Budget{MaxStats: *budget}
-	d, err := defs.LoadBudget(*defsPath, b)
+	d, err := defs.LoadBudget(defsPath, b)
 	if err != nil {
 		return fmt.Errorf("pulse replay: %w", err)
 	}
