@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pulsehq/pulse/cmd/internal/replay"
 	"github.com/pulsehq/pulse/logfmt"
 	"github.com/pulsehq/pulse/stat"
 	"github.com/pulsehq/pulse/stat/def"
@@ -129,83 +130,77 @@ func computeTruth(t *testing.T, defs []def.Def, input []byte, T time.Time) truth
 	return tr
 }
 
-// compareSnapshots compares got (the web's values at T) with want
-// (pulse replay's) for every stat but the self-stats, and reports each
-// difference beyond what the stat's kind allows as an error of t. It
-// returns the number of stats compared.
+// compareSnapshots holds got, the web's values at T, to want, pulse
+// replay's snapshot at T read from set (so that its quantiles carry the
+// ranges their rank bound allows), with set.Diff: the kinds that merge
+// exactly must be equal, sketches agree within their bounds. The
+// self-stats are left out but pulse.events, which receivers and replay
+// both count in event time. Then every sketch answer, the web's and
+// replay's, is held to its stated bound of the truth. It returns what is
+// wrong, and the number of stats compared.
 //
 // An l2met metric first seen at or after T may be missing from got: a
 // live merger makes it when its first delta comes, while replay --at T
 // folds the events after T too (into buckets after T) and so holds every
 // metric of the input, empty at T.
-func compareSnapshots(t *testing.T, got, want map[string]stat.Value, tr truth, T time.Time) int {
-	t.Helper()
-	var errs, missing []string
-	compared := 0
-	for _, name := range sortedKeys(want) {
-		if strings.HasPrefix(name, "pulse.") {
+func compareSnapshots(set *window.Set, got map[string]stat.Value, want window.Snapshot, tr truth) (problems []string, compared int) {
+	T := want.Time
+	keep := func(m map[string]stat.Value) map[string]stat.Value {
+		out := map[string]stat.Value{}
+		for name, v := range m {
+			if !strings.HasPrefix(name, "pulse.") || name == window.StatEvents {
+				out[name] = v
+			}
+		}
+		return out
+	}
+	a, b := window.Snapshot{Time: T, Stats: keep(got)}, window.Snapshot{Time: T, Stats: keep(want.Stats)}
+	var missing []string
+	for _, d := range set.Diff(a, b) {
+		if d.Bound == "missing in a" {
+			if s := tr[d.Name]; s == nil || s.first.IsZero() || s.first.Before(T) {
+				missing = append(missing, d.Name)
+			}
 			continue
 		}
-		w := want[name]
+		problems = append(problems, fmt.Sprintf("web ≠ replay at %v: %s", T.Format(time.TimeOnly), d))
+	}
+	if len(missing) > 0 {
+		problems = append(problems, fmt.Sprintf("%d of %d stats have no value in the web's snapshot at %v, such as %q",
+			len(missing), len(b.Stats), T.Format(time.TimeOnly), missing[:min(len(missing), 5)]))
+	}
+	for _, name := range sortedKeys(b.Stats) {
 		s, ok := tr[name]
 		if !ok {
-			errs = append(errs, fmt.Sprintf("%s: in replay's snapshot but no definition makes it", name))
-			continue
-		}
-		g, ok := got[name]
-		if !ok {
-			if s.first.IsZero() || s.first.Before(T) {
-				missing = append(missing, name)
+			if name != window.StatEvents {
+				problems = append(problems, name+": in replay's snapshot but no definition makes it")
 			}
 			continue
 		}
 		compared++
-		if msg := compareStat(s, g, w); msg != "" {
-			errs = append(errs, name+": "+msg)
+		if v, ok := a.Stats[name]; ok {
+			if msg := checkTruth(s, v); msg != "" {
+				problems = append(problems, fmt.Sprintf("%s: the web's %s", name, msg))
+			}
+		}
+		if msg := checkTruth(s, b.Stats[name]); msg != "" {
+			problems = append(problems, fmt.Sprintf("%s: replay's %s", name, msg))
 		}
 	}
-	for _, name := range sortedKeys(got) {
-		if _, ok := want[name]; !ok && !strings.HasPrefix(name, "pulse.") {
-			errs = append(errs, fmt.Sprintf("%s: served by the web (%s) but not in replay's snapshot", name, got[name]))
-		}
-	}
-	if len(missing) > 0 {
-		t.Errorf("%d of %d stats have no value in the web's snapshot, such as %q", len(missing), len(want), missing[:min(len(missing), 5)])
-	}
-	for _, e := range errs {
-		t.Error(e)
-	}
-	return compared
+	return problems, compared
 }
 
-// compareStat compares the live value g with replay's w, and both with the
-// truth, for one stat. It returns what is wrong, or "".
-func compareStat(s *truthStat, g, w stat.Value) string {
+// checkTruth holds one answer of a sketch to the bound its kind states of
+// the truth; the kinds that merge exactly are left to Set.Diff. It returns
+// what is wrong, or "".
+func checkTruth(s *truthStat, v stat.Value) string {
 	switch s.c.Kind() {
-	case def.KindRate, def.KindMin, def.KindMax, def.KindLast:
-		// Counts, minima, maxima and latest values merge exactly.
-		if g.String() != w.String() {
-			return fmt.Sprintf("web %s, replay %s (exact kind %s)", g, w, s.c.Kind())
-		}
-	case def.KindSum, def.KindMean, def.KindLastSum, def.KindLastMean:
-		// Exact on integers; on other values the order of additions
-		// differs, within 2⁻⁵⁰·Σ|x| (package stat): allow 10⁻¹² relative.
-		gv, gok := g.Number()
-		wv, wok := w.Number()
-		if gok != wok || g.IsNull() != w.IsNull() {
-			return fmt.Sprintf("web %s, replay %s", g, w)
-		}
-		if gok && math.Abs(gv-wv) > 1e-12*max(math.Abs(gv), math.Abs(wv)) {
-			return fmt.Sprintf("web %s, replay %s (kind %s, beyond rounding)", g, w, s.c.Kind())
-		}
 	case def.KindDistinct:
-		return compareDistinct(s, g, w)
+		return checkDistinct(s, v)
 	case def.KindQuantiles:
-		return compareQuantiles(s, g, w)
+		return checkQuantiles(s, v)
 	case def.KindTopK:
-		return compareTopK(s, g, w)
-	default:
-		return fmt.Sprintf("unexpected kind %s", s.c.Kind())
+		return checkTopK(s, v)
 	}
 	return ""
 }
@@ -214,51 +209,37 @@ func compareStat(s *truthStat, g, w stat.Value) string {
 // accuracy test holds for every seed (standard error 0.81 % at p = 14).
 const distinctBound = 0.03
 
-func compareDistinct(s *truthStat, g, w stat.Value) string {
+func checkDistinct(s *truthStat, v stat.Value) string {
 	n := float64(s.keys.Len())
-	for _, x := range []struct {
-		who string
-		v   stat.Value
-	}{{"web", g}, {"replay", w}} {
-		v, ok := x.v.Number()
-		if !ok {
-			return fmt.Sprintf("%s %s, want a number", x.who, x.v)
-		}
-		if math.Abs(v-n) > distinctBound*n {
-			return fmt.Sprintf("%s %v, true distinct count %v: beyond %v relative (web %s, replay %s)", x.who, v, n, distinctBound, g, w)
-		}
+	x, ok := v.Number()
+	if !ok {
+		return fmt.Sprintf("%s is not a number", v)
+	}
+	if math.Abs(x-n) > distinctBound*n {
+		return fmt.Sprintf("%v, but %v distinct keys: beyond %v relative", x, n, distinctBound)
 	}
 	return ""
 }
 
-// compareQuantiles checks each quantile's rank error against the values
-// the stat observed: exact (and equal to replay's) up to 512 values,
-// within stat.QuantilesRankBound beyond.
-func compareQuantiles(s *truthStat, g, w stat.Value) string {
+// checkQuantiles holds each quantile's rank error against the values the
+// stat observed: 0 (exact) up to 512 values, stat.QuantilesRankBound
+// beyond.
+func checkQuantiles(s *truthStat, v stat.Value) string {
 	n := len(s.values)
 	if n == 0 {
-		if !g.IsNull() || !w.IsNull() {
-			return fmt.Sprintf("no values, yet web %s, replay %s", g, w)
+		if !v.IsNull() {
+			return fmt.Sprintf("%s, but no values", v)
 		}
 		return ""
 	}
 	bound := stat.QuantilesRankBound(uint64(n))
-	if bound == 0 && g.String() != w.String() {
-		return fmt.Sprintf("%d values, exact, yet web %s, replay %s", n, g, w)
-	}
 	for _, q := range s.c.Def().Q {
-		for _, x := range []struct {
-			who string
-			v   stat.Value
-		}{{"web", g}, {"replay", w}} {
-			v, ok := x.v.Quantile(q)
-			if !ok {
-				return fmt.Sprintf("%s %s has no %s", x.who, x.v, stat.QuantileName(q))
-			}
-			if e := rankError(s.values, q, v); e > bound {
-				return fmt.Sprintf("%s's %s = %v has rank error %.4f over %d values, beyond %v (web %s, replay %s)",
-					x.who, stat.QuantileName(q), v, e, n, bound, g, w)
-			}
+		x, ok := v.Quantile(q)
+		if !ok {
+			return fmt.Sprintf("%s has no %s", v, stat.QuantileName(q))
+		}
+		if e := rankError(s.values, q, x); e > bound {
+			return fmt.Sprintf("%s = %v has rank error %.4f over %d values, beyond %v (%s)", stat.QuantileName(q), x, e, n, bound, v)
 		}
 	}
 	return ""
@@ -280,11 +261,11 @@ func rankError(sorted []float64, q, x float64) float64 {
 	return 0
 }
 
-// compareTopK checks a top-k list against the true counts: the list holds
-// min(K, keys) keys in descending order; each value is its key's rate,
-// over by at most N ÷ capacity (counts never under); no key left out
-// occurred more than that bound above a key shown.
-func compareTopK(s *truthStat, g, w stat.Value) string {
+// checkTopK holds a top-k list to the true counts: it shows min(K, keys)
+// keys in descending order; each value is its key's rate, over by at most
+// N ÷ capacity (and by no more than the bound it carries), never under; no
+// key left out occurred more than that bound above a key shown.
+func checkTopK(s *truthStat, v stat.Value) string {
 	d := s.c.Def()
 	proto, _ := s.c.NewStat().(*stat.TopK)
 	counts := map[string]uint64{}
@@ -293,37 +274,33 @@ func compareTopK(s *truthStat, g, w stat.Value) string {
 	}
 	toRate := func(c float64) float64 { return c * float64(d.Per) / float64(d.Window) }
 	slack := toRate(float64(s.keys.N()) / float64(proto.Capacity()))
-	wantLen := min(d.K, len(counts))
-	for _, x := range []struct {
-		who string
-		v   stat.Value
-	}{{"web", g}, {"replay", w}} {
-		top := x.v.Top()
-		if len(top) != wantLen {
-			return fmt.Sprintf("%s shows %d keys, want %d (web %s, replay %s)", x.who, len(top), wantLen, g, w)
+	if b, _ := v.TopBound(); b > slack*(1+1e-12) {
+		return fmt.Sprintf("bound %v beyond N ÷ capacity = %v", b, slack)
+	}
+	top := v.Top()
+	if want := min(d.K, len(counts)); len(top) != want {
+		return fmt.Sprintf("%d keys, want %d (%s)", len(top), want, v)
+	}
+	shown := map[string]bool{}
+	minShown := math.Inf(1)
+	for i, e := range top {
+		c, ok := counts[e.Key]
+		if !ok {
+			return fmt.Sprintf("key %q, never observed", e.Key)
 		}
-		shown := map[string]bool{}
-		minShown := math.Inf(1)
-		for i, e := range top {
-			c, ok := counts[e.Key]
-			if !ok {
-				return fmt.Sprintf("%s shows key %q, never observed", x.who, e.Key)
-			}
-			tv := toRate(float64(c))
-			if e.Value < tv*(1-1e-12) || e.Value > (tv+slack)*(1+1e-12) {
-				return fmt.Sprintf("%s: %q at %v, true %v, allowed over by %v (web %s, replay %s)", x.who, e.Key, e.Value, tv, slack, g, w)
-			}
-			if i > 0 && e.Value > top[i-1].Value {
-				return fmt.Sprintf("%s: not in descending order: %s", x.who, x.v)
-			}
-			shown[e.Key] = true
-			minShown = min(minShown, tv)
+		tv := toRate(float64(c))
+		if e.Value < tv*(1-1e-12) || e.Value > (tv+slack)*(1+1e-12) {
+			return fmt.Sprintf("%q at %v, true %v, may be over by %v (%s)", e.Key, e.Value, tv, slack, v)
 		}
-		for k, c := range counts {
-			if !shown[k] && toRate(float64(c)) > minShown+slack*(1+1e-12) {
-				return fmt.Sprintf("%s leaves out %q at true %v, above a key shown at %v by more than %v (web %s, replay %s)",
-					x.who, k, toRate(float64(c)), minShown, slack, g, w)
-			}
+		if i > 0 && e.Value > top[i-1].Value {
+			return fmt.Sprintf("not in descending order: %s", v)
+		}
+		shown[e.Key] = true
+		minShown = min(minShown, tv)
+	}
+	for k, c := range counts {
+		if !shown[k] && toRate(float64(c)) > minShown+slack*(1+1e-12) {
+			return fmt.Sprintf("leaves out %q at true %v, above a key shown at %v by more than %v (%s)", k, toRate(float64(c)), minShown, slack, v)
 		}
 	}
 	return ""
@@ -348,29 +325,69 @@ func readFile(t *testing.T, path string) []byte {
 	return b
 }
 
+// replaySet folds file as pulse replay --at T does, in this process
+// (package replay's Replayer, a ManualClock set advanced to T), and
+// returns the set and its snapshot at T, whose quantile values carry the
+// ranges Set.Diff holds another snapshot's answers to.
+func replaySet(t *testing.T, file string, T time.Time) (*window.Set, window.Snapshot) {
+	t.Helper()
+	set, err := window.NewDefSet(def.Heroku(), &window.SetOptions{Clock: window.ManualClock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := set.Advance(T); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r := replay.Replayer{Set: set}
+	if err := r.Fold(t.Context(), f); err != nil {
+		t.Fatal(err)
+	}
+	snap, err := set.Snapshot(T)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return set, snap
+}
+
+// compareAt compares got, the web's values at T, with pulse replay --at T
+// on file: the command, whose snapshot must be the one replaySet reads in
+// process, and that one through compareSnapshots. Each problem is an
+// error of t. It returns replay's snapshot and the events it read.
+func compareAt(t *testing.T, got map[string]stat.Value, file string, T time.Time) (window.Snapshot, int64, int) {
+	t.Helper()
+	cmdSnap, events := replayAt(t, file, T, "")
+	set, want := replaySet(t, file, T)
+	if c, w := string(cmdSnap.AppendJSON(nil)), string(want.AppendJSON(nil)); c != w {
+		t.Fatalf("pulse replay --at %v and package replay disagree:\n%s\n%s", T, c, w)
+	}
+	problems, n := compareSnapshots(set, got, want, computeTruth(t, def.Heroku(), readFile(t, file), T))
+	for _, p := range problems {
+		t.Error(p)
+	}
+	return want, events, n
+}
+
 // checkAgainstReplay waits for the web's first snapshot at a time T at or
-// after target, runs pulse replay --at T on the traffic and compares every
-// stat; pulse.events, counted in event time by receivers and replay alike,
-// must be equal too. It returns T, the web's values and the events replay
-// read.
+// after target, and compares it with pulse replay --at T on the traffic
+// (compareAt). It returns T, the web's values and the events replay read.
 func checkAgainstReplay(t *testing.T, web *proc, tr *traffic, target time.Time) (T time.Time, got map[string]stat.Value, events int64) {
 	t.Helper()
 	file := tr.write(t)
 	// The names a snapshot holds do not depend on its time: every
 	// definition, and every metric the l2met definition derived.
-	want, _ := replayAt(t, file, target, "")
-	T, got = firstSnapshot(t, web, target, sortedKeys(want.Stats), 20*time.Second)
+	names, _ := replayAt(t, file, target, "")
+	T, got = firstSnapshot(t, web, target, sortedKeys(names.Stats), 20*time.Second)
 	if !T.Equal(target) {
 		t.Logf("the web has no snapshot at %v; comparing at %v", target.Format(time.TimeOnly), T.Format(time.TimeOnly))
 	}
-	want, events = replayAt(t, file, T, "")
+	want, events, n := compareAt(t, got, file, T)
 	if int(events) != tr.lines() {
 		t.Fatalf("pulse replay read %d events, %d were generated", events, tr.lines())
-	}
-	truth := computeTruth(t, def.Heroku(), readFile(t, file), T)
-	n := compareSnapshots(t, got, want.Stats, truth, T)
-	if g, w := got[window.StatEvents].String(), want.Stats[window.StatEvents].String(); g != w {
-		t.Errorf("%s at T: web %s, replay %s", window.StatEvents, g, w)
 	}
 	// The traffic must exercise what is compared: not a snapshot of zeros.
 	for _, name := range []string{"router.requests", "router.service", "router.hosts.top", "router.hosts", "dyno.memory"} {
@@ -384,8 +401,9 @@ func checkAgainstReplay(t *testing.T, web *proc, tr *traffic, target time.Time) 
 			differ = append(differ, name)
 		}
 	}
-	t.Logf("%d stats compared at %v, %d not byte-equal to replay's but within their bounds %v; %d events (router.service: %d values, rank bound %v)",
-		n, T.Format(time.RFC3339), len(differ), differ, events, len(truth["router.service"].values), stat.QuantilesRankBound(uint64(len(truth["router.service"].values))))
+	q, _ := want.Stats["router.service"].Count()
+	t.Logf("%d stats compared at %v, %d not equal to replay's but within their bounds %v; %d events (router.service: %d values, rank bound %v)",
+		n, T.Format(time.RFC3339), len(differ), differ, events, q, stat.QuantilesRankBound(q))
 	return T, got, events
 }
 
@@ -426,8 +444,6 @@ func checkLatest(t *testing.T, web *proc, tr *traffic, after time.Time) {
 		}
 		return true, ""
 	}, web)
-	file := tr.write(t)
-	want, _ := replayAt(t, file, snap.Time, "")
-	n := compareSnapshots(t, snap.Stats, want.Stats, computeTruth(t, def.Heroku(), readFile(t, file), snap.Time), snap.Time)
+	_, _, n := compareAt(t, snap.Stats, tr.write(t), snap.Time)
 	t.Logf("/stats/latest at %v: %d stats compared with pulse replay", snap.Time.Format(time.RFC3339), n)
 }
