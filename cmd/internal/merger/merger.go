@@ -14,6 +14,13 @@
 // On start the merger reads its stream back over the longest window plus
 // its lateness, so a restarted merger publishes whole windows at once.
 //
+// A second is published only after a read of the stream, begun once the
+// second had settled, that reached the stream's end: a merger that fell
+// behind (a pause, a starved CPU, a slow bus) applies what came meanwhile
+// first, then publishes every second it missed, back as far as its
+// lateness less its delay (3 s at the defaults; an older one's windows
+// may have lost a bucket). While its reads fail it publishes nothing.
+//
 // A merger's work for a second is applying its receivers' batches:
 // fragment's BenchmarkApplySecond measures it for 16 receivers of the
 // default set (go test -run '^$' -bench ApplySecond ./fragment).
