@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"maps"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -190,4 +192,14 @@ func waitStat(t *testing.T, base, user, pass, name string) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	t.Fatalf("%s never above zero in %s/stats/latest; last: %s", name, base, last)
+}
+
+// TestREADMEShowsProcfile checks that "Running as a Heroku app" shows the
+// Procfile as it is.
+func TestREADMEShowsProcfile(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
+	require.NoError(t, err)
+	p, err := os.ReadFile(filepath.Join(root, "Procfile"))
+	require.NoError(t, err)
+	assert.Contains(t, string(readme), "```\n"+string(p)+"```\n")
 }
