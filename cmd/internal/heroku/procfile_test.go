@@ -5,6 +5,7 @@ import (
 	"maps"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -202,4 +203,26 @@ func TestREADMEShowsProcfile(t *testing.T) {
 	p, err := os.ReadFile(filepath.Join(root, "Procfile"))
 	require.NoError(t, err)
 	assert.Contains(t, string(readme), "```\n"+string(p)+"```\n")
+}
+
+// TestProcfileUnverifiedTLS runs the web dyno against Heroku Key-Value
+// Store's kind of server without REDIS_TLS_SKIP_VERIFY: verification is
+// on, fails, and the dyno stops at once (a crash Heroku shows in heroku
+// logs) with an error that names the settings that fix it.
+func TestProcfileUnverifiedTLS(t *testing.T) {
+	t.Parallel()
+	s := redistest.StartTLS(t)
+	env := herokuEnv(t)
+	delete(env, "REDIS_TLS_SKIP_VERIFY")
+	web := herokuDynos(t, s.URL(), env)[0]
+	web.env["PORT"] = strconv.Itoa(freePort(t))
+	p := startProcess(t, "web.1", web.command, web.env)
+	err := p.wait(15 * time.Second)
+	var exit *exec.ExitError
+	require.ErrorAs(t, err, &exit, "exits with an error")
+	assert.Equal(t, 1, exit.ExitCode())
+	failed := parseLogfmt(p.stderr.String())
+	assert.Equal(t, "pulse run failed", failed["msg"])
+	assert.Contains(t, failed["err"], "REDIS_URL: bus: redis ping "+s.Addr()+": server certificate not trusted: tls: failed to verify certificate")
+	assert.Contains(t, failed["err"], "set REDIS_TLS_CA to a PEM file of the certificate authority that signed it, or REDIS_TLS_SKIP_VERIFY=1")
 }
