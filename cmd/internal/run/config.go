@@ -16,9 +16,14 @@ const (
 	RoleReceiver = "receiver"
 	RoleMerger   = "merger"
 	RoleWeb      = "web"
+	RoleEmitter  = "emitter"
 )
 
+// allRoles are the roles "all" means; the emitter runs only when named,
+// or when GRAPHITE_URL is set.
 var allRoles = []string{RoleReceiver, RoleMerger, RoleWeb}
+
+var knownRoles = []string{RoleReceiver, RoleMerger, RoleWeb, RoleEmitter}
 
 // DefaultAuthUser is the user name of a DRAIN_AUTH or WEB_AUTH that is a
 // password alone: app.json has Heroku generate both as random secrets,
@@ -38,6 +43,7 @@ type Config struct {
 	RedisTLSSkipVerify bool   // REDIS_TLS_SKIP_VERIFY: accept any certificate on rediss:// (Heroku Key-Value Store's are self-signed)
 	RedisTLSCA         string // REDIS_TLS_CA: a PEM file of the CA that signed the server's certificate
 	Defs               string // DEFS: a definitions file; "" is the default Heroku set
+	GraphiteURL        string // GRAPHITE_URL: tcp://host:2003 for the emitter role
 
 	MergerCount int           // MERGER_COUNT: number of merger shards (default 1)
 	Shard       int           // SHARD: this merger's shard, 0 ≤ SHARD < MERGER_COUNT; else from DYNO
@@ -82,6 +88,7 @@ func Flags(fs *cli.FlagSet, role string) *Config {
 	fs.String(&c.Prefix, "redis-prefix", "REDIS_PREFIX", "pulse:", "key `prefix` of Pulse's streams on Redis")
 	fs.Bool(&c.RedisTLSSkipVerify, "redis-tls-skip-verify", "REDIS_TLS_SKIP_VERIFY", false, "on rediss://, do not verify the server's certificate (Heroku Key-Value Store's is self-signed); prefer REDIS_TLS_CA")
 	fs.String(&c.RedisTLSCA, "redis-tls-ca", "REDIS_TLS_CA", "", "on rediss://, verify the server against the CA in this PEM `file`")
+	fs.String(&c.GraphiteURL, "graphite-url", "GRAPHITE_URL", "", "push every snapshot to Graphite's plaintext protocol at this `URL` (tcp://host:2003): the emitter role, on with the web when set")
 	fs.String(&c.Defs, "defs", "DEFS", "", "definitions `file` (default: the embedded Heroku set; see pulse defs)")
 	fs.Int(&c.MergerCount, "merger-count", "MERGER_COUNT", 1, "number of merger shards")
 	fs.Int(&c.Shard, "shard", "SHARD", -1, "this merger's `shard`, 0 to MERGER_COUNT-1 (default: from DYNO, merger.N is shard N-1; else 0)")
@@ -121,13 +128,19 @@ func (c *Config) finish(fs *cli.FlagSet) error {
 	} else {
 		c.Roles = nil
 		for _, r := range cli.List(roles) {
-			if !slices.Contains(allRoles, r) {
-				return fs.Errorf("role", "unknown role %q (want receiver, merger, web or all)", r)
+			if !slices.Contains(knownRoles, r) {
+				return fs.Errorf("role", "unknown role %q (want receiver, merger, web, emitter or all)", r)
 			}
 			if !slices.Contains(c.Roles, r) {
 				c.Roles = append(c.Roles, r)
 			}
 		}
+	}
+	if c.GraphiteURL != "" && !slices.Contains(c.Roles, RoleEmitter) && (roles == "all" || roles == "" || c.has(RoleWeb)) {
+		c.Roles = append(c.Roles, RoleEmitter)
+	}
+	if c.has(RoleEmitter) && c.GraphiteURL == "" {
+		return fs.Errorf("graphite-url", "the emitter role needs GRAPHITE_URL (tcp://host:2003)")
 	}
 	if c.MergerCount < 1 || c.MergerCount > 1024 {
 		return fs.Errorf("merger-count", "%d out of range 1..1024", c.MergerCount)
@@ -189,7 +202,7 @@ func (c *Config) finish(fs *cli.FlagSet) error {
 	if !(c.DemoRate > 0) || c.DemoRate > 1e6 {
 		return fs.Errorf("demo-rate", "%v out of range (0, 1e6]", c.DemoRate)
 	}
-	if c.RedisURL == "" && len(c.Roles) < len(allRoles) {
+	if c.RedisURL == "" && !(c.has(RoleReceiver) && c.has(RoleMerger) && c.has(RoleWeb)) {
 		return fs.Errorf("redis-url", "unset, so roles talk over the in-memory bus and all three must run in this process (ROLE=all), not %s", strings.Join(c.Roles, ","))
 	}
 	if c.Source == "" {

@@ -65,7 +65,8 @@ func TestConfigErrorsNameTheSetting(t *testing.T) {
 	redis := "redis://127.0.0.1:6379"
 	f(map[string]string{"MERGER_COUNT": "0"}, "MERGER_COUNT (--merger-count): 0 out of range")
 	f(map[string]string{"MERGER_COUNT": "2", "SHARD": "2", "REDIS_URL": redis}, "SHARD (--shard): 2 out of range 0..1")
-	f(map[string]string{"ROLE": "emitter"}, `ROLE (--role): unknown role "emitter"`)
+	f(map[string]string{"ROLE": "grapher"}, `ROLE (--role): unknown role "grapher"`)
+	f(map[string]string{"ROLE": "emitter", "REDIS_URL": redis}, "GRAPHITE_URL (--graphite-url): the emitter role needs GRAPHITE_URL")
 	f(map[string]string{"ROLE": "receiver"}, "REDIS_URL (--redis-url): unset")
 	f(map[string]string{"FLUSH_INTERVAL": "0s"}, "FLUSH_INTERVAL (--flush-interval): must be positive")
 	f(map[string]string{"TIME_SOURCE": "wall"}, `TIME_SOURCE (--time-source): "wall" is not event or arrival`)
@@ -75,6 +76,15 @@ func TestConfigErrorsNameTheSetting(t *testing.T) {
 	f(map[string]string{"SYSLOG_TLS_ADDR": ":6515"}, "SYSLOG_TLS_ADDR (--syslog-tls-addr): needs TLS_CERT and TLS_KEY")
 	f(map[string]string{"PORT": "http"}, "PORT (--port)")
 	f(map[string]string{"GRACE": "soon"}, `GRACE="soon": not a duration`)
+}
+
+func TestConfigEmitter(t *testing.T) {
+	c, err := parse(t, "all", map[string]string{"GRAPHITE_URL": "tcp://127.0.0.1:2003"})
+	require.NoError(t, err)
+	assert.Equal(t, []string{RoleReceiver, RoleMerger, RoleWeb, RoleEmitter}, c.Roles, "GRAPHITE_URL turns the emitter on beside the web")
+	c, err = parse(t, "all", map[string]string{"GRAPHITE_URL": "tcp://127.0.0.1:2003", "ROLE": "merger", "REDIS_URL": "redis://x:6379"})
+	require.NoError(t, err)
+	assert.Equal(t, []string{RoleMerger}, c.Roles, "not on a merger")
 }
 
 func TestShardFromDyno(t *testing.T) {

@@ -16,9 +16,11 @@ import (
 	"github.com/pulsehq/pulse/cmd/internal/bus"
 	"github.com/pulsehq/pulse/cmd/internal/cli"
 	"github.com/pulsehq/pulse/cmd/internal/defs"
+	"github.com/pulsehq/pulse/cmd/internal/emitter"
 	"github.com/pulsehq/pulse/cmd/internal/httpserve"
 	"github.com/pulsehq/pulse/cmd/internal/input"
 	"github.com/pulsehq/pulse/cmd/internal/merger"
+	"github.com/pulsehq/pulse/cmd/internal/metrics"
 	"github.com/pulsehq/pulse/cmd/internal/receiver"
 	"github.com/pulsehq/pulse/cmd/internal/web"
 	"github.com/pulsehq/pulse/stat/def"
@@ -126,6 +128,7 @@ type process struct {
 	recv *receiver.Receiver
 	mrgs []*merger.Merger
 	hist *web.History
+	emit *emitter.Emitter
 }
 
 func (p *process) run(ctx context.Context) error {
@@ -184,9 +187,21 @@ func (p *process) run(ctx context.Context) error {
 			return fmt.Errorf("HISTORY: %w", err)
 		}
 		p.hist = h
-		mux.Handle("/", web.Handler(h, web.Config{Auth: cfg.WebAuth, MaxAge: cfg.MaxAge, Health: p.health}))
+		page := web.Handler(h, web.Config{Auth: cfg.WebAuth, MaxAge: cfg.MaxAge, Health: p.health})
+		mux.Handle("/", page)
+		// /metrics, for Prometheus, behind the web's auth like the rest.
+		mux.Handle("/metrics", withAuth(cfg.WebAuth, metrics.Handler(h.Latest, p.defs)))
 	} else if cfg.Port != "" {
 		mux.Handle("/healthz", healthz(p.health))
+	}
+
+	if cfg.has(RoleEmitter) {
+		e, err := emitter.New(emitter.Config{URL: cfg.GraphiteURL}, p.log.With("role", RoleEmitter))
+		if err != nil {
+			return fmt.Errorf("GRAPHITE_URL: %w", err)
+		}
+		p.emit = e
+		p.health["emitter"] = e.Health
 	}
 
 	var srv *http.Server
@@ -223,10 +238,13 @@ func (p *process) run(ctx context.Context) error {
 	defer stopMrg()
 	recvCtx, stopRecv := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopRecv()
-	if p.hist != nil {
+	if p.hist != nil || p.emit != nil {
 		goRun("web", webCtx, func(c context.Context) error {
-			return follow(c, p.bus, p.hist, p.cfg.History, p.log.With("role", RoleWeb))
+			return follow(c, p.bus, p.hist, p.emit, p.cfg.History, p.log.With("role", RoleWeb))
 		})
+	}
+	if p.emit != nil {
+		goRun("emitter", webCtx, p.emit.Run)
 	}
 	for _, m := range p.mrgs {
 		goRun("merger", mrgCtx, m.Run)
