@@ -1,3 +1,9 @@
+// Heroku's Go buildpack: the latest go1.26 release (the go line alone,
+// 1.26.0, would pin the first), and the four commands only, not the
+// example programs. See README, "Running as a Heroku app".
+// +heroku goVersion go1.26
+// +heroku install ./cmd/...
+
 module github.com/pulsehq/pulse
 
 go 1.26.0

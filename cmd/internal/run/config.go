@@ -25,6 +25,11 @@ var allRoles = []string{RoleReceiver, RoleMerger, RoleWeb}
 
 var knownRoles = []string{RoleReceiver, RoleMerger, RoleWeb, RoleEmitter}
 
+// DefaultAuthUser is the user name of a DRAIN_AUTH or WEB_AUTH that is a
+// password alone: app.json has Heroku generate both as random secrets,
+// which have no colon.
+const DefaultAuthUser = "pulse"
+
 // Config is every setting of the live roles. Each field comes from an
 // environment variable, and a flag of the same name overrides it (see
 // Flags); the README lists them all.
@@ -47,9 +52,9 @@ type Config struct {
 	History     time.Duration // HISTORY: the web's history (default 10m)
 	MaxAge      time.Duration // HEALTH_MAX_AGE: /healthz fails when the newest snapshot is older (default 10s)
 
-	DrainAuth     string // DRAIN_AUTH: user:pass for POST /logs (and POST /v1/logs); "" is no auth
+	DrainAuth     string // DRAIN_AUTH: user:pass for POST /logs (and POST /v1/logs), or a password alone for DefaultAuthUser; "" is no auth
 	OTLPToken     string // OTLP_TOKEN: a bearer token POST /v1/logs also accepts
-	WebAuth       string // WEB_AUTH: user:pass for the web; "" is no auth
+	WebAuth       string // WEB_AUTH: user:pass for the web, or a password alone for DefaultAuthUser; "" is no auth
 	MaxBody       int    // MAX_BODY: largest drain body in bytes (default 1 MiB)
 	SyslogAddr    string // SYSLOG_ADDR: syslog over TCP
 	SyslogTLSAddr string // SYSLOG_TLS_ADDR: syslog over TLS, with TLS_CERT and TLS_KEY
@@ -92,9 +97,9 @@ func Flags(fs *cli.FlagSet, role string) *Config {
 	fs.Duration(&c.Grace, "grace", "GRACE", time.Second, "how long past a flush a merger waits for every receiver's cut before it publishes a second")
 	fs.Duration(&c.History, "history", "HISTORY", 10*time.Minute, "history the web keeps and serves")
 	fs.Duration(&c.MaxAge, "health-max-age", "HEALTH_MAX_AGE", 10*time.Second, "/healthz answers 503 when the newest snapshot is older than this")
-	fs.String(&c.DrainAuth, "drain-auth", "DRAIN_AUTH", "", "`user:pass` required on POST /logs (basic auth)")
+	fs.String(&c.DrainAuth, "drain-auth", "DRAIN_AUTH", "", "`user:pass` required on POST /logs and /v1/logs (basic auth); a password alone is for user "+DefaultAuthUser)
 	fs.String(&c.OTLPToken, "otlp-token", "OTLP_TOKEN", "", "bearer `token` accepted on POST /v1/logs (OpenTelemetry logs), besides DRAIN_AUTH's basic auth")
-	fs.String(&c.WebAuth, "web-auth", "WEB_AUTH", "", "`user:pass` required on the dashboard and /stats (basic auth)")
+	fs.String(&c.WebAuth, "web-auth", "WEB_AUTH", "", "`user:pass` required on the dashboard and /stats (basic auth); a password alone is for user "+DefaultAuthUser)
 	fs.Int(&c.MaxBody, "max-body", "MAX_BODY", 1<<20, "largest drain body in `bytes` (413 beyond)")
 	fs.String(&c.SyslogAddr, "syslog-addr", "SYSLOG_ADDR", "", "listen `address` for syslog over TCP (octet-counted or newline-delimited)")
 	fs.String(&c.SyslogTLSAddr, "syslog-tls-addr", "SYSLOG_TLS_ADDR", "", "listen `address` for syslog over TLS (needs TLS_CERT and TLS_KEY)")
@@ -111,7 +116,7 @@ func Flags(fs *cli.FlagSet, role string) *Config {
 	fs.String(&c.Source, "source", "SOURCE", "", "this receiver's `name` in its batches (default: DYNO, else the host name), to which a per-boot id is added")
 	fs.String(&c.Dyno, "dyno", "DYNO", "", "the dyno name the platform sets (merger.2 → shard 1)")
 	fs.String(&c.LogLevel, "log-level", "LOG_LEVEL", "info", "log `level`: debug, info, warn or error")
-	fs.Duration(&c.PublishTTL, "publish-timeout", "PUBLISH_TIMEOUT", 2*time.Second, "how long a receiver tries to publish one cut before it drops it")
+	fs.Duration(&c.PublishTTL, "publish-timeout", "PUBLISH_TIMEOUT", 2*time.Second, "how long a receiver tries to publish one cut before it drops it (at most 10s)")
 	c.rolesFlag = &roles
 	return c
 }
@@ -153,6 +158,9 @@ func (c *Config) finish(fs *cli.FlagSet) error {
 			return fs.Errorf(name, "must be positive, got %v", d)
 		}
 	}
+	if c.PublishTTL > MaxPublishTimeout {
+		return fs.Errorf("publish-timeout", "%v is longer than %v, so a last cut could miss the %v a dyno has after SIGTERM", c.PublishTTL, MaxPublishTimeout, ShutdownTimeout)
+	}
 	if c.Flush < 10*time.Millisecond || c.Flush > time.Minute {
 		return fs.Errorf("flush-interval", "%v out of range 10ms..1m", c.Flush)
 	}
@@ -162,9 +170,15 @@ func (c *Config) finish(fs *cli.FlagSet) error {
 	if _, err := cli.ListenAddr(c.Port); err != nil {
 		return fs.Errorf("port", "%v", err)
 	}
-	for _, a := range []struct{ name, v string }{{"drain-auth", c.DrainAuth}, {"web-auth", c.WebAuth}} {
-		if _, _, err := cli.UserPass(a.v); err != nil {
-			return fs.Errorf(a.name, "%v", err)
+	for _, a := range []struct {
+		name string
+		v    *string
+	}{{"drain-auth", &c.DrainAuth}, {"web-auth", &c.WebAuth}} {
+		if *a.v != "" && !strings.Contains(*a.v, ":") {
+			*a.v = DefaultAuthUser + ":" + *a.v // a password alone, as app.json's generated secrets are
+		}
+		if _, _, err := cli.UserPass(*a.v); err != nil {
+			return fs.Errorf(a.name, "%v, or a password alone for user %s", err, DefaultAuthUser)
 		}
 	}
 	if c.TimeSource != "event" && c.TimeSource != "arrival" {

@@ -70,7 +70,9 @@ func TestConfigErrorsNameTheSetting(t *testing.T) {
 	f(map[string]string{"ROLE": "receiver"}, "REDIS_URL (--redis-url): unset")
 	f(map[string]string{"FLUSH_INTERVAL": "0s"}, "FLUSH_INTERVAL (--flush-interval): must be positive")
 	f(map[string]string{"TIME_SOURCE": "wall"}, `TIME_SOURCE (--time-source): "wall" is not event or arrival`)
-	f(map[string]string{"DRAIN_AUTH": "nopass"}, "DRAIN_AUTH (--drain-auth): want user:pass")
+	f(map[string]string{"DRAIN_AUTH": "user:"}, "DRAIN_AUTH (--drain-auth): want user:pass, or a password alone for user pulse")
+	f(map[string]string{"WEB_AUTH": ":secret"}, "WEB_AUTH (--web-auth): want user:pass")
+	f(map[string]string{"PUBLISH_TIMEOUT": "30s"}, "PUBLISH_TIMEOUT (--publish-timeout): 30s is longer than 10s")
 	f(map[string]string{"SYSLOG_TLS_ADDR": ":6515"}, "SYSLOG_TLS_ADDR (--syslog-tls-addr): needs TLS_CERT and TLS_KEY")
 	f(map[string]string{"PORT": "http"}, "PORT (--port)")
 	f(map[string]string{"GRACE": "soon"}, `GRACE="soon": not a duration`)
@@ -89,4 +91,19 @@ func TestShardFromDyno(t *testing.T) {
 	for dyno, want := range map[string]int{"merger.1": 0, "merger.2": 1, "merger.16": 15, "web.1": 0, "": 0, "merger": 0, "merger.x": 0, "merger.0": 0} {
 		assert.Equal(t, want, shardFromDyno(dyno), dyno)
 	}
+}
+
+// TestConfigAuthPasswordAlone checks that DRAIN_AUTH and WEB_AUTH take a
+// password alone, as Heroku generates app.json's secrets, for user
+// pulse, and that user:pass still works.
+func TestConfigAuthPasswordAlone(t *testing.T) {
+	c, err := parse(t, "all", map[string]string{"DRAIN_AUTH": "0123abcd", "WEB_AUTH": "admin:s3cret"})
+	require.NoError(t, err)
+	assert.Equal(t, "pulse:0123abcd", c.DrainAuth)
+	assert.Equal(t, "admin:s3cret", c.WebAuth)
+
+	c, err = parse(t, "all", map[string]string{"WEB_AUTH": "0123abcd"}, "--drain-auth", "ops:a:b")
+	require.NoError(t, err)
+	assert.Equal(t, "pulse:0123abcd", c.WebAuth)
+	assert.Equal(t, "ops:a:b", c.DrainAuth, "the password is what follows the first colon")
 }

@@ -34,6 +34,23 @@ const Usage = "run the live system: receiver, merger and web (all three on an in
 // DefaultPort is where pulse run listens when PORT is unset.
 const DefaultPort = "5000"
 
+// The shutdown's bounds. Heroku stops a dyno with SIGTERM and kills it
+// 30 s later, so a process finishes its shutdown well within that: the
+// HTTP server gets HTTPGrace to finish the requests in flight (a drain
+// body is queued at once, event streams end at once), the receiver then
+// folds what is queued and publishes its last cut, trying each batch for
+// PUBLISH_TIMEOUT at most (MaxPublishTimeout), and the mergers and the
+// web stop at once. ShutdownTimeout caps the whole: past it the process
+// logs what it abandons and returns.
+const (
+	HTTPGrace         = 5 * time.Second
+	MaxPublishTimeout = 10 * time.Second
+	ShutdownTimeout   = 25 * time.Second
+)
+
+// shutdownTimeout is ShutdownTimeout; tests shorten it.
+var shutdownTimeout = ShutdownTimeout
+
 // Run is `pulse run`: every role in one process unless ROLE says
 // otherwise. Logs go to stdout in logfmt.
 func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -62,6 +79,9 @@ func Main(ctx context.Context, name, role string, args []string, stdout, stderr 
 		cfg.Port = DefaultPort
 	}
 	log := slog.New(slog.NewTextHandler(stdout, &slog.HandlerOptions{Level: level(cfg.LogLevel)}))
+	if cfg.RedisURL != "" {
+		bus.LogRedisTo(log.With("component", "redis"))
+	}
 	return Start(ctx, *cfg, log)
 }
 
@@ -244,7 +264,7 @@ func (p *process) run(ctx context.Context) error {
 	}
 	httpDone := make(chan error, 1)
 	if srv != nil {
-		go func() { httpDone <- httpserve.Serve(ctx, srv, ln) }()
+		go func() { httpDone <- httpserve.ServeGrace(ctx, srv, ln, HTTPGrace) }()
 	}
 
 	var err error
@@ -253,26 +273,41 @@ func (p *process) run(ctx context.Context) error {
 	case err = <-errc:
 		p.log.Error("stopping", "err", err)
 	}
-	p.log.Info("shutting down")
-	if srv != nil {
-		// Serve shuts the server down when ctx ends; on a role's error,
-		// ctx is still live, so shut it down here.
-		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		_ = srv.Shutdown(sctx)
-		cancel()
-		<-httpDone
+	p.log.Info("shutting down", "timeout", shutdownTimeout)
+	start := time.Now()
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		if srv != nil {
+			// Serve shuts the server down when ctx ends; on a role's error,
+			// ctx is still live, so shut it down here.
+			sctx, cancel := context.WithTimeout(context.Background(), HTTPGrace)
+			_ = srv.Shutdown(sctx)
+			cancel()
+			<-httpDone
+		}
+		stopRecv()
+		if recvDone != nil {
+			<-recvDone
+		}
+		stopMrg()
+		stopWeb()
+		if p.hist != nil {
+			p.hist.CloseSubscriptions()
+		}
+		wg.Wait()
+	}()
+	t := time.NewTimer(shutdownTimeout)
+	defer t.Stop()
+	select {
+	case <-stopped:
+		p.log.Info("stopped", "took", time.Since(start).Round(time.Millisecond))
+	case <-t.C:
+		p.log.Error("shutdown did not finish in time; exiting without waiting for the rest", "timeout", shutdownTimeout)
+		if err == nil {
+			err = fmt.Errorf("shutdown took longer than %v", shutdownTimeout)
+		}
 	}
-	stopRecv()
-	if recvDone != nil {
-		<-recvDone
-	}
-	stopMrg()
-	stopWeb()
-	if p.hist != nil {
-		p.hist.CloseSubscriptions()
-	}
-	wg.Wait()
-	p.log.Info("stopped")
 	return err
 }
 
@@ -348,6 +383,10 @@ func openBus(ctx context.Context, cfg Config, d []def.Def, log *slog.Logger) (bu
 		if errors.Is(err, bus.ErrInvalid) {
 			return nil, fmt.Errorf("REDIS_URL: %w", err)
 		}
+		if errors.Is(err, bus.ErrCertificate) {
+			// Not a network fault: retrying would only repeat it.
+			return nil, fmt.Errorf("REDIS_URL: %w; %s", err, certificateFix(cfg))
+		}
 		log.Warn("redis not reachable; retrying", "url", cli.RedactURL(cfg.RedisURL), "err", err, "backoff", backoff)
 		t := time.NewTimer(backoff)
 		select {
@@ -358,6 +397,16 @@ func openBus(ctx context.Context, cfg Config, d []def.Def, log *slog.Logger) (bu
 		}
 		backoff = min(2*backoff, 10*time.Second)
 	}
+}
+
+// certificateFix says what to set when a rediss:// server's certificate
+// did not verify.
+func certificateFix(cfg Config) string {
+	const skip = "or REDIS_TLS_SKIP_VERIFY=1 for a server whose certificate cannot be checked (Heroku Key-Value Store's are self-signed)"
+	if cfg.RedisTLSCA != "" {
+		return "the certificate authority in REDIS_TLS_CA (" + cfg.RedisTLSCA + ") did not sign it: set REDIS_TLS_CA to the one that did, " + skip
+	}
+	return "set REDIS_TLS_CA to a PEM file of the certificate authority that signed it, " + skip
 }
 
 // healthz serves the checks of a process without the web role.
