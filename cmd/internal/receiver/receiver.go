@@ -138,6 +138,7 @@ func New(cfg Config, b batchPublisher, log *slog.Logger) (*Receiver, error) {
 			r: r, id: i, set: set,
 			sender: fragment.NewSender(source, cfg.Shards, nil),
 			rd:     logfmt.NewReader(nil, nil),
+			octet:  logfmt.NewReader(nil, &logfmt.ReaderOptions{Form: logfmt.FormOctet}),
 		})
 	}
 	return r, nil
@@ -303,7 +304,8 @@ type worker struct {
 	id     int
 	set    *window.Set
 	sender *fragment.Sender
-	rd     *logfmt.Reader
+	rd     *logfmt.Reader // detects the form of each record: syslog, aorta, files
+	octet  *logfmt.Reader // octet-counted frames only: drain bodies (application/logplex-1)
 	br     bytes.Reader
 
 	last                                   input.StatsSnapshot // worker 0: the inputs' counters at the previous cut
@@ -341,11 +343,18 @@ func (w *worker) run(ctx context.Context) {
 func (w *worker) fold(j input.Job) {
 	defer j.Release()
 	w.br.Reset(j.Data)
-	w.rd.Reset(&w.br)
-	before := w.rd.Stats()
+	rd := w.rd
+	if j.Input == input.InputDrain {
+		// A Logplex body is octet-counted frames and nothing else: what
+		// is not one (binary junk, a stray line) is unparsed, not read
+		// as a logfmt line.
+		rd = w.octet
+	}
+	rd.Reset(&w.br)
+	before := rd.Stats()
 	var events int64
 	for {
-		ev, err := w.rd.Next()
+		ev, err := rd.Next()
 		if err != nil {
 			if errors.Is(err, io.EOF) {
 				break
@@ -366,7 +375,7 @@ func (w *worker) fold(j input.Job) {
 		w.set.Fold(ev)
 		events++
 	}
-	after := w.rd.Stats()
+	after := rd.Stats()
 	w.r.events.Add(events)
 	if n := after.Mismatches - before.Mismatches; n > 0 {
 		w.r.mismatches.Add(n)
