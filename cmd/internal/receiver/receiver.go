@@ -168,10 +168,18 @@ func (r *Receiver) Stats() input.StatsSnapshot { return r.st.Snapshot() }
 
 // Health reports what the receiver knows of itself, for /healthz: an error
 // when no cut has been made for three flush intervals (the workers are
-// stuck) or when the last cuts could not be published.
+// stuck) or when the last cuts could not be published. Its fields include
+// every counter of the inputs under "input" ("drain.too_large",
+// "syslog.read_timeouts", ...), the ones no pulse.* stat carries among
+// them.
 func (r *Receiver) Health() (map[string]any, error) {
 	last := time.Unix(0, r.lastFlush.Load())
+	inputs := map[string]int64{}
+	for name, v := range r.st.Snapshot().All() {
+		inputs[name] = v
+	}
 	info := map[string]any{
+		"input":                     inputs,
 		"receiver_queue":            r.q.Len(),
 		"receiver_events":           r.events.Load(),
 		"receiver_published":        r.pub.published.Load(),
