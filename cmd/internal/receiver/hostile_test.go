@@ -235,6 +235,16 @@ func TestHostileDrain(t *testing.T) {
 		return busCounts(1)[selfstat.InputRejected] == 3+3 // 413 ×3, 401 ×3
 	})
 
+	// Every input counter is in /healthz's fields, those that no pulse.*
+	// stat carries among them.
+	health, err := h.r.Health()
+	require.NoError(t, err)
+	in := health["input"].(map[string]int64)
+	assert.EqualValues(t, 3, in["drain.too_large"])
+	assert.EqualValues(t, 3, in["drain.unauthorized"])
+	assert.EqualValues(t, 1, in["drain.bad_msg_count"])
+	assert.EqualValues(t, 1, in["drain.read_errors"])
+
 	// The refused bodies left nothing behind.
 	grown := int64(heapInUse()) - int64(base)
 	t.Logf("heap in use grew by %d KiB", grown>>10)
