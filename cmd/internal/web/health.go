@@ -29,6 +29,9 @@ type health struct {
 
 	// Unauthorized counts requests answered 401 (Config.Auth).
 	Unauthorized uint64 `json:"unauthorized"`
+	// Rejected counts snapshots refused (HistoryStats.Rejected): no
+	// shard, a shard out of range, a zero time or one too far ahead.
+	Rejected uint64 `json:"rejected"`
 }
 
 // healthz serves GET /healthz: 200 when the newest snapshot is younger
@@ -36,7 +39,7 @@ type health struct {
 //
 //	{"status":"ok","snapshot_age_ms":412,"time":"2026-11-24T10:00:01Z","shards":2,
 //	 "live_shards":2,"names":150,"overflow":0,"streams":1,"checks":{"bus":{...}},
-//	 "unauthorized":0}
+//	 "unauthorized":0,"rejected":0}
 //
 // and "errors":[...] saying what is wrong when it is not.
 func (s *server) healthz(w http.ResponseWriter, r *http.Request) {
@@ -50,7 +53,7 @@ func (s *server) healthz(w http.ResponseWriter, r *http.Request) {
 		Overflow:   st.Overflow,
 		Streams:    len(s.streams),
 	}
-	out.Unauthorized = s.unauthorized.Load()
+	out.Unauthorized, out.Rejected = s.unauthorized.Load(), st.Rejected
 	if st.Shards == 0 {
 		out.Errors = append(out.Errors, "no snapshot yet")
 	} else {
