@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -50,6 +51,25 @@ func TestHostileHistoryNames(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(body), &health))
 	assert.EqualValues(t, DefaultMaxNames, health.Names)
 	assert.Equal(t, st.Overflow, health.Overflow)
+}
+
+// TestHostileHistoryShards adds snapshots of shards no merger has (as read
+// from a Redis entry whose shard is out of range, -1) and of a time far
+// ahead: each is refused and counted, and /healthz shows the count.
+func TestHostileHistoryShards(t *testing.T) {
+	h, clk := newHistory(t, HistoryConfig{})
+	h.Add(-1, snap(at(1), "forged", 1))
+	h.Add(0, snap(clk.Now().Add(time.Hour), "forged", 1))
+	h.Add(0, snap(time.Time{}, "forged", 1))
+	h.Add(0, snap(at(1), "router.requests", 1))
+	st := h.Stats()
+	assert.EqualValues(t, 3, st.Rejected)
+	assert.Equal(t, 1, st.Shards)
+	assert.Nil(t, points(h, "forged"))
+	_, body := get(t, Handler(h, Config{}), "/healthz")
+	var health struct{ Rejected uint64 }
+	require.NoError(t, json.Unmarshal([]byte(body), &health))
+	assert.EqualValues(t, 3, health.Rejected)
 }
 
 // TestHostileWebAuth sends wrong credentials to every path: each is
