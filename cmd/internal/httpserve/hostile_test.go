@@ -56,11 +56,11 @@ func get(t *testing.T, addr string) int {
 func TestHostileSlowHeaders(t *testing.T) {
 	const timeout = 200 * time.Millisecond
 	ln, addr := hostileServer(t, timeout, 0, nil)
+	start := time.Now() // before the server can start its clock
 	conn, err := net.Dial("tcp", addr)
 	require.NoError(t, err)
 	defer conn.Close()
 
-	start := time.Now()
 	closed := make(chan []byte, 1)
 	go func() {
 		conn.SetReadDeadline(time.Now().Add(10 * time.Second))

@@ -126,10 +126,10 @@ func TestHostileSyslogSlowloris(t *testing.T) {
 	require.NoError(t, err)
 	defer good.Close()
 
+	start := time.Now() // before the server can start its clock
 	slow, err := net.Dial("tcp", s.addr)
 	require.NoError(t, err)
 	defer slow.Close()
-	start := time.Now()
 	closed := make(chan time.Duration, 1)
 	go func() {
 		// The server closes the connection: the read sees EOF.
