@@ -323,9 +323,11 @@ func (r *Redis) ReadSnapshots(ctx context.Context, after string, max int, block 
 	}
 	out := make([]Message, len(xs))
 	for i, x := range xs {
+		// Another writer of the Redis may have added the entry: a shard
+		// out of range reads as none, as a missing one does.
 		shard := -1
 		if s, ok := x.Values["shard"].(string); ok {
-			if n, err := strconv.Atoi(s); err == nil {
+			if n, err := strconv.Atoi(s); err == nil && n >= 0 && n < MaxShards {
 				shard = n
 			}
 		}

@@ -76,8 +76,8 @@
 // retries by DrainConfig.DedupeTokens and DedupeIDs (64-bit hashes,
 // about 600 KiB at the defaults), a syslog connection by its 2·MaxFrame
 // buffer (128 KiB), the connections by SyslogConfig.MaxConns (256), an
-// idle or slow connection by SyslogConfig.ReadTimeout (5 min) on every
-// read, and a TLS handshake by SyslogConfig.HandshakeTimeout (10 s); the
+// idle or slow connection by SyslogConfig.ReadTimeout (5 min) without a
+// complete line, and a TLS handshake by SyslogConfig.HandshakeTimeout (10 s); the
 // queue holds at most QueueConfig.Jobs jobs and QueueConfig.Bytes bytes
 // (4096 and 32 MiB), in buffers of at most about twice that. The drain
 // handler leaves request concurrency, header size and timeouts to the

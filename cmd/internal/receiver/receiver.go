@@ -144,6 +144,7 @@ func New(cfg Config, b batchPublisher, log *slog.Logger) (*Receiver, error) {
 			r: r, id: i, set: set,
 			sender: fragment.NewSender(source, cfg.Shards, nil),
 			rd:     logfmt.NewReader(nil, nil),
+			octet:  logfmt.NewReader(nil, &logfmt.ReaderOptions{Form: logfmt.FormOctet}),
 		})
 	}
 	return r, nil
@@ -173,10 +174,18 @@ func (r *Receiver) Stats() input.StatsSnapshot { return r.st.Snapshot() }
 
 // Health reports what the receiver knows of itself, for /healthz: an error
 // when no cut has been made for three flush intervals (the workers are
-// stuck) or when the last cuts could not be published.
+// stuck) or when the last cuts could not be published. Its fields include
+// every counter of the inputs under "input" ("drain.too_large",
+// "syslog.read_timeouts", ...), the ones no pulse.* stat carries among
+// them.
 func (r *Receiver) Health() (map[string]any, error) {
 	last := time.Unix(0, r.lastFlush.Load())
+	inputs := map[string]int64{}
+	for name, v := range r.st.Snapshot().All() {
+		inputs[name] = v
+	}
 	info := map[string]any{
+		"input":                     inputs,
 		"receiver_queue":            r.q.Len(),
 		"receiver_events":           r.events.Load(),
 		"receiver_published":        r.pub.published.Load(),
@@ -309,7 +318,8 @@ type worker struct {
 	id     int
 	set    *window.Set
 	sender *fragment.Sender
-	rd     *logfmt.Reader
+	rd     *logfmt.Reader // detects the form of each record: syslog, aorta, files
+	octet  *logfmt.Reader // octet-counted frames only: drain bodies (application/logplex-1)
 	br     bytes.Reader
 	otlp   otlp.Mapper
 
@@ -353,11 +363,18 @@ func (w *worker) fold(j input.Job) {
 	}
 	defer j.Release()
 	w.br.Reset(j.Data)
-	w.rd.Reset(&w.br)
-	before := w.rd.Stats()
+	rd := w.rd
+	if j.Input == input.InputDrain {
+		// A Logplex body is octet-counted frames and nothing else: what
+		// is not one (binary junk, a stray line) is unparsed, not read
+		// as a logfmt line.
+		rd = w.octet
+	}
+	rd.Reset(&w.br)
+	before := rd.Stats()
 	var events int64
 	for {
-		ev, err := w.rd.Next()
+		ev, err := rd.Next()
 		if err != nil {
 			if errors.Is(err, io.EOF) {
 				break
@@ -378,7 +395,7 @@ func (w *worker) fold(j input.Job) {
 		w.set.Fold(ev)
 		events++
 	}
-	after := w.rd.Stats()
+	after := rd.Stats()
 	w.r.events.Add(events)
 	if n := after.Mismatches - before.Mismatches; n > 0 {
 		w.r.mismatches.Add(n)

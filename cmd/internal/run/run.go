@@ -215,6 +215,14 @@ func (p *process) run(ctx context.Context) error {
 		if ln, err = net.Listen("tcp", addr); err != nil {
 			return fmt.Errorf("PORT: %w", err)
 		}
+		// At most httpserve.MaxConns connections at once; /healthz shows
+		// the counts, rejections and timeouts included.
+		limited := httpserve.Limit(ln, httpserve.MaxConns, p.log)
+		p.health["http"] = func(context.Context) (map[string]any, error) {
+			st := limited.Stats()
+			return map[string]any{"conns_open": st.Open, "conns": st.Accepted, "conns_rejected": st.Rejected, "timeouts": st.Timeouts}, nil
+		}
+		ln = limited
 		srv = httpserve.NewServer(addr, mux)
 		if p.hist != nil {
 			// Open /stats/stream responses end at once on shutdown.
