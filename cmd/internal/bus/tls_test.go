@@ -1,13 +1,13 @@
 package bus_test
 
 import (
-	"bytes"
 	"log/slog"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/pulsehq/pulse/cmd/internal/logbuf"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -66,7 +66,7 @@ func TestRedisTLS(t *testing.T) {
 // pool's failed dials, reach the given logger in logfmt.
 func TestLogRedisTo(t *testing.T) {
 	s := redistest.StartTLS(t)
-	var buf syncBuffer
+	var buf logbuf.Buffer
 	bus.LogRedisTo(slog.New(slog.NewTextHandler(&buf, nil)))
 	t.Cleanup(func() { bus.LogRedisTo(slog.New(slog.NewTextHandler(os.Stderr, nil))) })
 
@@ -76,22 +76,4 @@ func TestLogRedisTo(t *testing.T) {
 	for line := range strings.Lines(buf.String()) {
 		assert.Regexp(t, `^time=\S+ level=WARN msg="connection pool: failed to dial`, line)
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for a logger and a test at once.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }

@@ -12,10 +12,11 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/pulsehq/pulse/cmd/internal/logbuf"
 )
 
 // proc is one running process of a built command. Its output (stdout and
@@ -28,7 +29,7 @@ type proc struct {
 	port string // its PORT, or ""
 
 	cmd  *exec.Cmd
-	out  *syncBuffer
+	out  *logbuf.Buffer
 	done chan struct{} // closed when it has exited
 }
 
@@ -51,7 +52,7 @@ func (p *proc) run(t *testing.T) {
 	t.Helper()
 	cmd := exec.CommandContext(t.Context(), bin(p.args[0]), p.args[1:]...) // killed when the test ends
 	cmd.Env = append(baseEnv(), p.env...)
-	out := &syncBuffer{}
+	out := &logbuf.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", p.name, err)
@@ -149,24 +150,6 @@ func (p *proc) stop(t *testing.T, timeout time.Duration) {
 
 // url returns http://127.0.0.1:<port><path>.
 func (p *proc) url(path string) string { return "http://127.0.0.1:" + p.port + path }
-
-// syncBuffer collects a process's output while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
 
 // freePort returns a port of 127.0.0.1 that was free a moment ago.
 func freePort(t *testing.T) string {

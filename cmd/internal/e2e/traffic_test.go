@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pulsehq/pulse/cmd/internal/logbuf"
+
 	"github.com/pulsehq/pulse/logfmt/logfmttest"
 	"github.com/pulsehq/pulse/stat"
 	"github.com/pulsehq/pulse/window"
@@ -153,7 +155,7 @@ func replayAt(t *testing.T, file string, T time.Time, defs string) (window.Snaps
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin("pulse"), args...)
 	cmd.Env = baseEnv()
-	var stderr syncBuffer
+	var stderr logbuf.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {

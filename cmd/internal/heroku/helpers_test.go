@@ -21,6 +21,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pulsehq/pulse/cmd/internal/logbuf"
+
 	"github.com/stretchr/testify/require"
 
 	"github.com/pulsehq/pulse/logfmt"
@@ -153,8 +155,8 @@ func secret() string {
 type process struct {
 	name   string
 	cmd    *exec.Cmd
-	stdout *syncBuffer
-	stderr *syncBuffer
+	stdout *logbuf.Buffer
+	stderr *logbuf.Buffer
 	done   chan struct{} // closed when it has exited
 	err    error         // its exit, once done
 }
@@ -171,7 +173,7 @@ func startProcess(t testing.TB, name, command string, env map[string]string) *pr
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	p := &process{name: name, cmd: cmd, stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan struct{})}
+	p := &process{name: name, cmd: cmd, stdout: &logbuf.Buffer{}, stderr: &logbuf.Buffer{}, done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = p.stdout, p.stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	require.NoError(t, cmd.Start(), name)
@@ -358,23 +360,4 @@ func readEnvFile(t testing.TB, name string) map[string]string {
 	}
 	require.NoError(t, sc.Err())
 	return env
-}
-
-// syncBuffer is a bytes.Buffer safe for a process's output and a test at
-// once.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }

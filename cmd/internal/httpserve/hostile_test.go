@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pulsehq/pulse/cmd/internal/logbuf"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -107,7 +109,7 @@ func TestHostileIdleHTTPConns(t *testing.T) {
 		n = min(n, 1000)
 	}
 	require.Greater(t, n, 2*maxConns, "file descriptors for the test")
-	var logs syncBuffer
+	var logs logbuf.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
 	const timeout = time.Second
 	ln, addr := hostileServer(t, timeout, maxConns, log)
@@ -205,24 +207,6 @@ func TestLimitKeepAlive(t *testing.T) {
 	assert.EqualValues(t, 1, st.Accepted, "one keep-alive connection")
 	assert.Zero(t, st.Timeouts)
 	assert.Zero(t, st.Rejected)
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // waitFor polls cond until it holds, failing the test after d.

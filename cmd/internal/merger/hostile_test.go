@@ -5,9 +5,10 @@ import (
 	"log/slog"
 	mrand "math/rand/v2"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/pulsehq/pulse/cmd/internal/logbuf"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -29,7 +30,7 @@ import (
 func TestHostileBatches(t *testing.T) {
 	t.Parallel()
 	b := newMemory(t)
-	var logs syncBuffer
+	var logs logbuf.Buffer
 	m, err := New(Config{Defs: testDefs(), Flush: testFlush, Grace: testGrace}, b, slog.New(slog.NewTextHandler(&logs, nil)))
 	require.NoError(t, err)
 	names := namesIn(0, 1)
@@ -145,22 +146,4 @@ func with(b []byte, i int, v byte) []byte {
 	c := bytes.Clone(b)
 	c[i] = v
 	return c
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writes: a log sink.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

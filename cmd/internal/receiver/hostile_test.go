@@ -13,9 +13,10 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/pulsehq/pulse/cmd/internal/logbuf"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -48,7 +49,7 @@ type hostileDrain struct {
 	r    *Receiver
 	ln   *httpserve.Listener
 	url  string
-	logs *syncBuffer
+	logs *logbuf.Buffer
 	c    *http.Client
 	good [][]byte // every body the good client posted and got 204 for
 	seed uint64
@@ -57,7 +58,7 @@ type hostileDrain struct {
 func newHostileDrain(t *testing.T) (*hostileDrain, func(int) map[string]uint64) {
 	t.Helper()
 	m := newMemory(t)
-	logs := &syncBuffer{}
+	logs := &logbuf.Buffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	r, err := New(Config{
 		Defs: def.Heroku(), Flush: 50 * time.Millisecond, Source: "hostile",
@@ -340,22 +341,4 @@ func readLastBy(t *testing.T, set *window.Set, name string, at time.Time) *stat.
 	var lb stat.LastBy
 	require.NoError(t, w.Read(at, time.Minute, &lb))
 	return &lb
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writes: a log sink.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

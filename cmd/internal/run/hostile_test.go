@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pulsehq/pulse/cmd/internal/logbuf"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -41,7 +43,7 @@ func TestHostileNoCredentialsInLogs(t *testing.T) {
 	}
 	cfg, err := parse(t, "all", env)
 	require.NoError(t, err)
-	var logs syncBuffer
+	var logs logbuf.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -137,7 +139,7 @@ func TestHostileRedisURLNotLogged(t *testing.T) {
 	}
 	cfg, err := parse(t, "all", env)
 	require.NoError(t, err)
-	var logs syncBuffer
+	var logs logbuf.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -183,7 +185,7 @@ func freeAddr(t *testing.T) string {
 }
 
 // waitLog waits for a line containing s in logs.
-func waitLog(t *testing.T, logs *syncBuffer, s string) {
+func waitLog(t *testing.T, logs *logbuf.Buffer, s string) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for !strings.Contains(logs.String(), s) {

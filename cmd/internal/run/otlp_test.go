@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pulsehq/pulse/cmd/internal/logbuf"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	collogspb "go.opentelemetry.io/proto/otlp/collector/logs/v1"
@@ -27,7 +29,7 @@ func TestRunOTLP(t *testing.T) {
 	cfg, err := parse(t, "all", map[string]string{"DEMO": "0"},
 		"--port", "127.0.0.1:0", "--otlp-token", "s3cret", "--drain-auth", "u:p", "--flush-interval", "100ms", "--grace", "100ms")
 	require.NoError(t, err)
-	var logs syncBuffer
+	var logs logbuf.Buffer
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- Start(ctx, *cfg, slog.New(slog.NewTextHandler(&logs, nil))) }()

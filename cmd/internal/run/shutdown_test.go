@@ -1,12 +1,12 @@
 package run
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/pulsehq/pulse/cmd/internal/logbuf"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
@@ -28,7 +28,7 @@ func TestShutdownTimeout(t *testing.T) {
 		"ROLE": "receiver", "REDIS_URL": s.URL(), "PUBLISH_TIMEOUT": "10s", "FLUSH_INTERVAL": "100ms", "DEMO": "1",
 	})
 	require.NoError(t, err)
-	var logs syncBuffer
+	var logs logbuf.Buffer
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	done := make(chan error, 1)
@@ -53,22 +53,4 @@ func TestShutdownTimeout(t *testing.T) {
 	assert.GreaterOrEqual(t, took, time.Second)
 	assert.Less(t, took, 5*time.Second)
 	assert.Contains(t, logs.String(), `msg="shutdown did not finish in time; exiting without waiting for the rest" timeout=1s`)
-}
-
-// syncBuffer is a bytes.Buffer safe for a logger and a test at once.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
