@@ -8,10 +8,12 @@
 // shard; the History keeps a ring of points per stat name and the latest
 // snapshot of every shard, and tells its subscribers. The handler serves:
 //
-//	GET /              a page listing the latest values (static files; no inline script)
+//	GET /              the dashboard (static files; no inline script)
 //	GET /stats         the history: {"<name>":[[unix_ms,value],...],...}
 //	                   ?since=<unix_ms> keeps points after it, ?names=a,b only those stats
 //	GET /stats/latest  the latest snapshot merged across shards, in the snapshot JSON form
+//	GET /stats/meta    the definitions in Config.Defs and the self-stats, for the page:
+//	                   {"stats":[{"name":..,"kind":..,"label":..,"group":..,"unit":..,"warn":..,"crit":..},...]}
 //	GET /stats/stream  Server-Sent Events: the latest snapshot, then one per Add
 //	GET /healthz       freshness of the snapshots and of the checks in Config.Health
 //

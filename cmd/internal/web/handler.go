@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/pulsehq/pulse/stat/def"
 )
 
 // Defaults of Config.
@@ -70,6 +72,12 @@ type Config struct {
 	// Heartbeat is how often an idle stream gets a comment line, which
 	// keeps proxies from closing it. Zero means DefaultHeartbeat (15 s).
 	Heartbeat time.Duration
+	// Defs are the definitions the mergers run, in the order of their
+	// file, served by /stats/meta with the self-stats (pulse.*) after
+	// them: the page groups, orders, labels, formats and colors the stats
+	// by them. Nil serves the self-stats only, and the page shows every
+	// other stat by its name in a group of its own.
+	Defs []def.Def
 }
 
 // Validate reports a malformed Config: an Auth without a colon, or a
@@ -103,7 +111,7 @@ func Handler(h *History, cfg Config) http.Handler {
 	cfg.StreamBuffer = cmpOr(cfg.StreamBuffer, DefaultSubscribeBuffer)
 	cfg.StreamWriteTimeout = cmpOr(cfg.StreamWriteTimeout, DefaultStreamWriteTimeout)
 	cfg.Heartbeat = cmpOr(cfg.Heartbeat, DefaultHeartbeat)
-	s := &server{h: h, cfg: cfg, streams: make(chan struct{}, cfg.MaxStreams)}
+	s := &server{h: h, cfg: cfg, streams: make(chan struct{}, cfg.MaxStreams), metaJSON: metaJSON(cfg.Defs)}
 	auth := basicAuth(cfg.Auth)
 	files, _ := fs.Sub(static, "static") // static is a constant directory
 	fileServer := http.FileServerFS(files)
@@ -112,6 +120,7 @@ func Handler(h *History, cfg Config) http.Handler {
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.Handle("GET /stats", auth(http.HandlerFunc(s.stats)))
 	mux.Handle("GET /stats/latest", auth(http.HandlerFunc(s.latest)))
+	mux.Handle("GET /stats/meta", auth(http.HandlerFunc(s.meta)))
 	mux.Handle("GET /stats/stream", auth(http.HandlerFunc(s.stream)))
 	mux.Handle("GET /", auth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-cache")
@@ -127,9 +136,10 @@ func Handler(h *History, cfg Config) http.Handler {
 }
 
 type server struct {
-	h       *History
-	cfg     Config
-	streams chan struct{} // a semaphore of MaxStreams
+	h        *History
+	cfg      Config
+	streams  chan struct{} // a semaphore of MaxStreams
+	metaJSON []byte        // the body of /stats/meta
 }
 
 // basicAuth returns a middleware that requires cred ("user:pass"), or
