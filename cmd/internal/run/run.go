@@ -164,7 +164,7 @@ func (p *process) run(ctx context.Context) error {
 			return fmt.Errorf("HISTORY: %w", err)
 		}
 		p.hist = h
-		mux.Handle("/", web.Handler(h, web.Config{Auth: cfg.WebAuth, MaxAge: cfg.MaxAge, Health: p.health}))
+		mux.Handle("/", web.Handler(h, web.Config{Auth: cfg.WebAuth, MaxAge: cfg.MaxAge, Health: p.health, Defs: p.defs}))
 	} else if cfg.Port != "" {
 		mux.Handle("/healthz", healthz(p.health))
 	}
