@@ -65,7 +65,7 @@
   };
 
   // Figures for the tests and the curious: window.pulseDash.perf.
-  const perf = { messages: 0, messageMs: 0, frames: 0, frameMs: 0, maxFrameMs: 0, draws: 0 };
+  const perf = { messages: 0, messageMs: 0, frames: 0, frameMs: 0, maxFrameMs: 0, draws: 0, drawMs: 0 };
 
   // ---- metadata ------------------------------------------------------
 
@@ -336,7 +336,7 @@
     tile.el.classList.add('shape-' + shape);
     for (const x of [tile.canvas, tile.legend, tile.list]) if (x) x.remove();
     if (tile.canvas) sizer.unobserve(tile.canvas);
-    tile.canvas = tile.ctx = tile.legend = tile.list = null;
+    tile.canvas = tile.ctx = tile.legend = tile.list = tile.rows = null;
     tile.drawn = '';
     if (shape === 'topk') {
       tile.list = el('ol', 'topk');
@@ -390,8 +390,13 @@
     applyView();
   }
 
+  // setText writes s as node's text when it differs from what was last
+  // written there, without reading the DOM.
   function setText(node, s) {
-    if (node.textContent !== s) node.textContent = s;
+    if (node.pulseText !== s) {
+      node.pulseText = s;
+      node.textContent = s;
+    }
   }
 
   // update writes a tile's value, color and list, and redraws its chart
@@ -411,7 +416,11 @@
     if (tile.shape === 'quant') updateQuant(tile, v, m);
     else if (tile.shape === 'topk') updateTopK(tile, v, m);
     else setText(tile.valueEl, F.value(typeof v === 'number' ? v : null, m));
-    if (tile.canvas && tile.visible) draw(tile);
+    if (tile.canvas && tile.visible) {
+      const t0 = performance.now();
+      draw(tile);
+      perf.drawMs += performance.now() - t0;
+    }
   }
 
   // qnames returns the quantile names of a value in quantile order.
@@ -438,33 +447,37 @@
     const list = Array.isArray(v) ? v.filter((e) => Array.isArray(e) && e.length >= 2) : [];
     const top = list.length > 0 && typeof list[0][1] === 'number' ? list[0][1] : 0;
     setText(tile.valueEl, list.length > 0 ? F.value(list[0][1], m) : '–');
-    const ol = tile.list;
-    while (ol.children.length < list.length) {
-      const li = el('li');
-      const key = el('span', 'key');
-      const val = el('span', 'val');
-      const bar = el('meter');
-      bar.min = 0;
-      li.append(key, val, bar);
-      ol.appendChild(li);
+    const rows = tile.rows || (tile.rows = []);
+    while (rows.length < list.length) {
+      const r = { li: el('li'), key: el('span', 'key'), val: el('span', 'val'), bar: el('meter'), max: -1, x: -1 };
+      r.bar.min = 0;
+      r.li.append(r.key, r.val, r.bar);
+      tile.list.appendChild(r.li);
+      rows.push(r);
     }
-    while (ol.children.length > list.length) ol.lastChild.remove();
-    list.forEach((e, i) => {
-      const li = ol.children[i];
-      const key = String(e[0]);
-      const x = typeof e[1] === 'number' ? e[1] : 0;
-      if (li.children[0].textContent !== key) {
-        li.children[0].textContent = key;
-        li.children[0].setAttribute('title', key);
+    while (rows.length > list.length) rows.pop().li.remove();
+    const max = top > 0 ? top : 1;
+    for (let i = 0; i < list.length; i++) {
+      const r = rows[i];
+      const key = String(list[i][0]);
+      const x = typeof list[i][1] === 'number' ? Math.max(0, list[i][1]) : 0;
+      if (r.key.pulseText !== key) {
+        setText(r.key, key);
+        r.key.setAttribute('title', key);
       }
-      setText(li.children[1], F.value(x, m));
-      const bar = li.children[2];
-      bar.max = top > 0 ? top : 1;
-      bar.value = Math.max(0, x);
-    });
+      setText(r.val, F.value(x, m));
+      if (r.max !== max || r.x !== x) {
+        r.max = max;
+        r.x = x;
+        r.bar.max = max;
+        r.bar.value = x;
+      }
+    }
   }
 
   // ---- drawing -------------------------------------------------------
+
+  let scratch = new Float64Array(2048); // the values of the chart being drawn
 
   function draw(tile) {
     const s = series.get(tile.name);
@@ -495,14 +508,30 @@
     const t0 = t1 - state.range;
     const i0 = Math.max(0, first(s.t, t0) - 1);
     const lines = tile.shape === 'quant' ? qnames(s.v[s.v.length - 1], tile.d.m) : [null];
-    const pick = (v, q) => (q === null ? (typeof v === 'number' ? v : null) : (v && typeof v === 'object' && typeof v[q] === 'number' ? v[q] : null));
+    const n = s.t.length - i0;
+    if (scratch.length < n * lines.length) scratch = new Float64Array(2 * n * lines.length);
+    const ys = scratch;
 
+    // The values of each line, NaN where there is none, and their range.
     let lo = Infinity;
     let hi = -Infinity;
-    for (let i = i0; i < s.t.length; i++) {
-      for (const q of lines) {
-        const y = pick(s.v[i], q);
-        if (y === null || !Number.isFinite(y)) continue;
+    for (let l = 0; l < lines.length; l++) {
+      const q = lines[l];
+      const off = l * n;
+      for (let i = 0; i < n; i++) {
+        const v = s.v[i0 + i];
+        let y = NaN;
+        if (q === null) {
+          if (typeof v === 'number') y = v;
+        } else if (v !== null && typeof v === 'object') {
+          const x = v[q];
+          if (typeof x === 'number') y = x;
+        }
+        if (y !== y || y === Infinity || y === -Infinity) {
+          ys[off + i] = NaN;
+          continue;
+        }
+        ys[off + i] = y;
         if (y < lo) lo = y;
         if (y > hi) hi = y;
       }
@@ -511,62 +540,64 @@
     if (lo > 0) lo = 0;
     if (hi <= lo) hi = lo + 1;
     hi += (hi - lo) * 0.08;
-    const X = (t) => padL + ((t - t0) / (t1 - t0)) * w;
-    const Y = (y) => padT + h - ((y - lo) / (hi - lo)) * h;
+    const sx = w / (t1 - t0);
+    const sy = h / (hi - lo);
+    const Y = (y) => padT + h - (y - lo) * sy;
 
     const level = tile.level || 'plain';
     // Thresholds inside the range, dashed.
     const m = tile.d.m;
     g.lineWidth = 1;
-    g.setLineDash([3, 3]);
     for (const [th, color] of [[m && m.warn, '#ffa726'], [m && m.crit, level === 'crit' ? '#ffffff' : '#ef5350']]) {
       // On a small tile only once the value is at warn or crit: dashed
       // lines on every quiet tile would be noise.
       if (typeof th === 'number' && th > lo && th < hi && (big || level === 'warn' || level === 'crit')) {
+        g.setLineDash([3, 3]);
         g.strokeStyle = color;
         g.beginPath();
         g.moveTo(padL, Y(th));
         g.lineTo(padL + w, Y(th));
         g.stroke();
+        g.setLineDash([]);
       }
     }
-    g.setLineDash([]);
 
-    lines.forEach((q, li) => {
+    const base = padT + h + lo * sy; // Y(y) = base - y * sy
+    g.strokeStyle = LINE[level] || LINE.plain;
+    g.lineWidth = big ? 2 : 1.5;
+    for (let l = 0; l < lines.length; l++) {
+      const off = l * n;
       g.beginPath();
       let open = false;
-      let firstX = 0;
+      let firstX = -1;
       let lastX = 0;
-      for (let i = i0; i < s.t.length; i++) {
-        const y = pick(s.v[i], q);
-        if (y === null || !Number.isFinite(y)) {
+      for (let i = 0; i < n; i++) {
+        const y = ys[off + i];
+        if (y !== y) {
           open = false;
           continue;
         }
-        const x = X(s.t[i]);
-        if (!open) {
-          g.moveTo(x, Y(y));
-          if (lastX === 0) firstX = x;
-          open = true;
+        const x = padL + (s.t[i0 + i] - t0) * sx;
+        if (open) {
+          g.lineTo(x, base - y * sy);
         } else {
-          g.lineTo(x, Y(y));
+          g.moveTo(x, base - y * sy);
+          if (firstX < 0) firstX = x;
+          open = true;
         }
         lastX = x;
       }
-      const alpha = lines.length > 1 ? 0.45 + 0.55 * (li / (lines.length - 1)) : 1;
-      g.globalAlpha = alpha;
-      g.strokeStyle = LINE[level] || LINE.plain;
-      g.lineWidth = big ? 2 : 1.5;
+      g.globalAlpha = lines.length > 1 ? 0.45 + 0.55 * (l / (lines.length - 1)) : 1;
       g.stroke();
       g.globalAlpha = 1;
-      if (lines.length === 1 && lastX > firstX) {
+      if (lines.length === 1 && lastX > firstX && firstX >= 0) {
         g.lineTo(lastX, padT + h);
         g.lineTo(firstX, padT + h);
         g.closePath();
         g.fillStyle = FILL[level] || FILL.plain;
         g.fill();
       }
-    });
+    }
 
     if (big) {
       g.fillStyle = level === 'crit' ? '#fff' : '#9aa3ad';
@@ -586,7 +617,7 @@
     }
 
     if (tile.hover >= 0 && tile.hover < s.t.length) {
-      const x = X(s.t[tile.hover]);
+      const x = padL + (s.t[tile.hover] - t0) * sx;
       g.strokeStyle = level === 'crit' ? '#fff' : '#cfd8dc';
       g.lineWidth = 1;
       g.beginPath();
