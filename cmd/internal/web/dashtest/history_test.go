@@ -128,7 +128,7 @@ func TestDashboardCrit(t *testing.T) {
 	wait("router.service", "crit")
 	wait("router.hosts.top", "crit")
 	for _, name := range []string{"router.5xx", "router.service", "router.hosts.top"} {
-		style := eval[[]string](b, fmt.Sprintf(`(() => { const s = getComputedStyle(document.querySelector('.tile[data-name=%q]')); return [s.backgroundColor, s.animationName, s.color]; })()`, name))
+		style := eval[[]string](b, fmt.Sprintf(`(() => { const e = document.querySelector('.tile[data-name=%q]'), s = getComputedStyle(e); return [s.backgroundColor, getComputedStyle(e, '::after').animationName, s.color]; })()`, name))
 		assert.Equal(t, []string{"rgb(211, 47, 47)", "crit", "rgb(255, 255, 255)"}, style, "%s: red all over, white text, pulsing", name)
 	}
 	assert.Equal(t, "500/min", eval[string](b, `document.querySelector('.tile[data-name="router.5xx"] .value').textContent`))

@@ -119,9 +119,8 @@ func TestDashboardLive(t *testing.T) {
 	// the whole tile turns red.
 	b.waitJS(`document.querySelector('.tile[data-name="test.requests"]').classList.contains('crit')`, 10*time.Second, "test.requests turns red")
 	assert.Equal(t, "rgb(211, 47, 47)", eval[string](b, `getComputedStyle(document.querySelector('.tile[data-name="test.requests"]')).backgroundColor`))
-	assert.Equal(t, "crit", eval[string](b, `getComputedStyle(document.querySelector('.tile[data-name="test.requests"]')).animationName`))
+	assert.Equal(t, "crit", eval[string](b, `getComputedStyle(document.querySelector('.tile[data-name="test.requests"]'), '::after').animationName`), "a pulsing border")
 	assert.True(t, eval[bool](b, `document.querySelector('.tile[data-name="pulse.dropped"]').classList.contains('ok')`), "pulse.dropped is green")
-	assert.Contains(t, []string{"ok", "warn", "crit"}, eval[string](b, `['ok','warn','crit'].find(c => document.querySelector('.tile[data-name="router.H12"]').classList.contains(c))`))
 
 	// The whole page, then one group and one tile by their bookmarkable URLs.
 	b.screenshot("dashboard-live.png")

@@ -183,7 +183,7 @@
         }
       }
     }
-    for (const tile of tiles.values()) markDirty(tile);
+    for (const tile of tiles.values()) tile.dirty = true;
   }
 
   function onSnapshot(snap) {
