@@ -13,6 +13,7 @@ import (
 // browser: numbers for people, units, rate units from per, and the levels
 // of thresholds.
 func TestDashboardFormat(t *testing.T) {
+	t.Parallel()
 	s := newServer(t, nil)
 	b := newBrowser(t, 800, 600)
 	b.navigate(s.url + "/")

@@ -84,6 +84,7 @@ func ptr(f float64) *float64 { return &f }
 // falls under them; a top-k list and quantiles are judged by their top
 // value.
 func TestDashboardCrit(t *testing.T) {
+	t.Parallel()
 	defs := []def.Def{
 		{Name: "router.5xx", Kind: def.KindRate, Per: time.Minute, Label: "Router 5xx/min", Group: "router", Unit: "/min", Warn: ptr(10), Crit: ptr(100)},
 		{Name: "router.service", Kind: def.KindQuantiles, Of: "service", Label: "Service time", Group: "router", Unit: "ms", Warn: ptr(1000), Crit: ptr(5000)},
@@ -146,6 +147,7 @@ func TestDashboardCrit(t *testing.T) {
 // stream reconnects by itself, fetches the snapshots it missed from
 // /stats?since= and takes the banner down.
 func TestDashboardStaleAndReconnect(t *testing.T) {
+	t.Parallel()
 	s := newServer(t, []def.Def{{Name: "a", Kind: def.KindRate, Per: time.Second, Label: "A/s", Group: "g"}})
 	start := time.Now().Add(-time.Minute).Truncate(time.Second)
 	for i := range 30 {
@@ -172,6 +174,7 @@ func TestDashboardStaleAndReconnect(t *testing.T) {
 	b.waitJS(`pulseDash.points('a') === 33`, 8*time.Second, "the missed points")
 	b.waitJS(`document.getElementById('stale').hidden`, 2*time.Second, "the banner gone")
 	assert.Equal(t, "32/s", eval[string](b, `document.querySelector('.tile[data-name="a"] .value').textContent`))
+	assert.False(t, eval[bool](b, `document.getElementById('status').classList.contains('error')`), "status: %s", eval[string](b, `document.getElementById('status').textContent`))
 	// A cut stream is an error of the network to the browser; nothing else is.
 	assert.Empty(t, b.errors(), "console errors")
 }
@@ -226,8 +229,10 @@ func perfSnapshot(defs []def.Def, sec int) map[string]stat.Value {
 // frame that writes the DOM and draws the charts) and by Chromium's
 // Performance domain (ScriptDuration, TaskDuration: all main-thread work,
 // with layout, style and paint).
+//
+// It runs alone: the others run in parallel after it.
 func TestDashboardPerformance(t *testing.T) {
-	const updates = 12
+	const updates = 10
 	defs := perfDefs()
 	s := newServer(t, defs)
 	// Ten minutes of history, so that every chart is full.

@@ -32,6 +32,7 @@ const tileValues = `Object.fromEntries(Array.from(document.querySelectorAll('#gr
 // within 3 s, turns a tile red over crit, shows one group or one tile by
 // its URL, and writes nothing to the console.
 func TestDashboardLive(t *testing.T) {
+	t.Parallel()
 	defsFile := filepath.Join(t.TempDir(), "test.defs")
 	require.NoError(t, os.WriteFile(defsFile, []byte(def.HerokuFile()+testDefs), 0o644))
 	base := startPulse(t, "--demo=1", "--defs="+defsFile)

@@ -53,6 +53,7 @@ func quote(s string) string {
 // nothing: not with the page's Content-Security-Policy, and not without it
 // either (the escaping alone holds).
 func TestDashboardXSS(t *testing.T) {
+	t.Parallel()
 	base := startPulse(t, "--demo=0")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
