@@ -259,7 +259,24 @@
       }
     }
     await backfill();
+    if (state.latest === null) fromHistory();
     connect();
+  }
+
+  // fromHistory shows the newest points of the history until a snapshot
+  // comes: a page opened while the mergers are down still shows what was
+  // last known, under the stale banner.
+  function fromHistory() {
+    if (state.now === 0) return;
+    const latest = Object.create(null); // no prototype: any name is a plain key
+    for (const [name, s] of series) {
+      const n = s.t.length;
+      if (n > 0 && s.t[n - 1] >= state.now - 15000) latest[name] = s.v[n - 1];
+    }
+    state.latest = latest;
+    state.latestNames = new Set(Object.keys(latest));
+    state.structure = true;
+    schedule();
   }
 
   // ---- tiles ---------------------------------------------------------
@@ -688,7 +705,9 @@
     const now = Date.now();
     let msg = '';
     if (state.lastWall === 0) {
-      if (now - state.started > STALE_MS) msg = 'No data yet: waiting for the first snapshot';
+      if (now - state.started > STALE_MS) {
+        msg = state.now > 0 ? 'Stale: no live snapshot; the history ends at ' + F.clock(state.now) : 'No data yet: waiting for the first snapshot';
+      }
     } else if (now - state.lastWall > STALE_MS) {
       msg = 'Stale: no snapshot for ' + Math.round((now - state.lastWall) / 1000) + ' s';
     }
