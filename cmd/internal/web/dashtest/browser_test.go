@@ -175,12 +175,12 @@ func (b *browser) opened() []string {
 // page draws every chart (it draws only those on screen).
 func (b *browser) screenshot(name string) string {
 	b.t.Helper()
-	size := eval[[]int64](b, `[window.innerWidth, document.documentElement.scrollHeight]`)
-	require.NoError(b.t, chromedp.Do(b.ctx, chromedp.EmulateViewport(size[0], size[1])))
+	size := eval[[]int64](b, `[innerWidth, innerHeight, Math.ceil(document.body.getBoundingClientRect().height)]`)
+	require.NoError(b.t, chromedp.Do(b.ctx, chromedp.EmulateViewport(size[0], max(size[1], size[2]))))
 	b.frames(3)
 	png, err := chromedp.Run(b.ctx, chromedp.CaptureScreenshot())
 	require.NoError(b.t, err, "screenshot")
-	require.NoError(b.t, chromedp.Do(b.ctx, chromedp.ResetViewport()))
+	require.NoError(b.t, chromedp.Do(b.ctx, chromedp.EmulateViewport(size[0], size[1])))
 	dir := os.Getenv("PULSE_SCREENSHOT_DIR")
 	keep := dir != ""
 	if !keep {

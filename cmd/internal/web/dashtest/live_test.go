@@ -126,11 +126,13 @@ func TestDashboardLive(t *testing.T) {
 	// The whole page, then one group and one tile by their bookmarkable URLs.
 	b.screenshot("dashboard-live.png")
 	visible := `Array.from(document.querySelectorAll('#groups .tile'), t => t).filter(t => t.offsetParent !== null).map(t => t.getAttribute('data-name'))`
+	b.navigate("about:blank")
 	b.navigate(base + "/#group=router&range=1")
 	b.waitJS(`document.querySelectorAll('#groups .tile').length > 100`, 10*time.Second, "tiles after a reload")
 	assert.Equal(t, routerTiles, eval[[]string](b, visible), "#group=router shows the router group only")
 	assert.Equal(t, "true", eval[string](b, `document.querySelector('#range button[data-range="1"]').getAttribute('aria-pressed')`))
 	assert.Equal(t, "router", eval[string](b, `document.getElementById('viewname').textContent`))
+	b.screenshot("dashboard-live-router.png")
 	eval[bool](b, `location.hash = '#stat=router.service'; true`)
 	b.waitJS(`document.body.getAttribute('data-view') === 'stat'`, 2*time.Second, "the stat view")
 	assert.Equal(t, []string{"router.service"}, eval[[]string](b, visible), "#stat=router.service shows one tile")
