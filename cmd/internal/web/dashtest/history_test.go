@@ -128,9 +128,12 @@ func TestDashboardCrit(t *testing.T) {
 	wait("router.service", "crit")
 	wait("router.hosts.top", "crit")
 	for _, name := range []string{"router.5xx", "router.service", "router.hosts.top"} {
-		style := eval[[]string](b, fmt.Sprintf(`(() => { const e = document.querySelector('.tile[data-name=%q]'), s = getComputedStyle(e); return [s.backgroundColor, getComputedStyle(e, '::after').animationName, s.color]; })()`, name))
-		assert.Equal(t, []string{"rgb(211, 47, 47)", "crit", "rgb(255, 255, 255)"}, style, "%s: red all over, white text, pulsing", name)
+		style := eval[[]string](b, fmt.Sprintf(`(() => { const e = document.querySelector('.tile[data-name=%q]'), s = getComputedStyle(e); return [s.backgroundColor, s.color, getComputedStyle(e, '::after').borderTopWidth]; })()`, name))
+		assert.Equal(t, []string{"rgb(211, 47, 47)", "rgb(255, 255, 255)", "4px"}, style, "%s: red all over, white text, a border around", name)
 	}
+	// The border blinks.
+	b.waitJS(`document.body.classList.contains('blink')`, 2*time.Second, "the border blinks on")
+	b.waitJS(`!document.body.classList.contains('blink')`, 2*time.Second, "the border blinks off")
 	assert.Equal(t, "500/min", eval[string](b, `document.querySelector('.tile[data-name="router.5xx"] .value').textContent`))
 	assert.Equal(t, "9 s", eval[string](b, `document.querySelector('.tile[data-name="router.service"] .value').textContent`))
 	b.screenshot("dashboard-crit.png")
@@ -139,6 +142,9 @@ func TestDashboardCrit(t *testing.T) {
 	wait("router.5xx", "ok")
 	wait("router.service", "ok")
 	wait("router.hosts.top", "ok")
+	b.frames(1)
+	time.Sleep(600 * time.Millisecond)
+	assert.False(t, eval[bool](b, `document.body.classList.contains('blink')`), "no blinking without a tile at crit")
 	assert.Empty(t, b.errors(), "console errors")
 }
 
@@ -298,6 +304,7 @@ func TestDashboardPerformance(t *testing.T) {
 	}
 	readPerf := func() pagePerf { return eval[pagePerf](b, `pulseDash.perf`) }
 	eval[bool](b, `pulseDash.perf.maxFrameMs = 0; true`)
+	r0, all0, cpuOK := chromiumCPU(b)
 	p0, m0 := readPerf(), metrics()
 	snaps0 := eval[int](b, `pulseDash.snapshots()`)
 
@@ -311,6 +318,7 @@ func TestDashboardPerformance(t *testing.T) {
 	b.waitJS(fmt.Sprintf(`pulseDash.snapshots() >= %d`, snaps0+updates), 5*time.Second, "every update received")
 	b.frames(2)
 	p1, m1 := readPerf(), metrics()
+	r1, all1, _ := chromiumCPU(b)
 
 	n := float64(p1.Messages - p0.Messages)
 	require.InDelta(t, updates, n, 1, "messages")
@@ -320,6 +328,10 @@ func TestDashboardPerformance(t *testing.T) {
 	t.Logf("150 tiles, %d updates, 1 s apart: per update %.2f ms in the page (message handler %.2f ms, frame %.2f ms of which drawing %.0f charts %.2f ms; longest frame %.1f ms); Chromium's main thread: ScriptDuration %.2f ms, TaskDuration %.2f ms (LayoutDuration %.2f ms, RecalcStyleDuration %.2f ms)",
 		updates, pageMs, (p1.MessageMs-p0.MessageMs)/n, (p1.FrameMs-p0.FrameMs)/n, draws, (p1.DrawMs-p0.DrawMs)/n, p1.MaxFrameMs,
 		per("ScriptDuration"), per("TaskDuration"), per("LayoutDuration"), per("RecalcStyleDuration"))
+	if cpuOK {
+		t.Logf("CPU time (/proc, user+system) per update: Chromium's renderer %.1f ms, all of Chromium's processes %.1f ms",
+			float64(r1-r0)/float64(time.Millisecond)/n, float64(all1-all0)/float64(time.Millisecond)/n)
+	}
 	// 140 charts a snapshot (the 10 top-k tiles have none), fewer when a
 	// frame comes late and draws two snapshots at once.
 	assert.LessOrEqual(t, draws, 140.0, "charts redrawn per update")

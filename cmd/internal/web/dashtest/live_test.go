@@ -120,7 +120,8 @@ func TestDashboardLive(t *testing.T) {
 	// the whole tile turns red.
 	b.waitJS(`document.querySelector('.tile[data-name="test.requests"]').classList.contains('crit')`, 10*time.Second, "test.requests turns red")
 	assert.Equal(t, "rgb(211, 47, 47)", eval[string](b, `getComputedStyle(document.querySelector('.tile[data-name="test.requests"]')).backgroundColor`))
-	assert.Equal(t, "crit", eval[string](b, `getComputedStyle(document.querySelector('.tile[data-name="test.requests"]'), '::after').animationName`), "a pulsing border")
+	assert.Equal(t, "4px", eval[string](b, `getComputedStyle(document.querySelector('.tile[data-name="test.requests"]'), '::after').borderTopWidth`), "a border around")
+	b.waitJS(`document.body.classList.contains('blink')`, 2*time.Second, "the border blinks")
 	assert.True(t, eval[bool](b, `document.querySelector('.tile[data-name="pulse.dropped"]').classList.contains('ok')`), "pulse.dropped is green")
 
 	// The whole page, then one group and one tile by their bookmarkable URLs.

@@ -62,6 +62,7 @@
     view: { group: null, stat: null },
     snapshots: 0,
     es: null,
+    crit: 0, // tiles at crit
   };
 
   // Figures for the tests and the curious: window.pulseDash.perf.
@@ -372,6 +373,7 @@
   }
 
   function removeTile(tile) {
+    if (tile.level === 'crit') state.crit--;
     observer.unobserve(tile.el);
     if (tile.canvas) sizer.unobserve(tile.canvas);
     tile.el.remove();
@@ -425,6 +427,8 @@
     setShape(tile, F.shape(v, m));
     const level = F.level(v, m);
     if (level !== tile.level) {
+      if (level === 'crit') state.crit++;
+      else if (tile.level === 'crit') state.crit--;
       if (tile.level) tile.el.classList.remove(tile.level);
       tile.el.classList.add(level);
       tile.level = level;
@@ -719,6 +723,14 @@
   }
 
   setInterval(checkStale, 1000);
+
+  // The borders of the tiles at crit blink, unless the user asked for
+  // less motion.
+  const still = window.matchMedia('(prefers-reduced-motion: reduce)');
+  setInterval(() => {
+    const on = state.crit > 0 && !still.matches && !document.body.classList.contains('blink');
+    if (on !== document.body.classList.contains('blink')) document.body.classList.toggle('blink', on);
+  }, 500);
 
   // ---- views: #group=, #stat=, &range= --------------------------------
 
