@@ -195,11 +195,12 @@
     if (t > state.now) state.now = t;
     const names = Object.keys(snap.stats);
     for (const name of names) addPoint(name, t, snap.stats[name]);
-    if (t >= state.now || state.latest === null) {
-      state.latest = snap.stats;
-      state.latestNames = new Set(names);
-      state.structure = true;
-    }
+    // The stream sends the latest snapshot, in order: it is the current
+    // value of every stat, even when its time (that of the slowest shard)
+    // is before points the history already had from a faster one.
+    state.latest = snap.stats;
+    state.latestNames = new Set(names);
+    state.structure = true;
     if (state.snapshots % 10 === 0) trim();
     checkStale();
     for (const tile of tiles.values()) tile.dirty = true;
@@ -766,7 +767,10 @@
       t.el.classList.toggle('big', big);
     }
     viewNav.hidden = mode === 'all';
-    setText(viewName, mode === 'stat' ? (tiles.has(v.stat) ? tiles.get(v.stat).d.label : v.stat) : mode === 'group' ? v.group : '');
+    let name = '';
+    if (mode === 'stat') name = tiles.has(v.stat) ? tiles.get(v.stat).d.label : v.stat + ': not in the latest snapshot';
+    else if (mode === 'group') name = groups.has(v.group) ? v.group : v.group + ': no such group';
+    setText(viewName, name);
   }
 
   window.addEventListener('hashchange', parseHash);
