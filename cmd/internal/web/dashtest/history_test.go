@@ -142,8 +142,8 @@ func TestDashboardCrit(t *testing.T) {
 	wait("router.5xx", "ok")
 	wait("router.service", "ok")
 	wait("router.hosts.top", "ok")
-	b.frames(1)
-	time.Sleep(600 * time.Millisecond)
+	b.waitJS(`!document.body.classList.contains('blink')`, 2*time.Second, "the border stops blinking")
+	time.Sleep(time.Second)
 	assert.False(t, eval[bool](b, `document.body.classList.contains('blink')`), "no blinking without a tile at crit")
 	assert.Empty(t, b.errors(), "console errors")
 }
