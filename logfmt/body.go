@@ -53,34 +53,30 @@ func ParseBody(b []byte, ev *Event) {
 	ev.parseBody(b)
 }
 
-// parseBody appends the pairs of b to e, which must have none yet: as
+// parseBody appends the pairs of b to e, whose body must be unset: as
 // JSON when its first byte that is not a space or a tab is '{' and it is a
-// JSON object within the limits, and as logfmt otherwise.
+// JSON object within the limits, and as logfmt otherwise. It is small
+// enough to be inlined, so that logfmt pays a byte test for JSON.
 func (e *Event) parseBody(b []byte) {
+	if len(b) > 0 && (b[0] == '{' || b[0] == ' ' || b[0] == '\t') && e.tryJSON(b) {
+		return
+	}
+	e.parseLogfmt(b)
+}
+
+// parseLogfmt appends the logfmt pairs of b to e, whose body must be
+// unset.
+func (e *Event) parseLogfmt(b []byte) {
 	if len(b) > maxBody {
 		b = b[:maxBody]
 	}
 	e.body = b
-	i := 0
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t') {
-		i++
-	}
-	if i < len(b) && b[i] == '{' {
-		if e.parseJSON(b, i) {
-			return
-		}
-		e.n, e.more, e.scratch, e.keysOK = 0, e.more[:0], e.scratch[:0], false
-	}
-	e.parseLogfmt(b, i)
-}
-
-// parseLogfmt appends the logfmt pairs of e.body == b from b[i] on.
-func (e *Event) parseLogfmt(b []byte, i int) {
 	n := len(b)
 	// bs holds the index of the next backslash at or after some earlier
 	// position, or n when there is none; it is refreshed only when the
 	// scan passes it, so a body without escapes costs one vectorised scan.
 	bs := -1
+	i := 0
 	for {
 		for i < n && (b[i] == ' ' || b[i] == '\t') {
 			i++
@@ -147,6 +143,26 @@ func (e *Event) parseLogfmt(b []byte, i int) {
 	value:
 		p.v, p.ve = uint32(v), uint32(i)
 	}
+}
+
+// tryJSON reads b as JSON when its first byte that is not a space or a
+// tab is '{' and parseJSON accepts it, and otherwise leaves e with the
+// pairs it had before and reports false.
+func (e *Event) tryJSON(b []byte) bool {
+	e.body = b
+	i := 0
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t') {
+		i++
+	}
+	if i == len(b) || b[i] != '{' {
+		return false
+	}
+	n, scratch := e.n, len(e.scratch)
+	if e.parseJSON(b, i) {
+		return true
+	}
+	e.n, e.more, e.scratch, e.keysOK = n, e.more[:max(n-inlinePairs, 0)], e.scratch[:scratch], false
+	return false
 }
 
 // indexFrom returns the index of the first c in b at or after i, or len(b).

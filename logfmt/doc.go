@@ -107,6 +107,19 @@
 // the first 32 pairs of an event live inline, and buffers are reused. Timestamps are parsed
 // without the time package's parser, and nothing calls time.Now.
 //
+// # Building events
+//
+// Records that arrive as fields rather than as text, such as OpenTelemetry
+// log records, become events too: [Event.Reset] empties an event,
+// [Event.SetHeader] copies a header field in (or assign one to borrow
+// it), [Event.AppendPair] and [Event.AppendPairString] copy pairs in, and
+// [Event.AppendBody] reads a message body by the rules above and appends
+// its pairs, borrowing from it as [ParseBody] does. Lookup takes the last
+// pair of a key, so the order of the appends decides which value a
+// duplicate key gives. Copies live in the event's own storage, valid until
+// the next Reset or parse; an event rebuilt for every record allocates
+// nothing once that storage has grown.
+//
 // # Limits and errors
 //
 // A frame or line may be at most [ReaderOptions].MaxFrame bytes (default

@@ -35,7 +35,9 @@ type Pair struct {
 // [Reader.Next]. Copy what you keep. Header fields absent from the form are
 // nil; fields written as the RFC 5424 NILVALUE hold "-".
 //
-// An Event is reused: parse functions reset it first. The zero Event is
+// An Event is reused: parse functions reset it first. It can also be
+// built by hand: Reset, then set header fields, AppendPair and
+// AppendBody (the package comment's Building events). The zero Event is
 // empty and ready. An Event is not safe for concurrent use.
 type Event struct {
 	// Form is the form the event was parsed from.

@@ -195,3 +195,27 @@ func ExampleEvent_Header() {
 	// cloud=heroku.com true
 	// msgid= false
 }
+
+// Building an event from a record that arrives as fields, as an
+// OpenTelemetry log record does: header fields and attributes are copied
+// into the event, and the message is read as a body would be in a drain
+// frame. Pairs appended later override earlier ones of the same key.
+func ExampleEvent_AppendBody() {
+	msg := []byte(`at=info method=GET path="/api/orders" status=200 service=43ms`)
+	var ev logfmt.Event // reused for every record
+	ev.Reset()
+	ev.Time = time.Date(2026, 3, 14, 17, 2, 11, 482113000, time.UTC)
+	ev.SetHeader("app", "shop-example")
+	ev.SetHeader("proc", "router")
+	ev.AppendPairString("service.name", "shop-example")
+	ev.AppendPairString("status", "0") // the body's status comes later, and wins
+	ev.Msg = msg
+	ev.AppendBody(msg)
+
+	status, _ := ev.Number("status")
+	service, _ := ev.Number("service")
+	fmt.Printf("%s/%s at %s: status=%g service=%gms pairs=%d\n",
+		ev.App, ev.Proc, ev.Time.Format(time.TimeOnly), status, service, ev.Len())
+	// Output:
+	// shop-example/router at 17:02:11: status=200 service=43ms pairs=7
+}

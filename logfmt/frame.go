@@ -69,40 +69,40 @@ func countPrefix(b []byte) (int, bool) {
 	return k + 1, true
 }
 
-// parse5424 parses the message that starts at b[i] ('<').
-func (e *Event) parse5424(b []byte, i int, form Form) error {
-	e.Form = form
-	if i >= len(b) || b[i] != '<' {
-		return syntaxErr(i, form, ErrHeader, "missing '<' of PRI")
-	}
-	i++
-	pri, k := 0, i
-	for k < len(b) && isDigit(b[k]) && k-i < 3 {
-		pri = pri*10 + int(b[k]-'0')
-		k++
-	}
-	if k == i || k >= len(b) || b[k] != '>' || pri > 191 {
-		return syntaxErr(i, form, ErrHeader, "PRI is not 0 to 191 followed by '>'")
-	}
-	e.Priority = pri
-	e.Facility = facilityNames[pri>>3]
-	e.Severity = severityNames[pri&7]
-	i = k + 1
-	k = i
-	for k < len(b) && isDigit(b[k]) && k-i < 2 {
-		k++
-	}
-	if k == i || b[i] == '0' || k >= len(b) || b[k] != ' ' {
-		return syntaxErr(i, form, ErrHeader, "VERSION is not 1 to 99 followed by a space")
-	}
-	return e.parseHeader(b, k+1, form)
-}
-
-// parseHeader parses "TIMESTAMP HOSTNAME APP-NAME PROCID MSGID [SD] MSG"
-// from b[i] on. For FormSyslog it also takes "TIMESTAMP HOSTNAME
+// parse5424 parses the message that starts at b[i] ('<'):
+// "<PRI>VERSION TIMESTAMP HOSTNAME APP-NAME PROCID MSGID [SD] MSG". For
+// FormSyslog it starts at TIMESTAMP, and also takes "TIMESTAMP HOSTNAME
 // APP[PROC] MSG". A bad timestamp does not stop it: the rest is parsed,
 // and the ErrTime error is returned at the end.
-func (e *Event) parseHeader(b []byte, i int, form Form) error {
+func (e *Event) parse5424(b []byte, i int, form Form) error {
+	e.Form = form
+	if form != FormSyslog {
+		if i >= len(b) || b[i] != '<' {
+			return syntaxErr(i, form, ErrHeader, "missing '<' of PRI")
+		}
+		i++
+		pri, k := 0, i
+		for k < len(b) && isDigit(b[k]) && k-i < 3 {
+			pri = pri*10 + int(b[k]-'0')
+			k++
+		}
+		if k == i || k >= len(b) || b[k] != '>' || pri > 191 {
+			return syntaxErr(i, form, ErrHeader, "PRI is not 0 to 191 followed by '>'")
+		}
+		e.Priority = pri
+		e.Facility = facilityNames[pri>>3]
+		e.Severity = severityNames[pri&7]
+		i = k + 1
+		k = i
+		for k < len(b) && isDigit(b[k]) && k-i < 2 {
+			k++
+		}
+		if k == i || b[i] == '0' || k >= len(b) || b[k] != ' ' {
+			return syntaxErr(i, form, ErrHeader, "VERSION is not 1 to 99 followed by a space")
+		}
+		i = k + 1
+	}
+
 	start := i
 	var ok bool
 	if e.Timestamp, i, ok = field(b, i); !ok {
@@ -344,8 +344,7 @@ func parseAs(b []byte, form Form, ev *Event) error {
 		return ev.parseHerokuLogs(b)
 	case FormSyslog:
 		ev.reset()
-		ev.Form = FormSyslog
-		return ev.parseHeader(b, 0, FormSyslog)
+		return ev.parse5424(b, 0, FormSyslog)
 	}
 	ParseBody(b, ev)
 	return nil

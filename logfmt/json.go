@@ -35,7 +35,7 @@ func (e *Event) parseJSON(b []byte, i int) bool {
 		return false
 	}
 	e.path = e.path[:0]
-	j := &jsonReader{e: e, b: b, limit: jsonScratchPerByte*len(b) + jsonScratchSlack}
+	j := &jsonReader{e: e, b: b, limit: jsonScratchPerByte*len(b) + jsonScratchSlack, base: len(e.scratch)}
 	i, ok := j.object(i, 1)
 	if !ok || skipJSONSpace(b, i) != len(b) {
 		return false
@@ -49,6 +49,7 @@ type jsonReader struct {
 	e     *Event
 	b     []byte
 	limit int // the most scratch storage the body may use
+	base  int // the scratch storage in use before the body
 }
 
 // object reads the object at b[i] ('{') at nesting depth, whose members
@@ -118,7 +119,7 @@ func (j *jsonReader) object(i, depth int) (int, bool) {
 				}
 				p.k, p.ke = uint32(start)|inScratch, uint32(len(e.scratch))
 			}
-			if i, ok = j.value(i, depth, p); !ok || len(e.scratch) > j.limit {
+			if i, ok = j.value(i, depth, p); !ok || len(e.scratch)-j.base > j.limit {
 				return 0, false
 			}
 		}

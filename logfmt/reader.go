@@ -150,21 +150,25 @@ func (r *Reader) Next() (*Event, error) {
 // octet reads an octet-counted frame whose '<' is at buf[r.r+k].
 func (r *Reader) octet(k int) (*Event, error) {
 	digits := r.buf[r.r : r.r+k-1]
-	count := 0
+	var count uint64
 	for _, c := range digits {
-		count = min(count*10+int(c-'0'), r.max+1) // saturates: no overflow
+		count = count*10 + uint64(c-'0') // at most 19 digits: no overflow
 	}
-	n := count
-	if count < 1 || count > r.max || !boundary(r.lookahead(k, count), count) {
+	n := int(min(count, uint64(r.max)))
+	ok := false
+	if count >= 1 && count <= uint64(r.max) {
+		r.ensure(k + n + lookahead)
+		ok = boundary(r.buf[r.r+k:r.w], n)
+	}
+	if !ok {
 		// A wrong count, however large: the frame ends where the stream
 		// shows it does, as long as that is within MaxFrame.
-		var ok bool
 		if n, ok = r.resync(k); !ok {
 			end := r.r + k + r.max
 			r.raw = r.buf[r.r:end:end]
 			r.skip = FormOctet
 			msg := "octet count " + string(digits) + " exceeds limit " + strconv.Itoa(r.max)
-			if count <= r.max {
+			if count <= uint64(r.max) {
 				msg = "frame with octet count " + string(digits) + " runs past limit " + strconv.Itoa(r.max)
 			}
 			return r.fail(syntaxErr(0, FormOctet, ErrTooLong, msg))
@@ -186,13 +190,6 @@ func (r *Reader) octet(k int) (*Event, error) {
 	r.ev.Form = FormOctet
 	r.stats.Events++
 	return &r.ev, nil
-}
-
-// lookahead returns the frame whose '<' is at buf[r.r+k] and up to
-// lookahead bytes past its count, reading them when the stream has them.
-func (r *Reader) lookahead(k, count int) []byte {
-	r.ensure(k + count + lookahead)
-	return r.buf[r.r+k : r.w]
 }
 
 // resync finds where a frame whose octet count was wrong really ends (its

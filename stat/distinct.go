@@ -20,6 +20,18 @@ const (
 	MaxDistinctPrecision     = 18
 )
 
+// DistinctStandardError returns the relative standard error that Distinct
+// states at a precision p: 1.04/√(2^p), 0.0081 (0.81 %) at the default
+// 14. A precision outside [MinDistinctPrecision, MaxDistinctPrecision]
+// gives the default's. Tests of code that reports distinct counts can hold
+// answers to a few times it.
+func DistinctStandardError(p uint8) float64 {
+	if p < MinDistinctPrecision || p > MaxDistinctPrecision {
+		p = DefaultDistinctPrecision
+	}
+	return 1.04 / math.Sqrt(float64(uint64(1)<<p))
+}
+
 // hllSeed is the MetroHash64 seed that version 2 of hyperloglog's format
 // pins; ObserveString hashes with it so that it agrees with ObserveKey.
 const hllSeed = 1337

@@ -45,7 +45,11 @@
 // minimum, a latest value, a quantile) returns (v, ok) with ok false then;
 // a read whose empty answer is a number (a count or a sum, 0) returns the
 // number. A [Value], what a definition reports at a snapshot, reads the
-// same way: [Value.Number], [Value.Quantile], [Value.TopKey].
+// same way: [Value.Number], [Value.Quantile], [Value.TopKey]. A top-k
+// Value carries its error bound ([Value.TopBound], the TopK's MaxError),
+// and a quantiles Value read by [QuantilesValueOf] the range of values its
+// rank bound allows around each answer ([Value.QuantileRange]), so that
+// two snapshots can be compared within their bounds.
 //
 // # Input that is not counted
 //

@@ -260,6 +260,59 @@ func ExampleValue_TopKey() {
 	// false
 }
 
+func ExampleValue_TopBound() {
+	// A top-k Value as a definition reads it: the top K with the TopK's
+	// MaxError in the same unit. 300 hosts seen once and two seen 40
+	// times overflow capacity 100, so the counts are estimates: the bound
+	// says by how much, and the JSON carries it.
+	var tk stat.TopK
+	for i := range 300 {
+		tk.ObserveKey([]byte(fmt.Sprint("host-", i)))
+	}
+	for range 40 {
+		tk.ObserveKey([]byte("api"))
+		tk.ObserveKey([]byte("www"))
+	}
+	var top []stat.TopValueEntry
+	for k, n := range tk.Top() {
+		top = append(top, stat.TopValueEntry{Key: k, Value: float64(n)})
+		if len(top) == 2 {
+			break
+		}
+	}
+	v := stat.TopValueBound(top, float64(tk.MaxError()))
+	bound, _ := v.TopBound()
+	fmt.Println(bound)
+	fmt.Println(v)
+	fmt.Println(stat.TopValue(top)) // exact: the bare list
+	// Output:
+	// 3
+	// {"top":[["api",43],["www",43]],"bound":3}
+	// [["api",43],["www",43]]
+}
+
+func ExampleQuantilesValueOf() {
+	// 2000 latencies of 1 to 2000 ms: past 512 values the answers come
+	// from a digest, and each carries the range of values its rank bound
+	// (1 point below 10⁴ values) allows, which snapshot comparisons use.
+	var s stat.Quantiles
+	for i := range 2000 {
+		s.Observe(float64(i + 1))
+	}
+	v := stat.QuantilesValueOf(&s, []float64{0.5, 0.99})
+	n, _ := v.Count()
+	fmt.Println(v, "from", n, "values")
+	for _, q := range []float64{0.5, 0.99} {
+		x, _ := v.Quantile(q)
+		lo, hi, _ := v.QuantileRange(q) // answers at q ∓ (2·0.01 + 1/n)
+		fmt.Printf("%s %v in [%v, %v]\n", stat.QuantileName(q), x, lo, hi)
+	}
+	// Output:
+	// {"p50":1000,"p99":1980} from 2000 values
+	// p50 1000 in [959, 1041]
+	// p99 1980 in [1939, 2000]
+}
+
 func ExampleTopK_Overflow() {
 	// A key over MaxTopKKeyLen bytes is left out and counted, so an empty
 	// top list with Overflow > 0 means "keys too long", not "no traffic".

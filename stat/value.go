@@ -19,6 +19,16 @@ import (
 //	null                         no value
 //	{"p50":18,"p99.9":412}       quantiles, keyed by QuantileName
 //	[["a.example.com",4.5],...]  top-k: [key, value] pairs, value descending
+//	{"top":[["a.example.com",4.5],...],"bound":0.5}
+//	                             top-k whose values may be over by up to bound
+//
+// A top-k list is written as a bare list while its values are exact (the
+// TopK's keys fit its capacity: bound 0), and as the object with its
+// error bound once they are not, so a reader of the list form never takes
+// an estimate for an exact count. The bound is the TopK's MaxError (at
+// most N ÷ Capacity) in the unit of the values: each value is at most
+// bound over its key's true one, never under, and a value not above the
+// bound may be all error.
 //
 // Read one number with Number, one quantile with Quantile and one key of a
 // top-k list with TopKey; each returns false when the Value holds no such
@@ -26,8 +36,13 @@ import (
 //
 //	p99, ok := snap.Stats["router.service"].Quantile(0.99)
 //
-// A Value carries numbers, not their error bounds: each is as accurate as
-// the kind it was read from states (see the package documentation).
+// A number carries no error bound: each is as accurate as the kind it was
+// read from states (see the package documentation). A top-k Value carries
+// its bound (TopBound), in memory and in JSON. A quantiles Value read from
+// a sketch (QuantilesValueOf) carries, in memory only, its count and the
+// range of values its rank bound allows around each answer (Count,
+// QuantileRange), for comparing snapshots; one decoded from JSON or made
+// by QuantilesValue carries neither.
 //
 // The zero Value is null.
 type Value struct {
@@ -35,6 +50,9 @@ type Value struct {
 	num   float64
 	quant []Quantile
 	top   []TopValueEntry
+	bound float64         // top: the values' error bound, ≥ 0
+	n     uint64          // quantiles from QuantilesValueOf: the values summarized
+	rng   []QuantileRange // quantiles from QuantilesValueOf: one per quant
 }
 
 type valueForm uint8
@@ -50,6 +68,16 @@ const (
 type Quantile struct {
 	Q     float64
 	Value float64
+}
+
+// QuantileRange is a range of values [Lo, Hi] around a quantile answer
+// that holds the value of true rank q while the sketch keeps its stated
+// rank bound: the values the same sketch gives at q − 2ε and q + 2ε, and
+// one rank more, where ε is its rank bound (see QuantilesValueOf). Two
+// answers for the same values whose ranges do not overlap cannot both be
+// within the bound.
+type QuantileRange struct {
+	Lo, Hi float64
 }
 
 // TopValueEntry is one key of a top-k Value with the number a definition
@@ -71,15 +99,28 @@ func Number(f float64) Value {
 	return Value{form: formNumber, num: f}
 }
 
-// QuantilesValue returns a quantiles Value; qs is kept, not copied.
+// QuantilesValue returns a quantiles Value; qs is kept, not copied. It
+// carries no count and no ranges: QuantileRange gives each answer itself.
+// To read a Quantiles with its ranges, use QuantilesValueOf.
 func QuantilesValue(qs []Quantile) Value { return Value{form: formQuantiles, quant: qs} }
 
-// TopValue returns a top-k Value; entries is kept, not copied.
-func TopValue(entries []TopValueEntry) Value {
+// TopValue returns a top-k Value of exact values (bound 0); entries is
+// kept, not copied.
+func TopValue(entries []TopValueEntry) Value { return TopValueBound(entries, 0) }
+
+// TopValueBound returns a top-k Value whose values may each be over their
+// key's true value by up to bound, in their unit: a TopK's MaxError read
+// as the entries are (a count, or a rate per the same unit). A bound that
+// is NaN or not positive is 0 (exact); +Inf is the largest float64.
+// entries is kept, not copied.
+func TopValueBound(entries []TopValueEntry, bound float64) Value {
 	if entries == nil {
 		entries = []TopValueEntry{}
 	}
-	return Value{form: formTop, top: entries}
+	if !(bound > 0) {
+		bound = 0
+	}
+	return Value{form: formTop, top: entries, bound: min(bound, math.MaxFloat64)}
 }
 
 // IsNull reports whether v is null.
@@ -103,6 +144,34 @@ func (v Value) Quantile(q float64) (float64, bool) {
 	}
 	return 0, false
 }
+
+// Count returns the number of values a quantiles Value was read from,
+// and true, for a Value from QuantilesValueOf; else 0 and false (another
+// form, or quantiles decoded from JSON or made by QuantilesValue).
+func (v Value) Count() (uint64, bool) { return v.n, v.form == formQuantiles && v.n > 0 }
+
+// QuantileRange returns the range of values that the stated rank bound
+// allows for the answer at quantile q (see QuantileRange), and true; or
+// false when v holds no quantile q. A Value that carries no ranges
+// (decoded from JSON, or made by QuantilesValue) states no bound: its
+// range is the answer itself.
+func (v Value) QuantileRange(q float64) (lo, hi float64, ok bool) {
+	for i, e := range v.quant {
+		if e.Q == q {
+			if i < len(v.rng) {
+				return v.rng[i].Lo, v.rng[i].Hi, true
+			}
+			return e.Value, e.Value, true
+		}
+	}
+	return 0, 0, false
+}
+
+// TopBound returns the error bound of a top-k Value's values, and true;
+// or 0 and false for another form. Each value is at most bound over its
+// key's true value, never under; 0 means the values are exact. A value not
+// above the bound may be all error.
+func (v Value) TopBound() (float64, bool) { return v.bound, v.form == formTop }
 
 // Top returns the entries of a top-k Value, else nil.
 func (v Value) Top() []TopValueEntry { return v.top }
@@ -189,6 +258,9 @@ func (v Value) AppendJSON(dst []byte) []byte {
 		}
 		return append(dst, '}')
 	case formTop:
+		if v.bound > 0 {
+			dst = append(dst, `{"top":`...)
+		}
 		dst = append(dst, '[')
 		for i, e := range v.top {
 			if i > 0 {
@@ -200,7 +272,13 @@ func (v Value) AppendJSON(dst []byte) []byte {
 			dst = appendNum(dst, e.Value)
 			dst = append(dst, ']')
 		}
-		return append(dst, ']')
+		dst = append(dst, ']')
+		if v.bound > 0 {
+			dst = append(dst, `,"bound":`...)
+			dst = appendNum(dst, v.bound)
+			dst = append(dst, '}')
+		}
+		return dst
 	}
 	return append(dst, "null"...)
 }
@@ -238,7 +316,10 @@ func appendJSONString(dst []byte, s string) []byte {
 	return append(dst, '"')
 }
 
-// UnmarshalJSON reads any of the JSON forms MarshalJSON writes.
+// UnmarshalJSON reads any of the JSON forms MarshalJSON writes. An object
+// with a "top" key is a top-k list with its bound ("bound", a finite
+// number ≥ 0, required; a bound of 0 reads as the list form); any other
+// object holds quantiles.
 func (v *Value) UnmarshalJSON(b []byte) error {
 	b = bytes.TrimSpace(b)
 	switch {
@@ -247,33 +328,31 @@ func (v *Value) UnmarshalJSON(b []byte) error {
 	case string(b) == "null":
 		*v = Value{}
 	case b[0] == '{':
-		var m map[string]float64
+		var m map[string]json.RawMessage
 		if err := json.Unmarshal(b, &m); err != nil {
 			return fmt.Errorf("stat: value: %w: %w", ErrCorrupt, err)
 		}
+		if _, ok := m["top"]; ok {
+			return v.unmarshalBoundedTop(m)
+		}
 		qs := make([]Quantile, 0, len(m))
-		for k, f := range m {
+		for k, r := range m {
 			q, ok := parseQuantileName(k)
 			if !ok {
 				return fmt.Errorf("stat: value: %q is not a quantile name: %w", k, ErrCorrupt)
+			}
+			var f float64
+			if err := json.Unmarshal(r, &f); err != nil {
+				return fmt.Errorf("stat: value: %s: %w: %w", k, ErrCorrupt, err)
 			}
 			qs = append(qs, Quantile{Q: q, Value: f})
 		}
 		slices.SortFunc(qs, func(a, b Quantile) int { return cmpFloat(a.Q, b.Q) })
 		*v = QuantilesValue(qs)
 	case b[0] == '[':
-		var raw [][2]json.RawMessage
-		if err := json.Unmarshal(b, &raw); err != nil {
-			return fmt.Errorf("stat: value: %w: %w", ErrCorrupt, err)
-		}
-		top := make([]TopValueEntry, len(raw))
-		for i, r := range raw {
-			if err := json.Unmarshal(r[0], &top[i].Key); err != nil {
-				return fmt.Errorf("stat: value: top entry %d key: %w: %w", i, ErrCorrupt, err)
-			}
-			if err := json.Unmarshal(r[1], &top[i].Value); err != nil {
-				return fmt.Errorf("stat: value: top entry %d value: %w: %w", i, ErrCorrupt, err)
-			}
+		top, err := unmarshalTop(b)
+		if err != nil {
+			return err
 		}
 		*v = TopValue(top)
 	default:
@@ -284,6 +363,54 @@ func (v *Value) UnmarshalJSON(b []byte) error {
 		*v = Number(f)
 	}
 	return nil
+}
+
+// unmarshalBoundedTop reads {"top":[...],"bound":x}, already split into m.
+func (v *Value) unmarshalBoundedTop(m map[string]json.RawMessage) error {
+	for k := range m {
+		if k != "top" && k != "bound" {
+			return fmt.Errorf("stat: value: top-k object has key %q: %w", k, ErrCorrupt)
+		}
+	}
+	rb, ok := m["bound"]
+	if !ok {
+		return fmt.Errorf("stat: value: top-k object without a bound: %w", ErrCorrupt)
+	}
+	var bound float64
+	if err := json.Unmarshal(rb, &bound); err != nil {
+		return fmt.Errorf("stat: value: top-k bound: %w: %w", ErrCorrupt, err)
+	}
+	if bound < 0 {
+		return fmt.Errorf("stat: value: top-k bound %v is negative: %w", bound, ErrCorrupt)
+	}
+	rt := bytes.TrimSpace(m["top"])
+	if len(rt) == 0 || rt[0] != '[' {
+		return fmt.Errorf("stat: value: top-k object's top is not a list: %w", ErrCorrupt)
+	}
+	top, err := unmarshalTop(rt)
+	if err != nil {
+		return err
+	}
+	*v = TopValueBound(top, bound)
+	return nil
+}
+
+// unmarshalTop reads a top-k list, [["key",value],...].
+func unmarshalTop(b []byte) ([]TopValueEntry, error) {
+	var raw [][2]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return nil, fmt.Errorf("stat: value: %w: %w", ErrCorrupt, err)
+	}
+	top := make([]TopValueEntry, len(raw))
+	for i, r := range raw {
+		if err := json.Unmarshal(r[0], &top[i].Key); err != nil {
+			return nil, fmt.Errorf("stat: value: top entry %d key: %w: %w", i, ErrCorrupt, err)
+		}
+		if err := json.Unmarshal(r[1], &top[i].Value); err != nil {
+			return nil, fmt.Errorf("stat: value: top entry %d value: %w: %w", i, ErrCorrupt, err)
+		}
+	}
+	return top, nil
 }
 
 func cmpFloat(a, b float64) int {

@@ -3,6 +3,10 @@ package stat
 import (
 	"encoding/json"
 	"math"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -33,6 +37,11 @@ func TestValueJSON(t *testing.T) {
 		{"quantiles", QuantilesValue([]Quantile{{0.5, 18}, {0.999, 412.5}}), `{"p50":18,"p99.9":412.5}`},
 		{"empty top", TopValue(nil), `[]`},
 		{"top", TopValue([]TopValueEntry{{"a.example.com", 4.5}, {"b\"\x01", 1}}), `[["a.example.com",4.5],["b\"\u0001",1]]`},
+		{"top with bound 0 is the list", TopValueBound([]TopValueEntry{{"a", 4.5}}, 0), `[["a",4.5]]`},
+		{"top with a negative bound is exact", TopValueBound([]TopValueEntry{{"a", 4.5}}, -1), `[["a",4.5]]`},
+		{"top with a bound", TopValueBound([]TopValueEntry{{"a", 4.5}, {"b", 0.25}}, 0.25), `{"top":[["a",4.5],["b",0.25]],"bound":0.25}`},
+		{"empty top with a bound", TopValueBound(nil, 3), `{"top":[],"bound":3}`},
+		{"top with an infinite bound", TopValueBound([]TopValueEntry{{"a", 4.5}}, math.Inf(1)), `{"top":[["a",4.5]],"bound":1.7976931348623157e+308}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -57,7 +66,9 @@ func TestValueJSONInvalidUTF8(t *testing.T) {
 }
 
 func TestValueUnmarshalErrors(t *testing.T) {
-	for _, in := range []string{`{"x50":1}`, `[["a"]]`, `"s"`, `{"p50":"x"}`, `[[1,2]]`} {
+	for _, in := range []string{`{"x50":1}`, `[["a"]]`, `"s"`, `{"p50":"x"}`, `[[1,2]]`,
+		`{"top":[["a",1]]}`, `{"top":[["a",1]],"bound":-1}`, `{"top":[["a",1]],"bound":"x"}`, `{"top":[["a",1]],"bound":1,"p50":2}`,
+		`{"top":{"a":1},"bound":1}`, `{"top":null,"bound":1}`, `{"top":[[1,2]],"bound":1}`, `{"bound":1}`, `{"top":[],"bound":1e999}`} {
 		var v Value
 		err := json.Unmarshal([]byte(in), &v)
 		require.Error(t, err, in)
@@ -97,4 +108,129 @@ func TestValueAccessors(t *testing.T) {
 	var back Value
 	require.NoError(t, json.Unmarshal([]byte(`{"p50":18,"p99.9":412.5}`), &back))
 	f("p99.9 read back from JSON", back, quantile(0.999), 412.5, true)
+}
+
+func TestValueTopBound(t *testing.T) {
+	top := []TopValueEntry{{"a", 4.5}, {"b", 1}}
+	f := func(name string, v Value, want float64, wantOK bool) {
+		t.Helper()
+		got, ok := v.TopBound()
+		assert.Equal(t, wantOK, ok, name)
+		assert.Equal(t, want, got, name)
+	}
+	f("exact list", TopValue(top), 0, true)
+	f("bounded list", TopValueBound(top, 0.5), 0.5, true)
+	f("NaN bound", TopValueBound(top, math.NaN()), 0, true)
+	f("a number", Number(3), 0, false)
+	f("null", Null(), 0, false)
+	f("quantiles", QuantilesValue([]Quantile{{0.5, 1}}), 0, false)
+
+	var back Value
+	require.NoError(t, json.Unmarshal([]byte(`{"top":[["a",4.5],["b",1]],"bound":0.5}`), &back))
+	f("read back from JSON", back, 0.5, true)
+	assert.Equal(t, top, back.Top())
+	n, ok := back.TopKey("b")
+	assert.True(t, ok)
+	assert.Equal(t, 1.0, n)
+	require.NoError(t, json.Unmarshal([]byte(`{"bound":0,"top":[["a",4.5]]}`), &back))
+	f("an object with bound 0", back, 0, true)
+	assert.Equal(t, `[["a",4.5]]`, back.String(), "written back as the list")
+}
+
+// A top-k read from a TopK fed more distinct keys than its capacity
+// carries MaxError, and says so in JSON; within capacity it is the list.
+func TestTopKValueBound(t *testing.T) {
+	read := func(tk *TopK) Value {
+		var top []TopValueEntry
+		for k, n := range tk.Top() {
+			top = append(top, TopValueEntry{Key: k, Value: float64(n)})
+		}
+		return TopValueBound(top, float64(tk.MaxError()))
+	}
+	var tk TopK
+	for i := range 50 {
+		tk.ObserveKey([]byte(strconv.Itoa(i)))
+	}
+	b, _ := read(&tk).TopBound()
+	assert.Zero(t, b, "50 keys fit the capacity of 100")
+	assert.True(t, strings.HasPrefix(read(&tk).String(), "[["), read(&tk).String())
+
+	for i := range 1000 {
+		tk.ObserveKey([]byte(strconv.Itoa(i)))
+	}
+	v := read(&tk)
+	b, ok := v.TopBound()
+	require.True(t, ok)
+	assert.Positive(t, b, "1000 keys through capacity 100")
+	assert.LessOrEqual(t, b, float64(tk.N())/float64(tk.Capacity()))
+	assert.Contains(t, v.String(), `"bound":`+strconv.FormatUint(tk.MaxError(), 10)+"}")
+}
+
+func TestQuantilesValueOf(t *testing.T) {
+	qs := []float64{0.5, 0.95, 0.99}
+	t.Run("empty", func(t *testing.T) {
+		assert.True(t, QuantilesValueOf(new(Quantiles), qs).IsNull())
+		assert.True(t, QuantilesValueOf(nil, qs).IsNull())
+	})
+	t.Run("exact", func(t *testing.T) {
+		var s Quantiles
+		for i := range 200 {
+			s.Observe(float64(i + 1))
+		}
+		v := QuantilesValueOf(&s, append([]float64{0, 1.5}, qs...))
+		n, ok := v.Count()
+		assert.True(t, ok)
+		assert.Equal(t, uint64(200), n)
+		assert.Equal(t, `{"p50":100,"p95":190,"p99":198}`, v.String(), "q outside (0, 1) left out")
+		for _, q := range qs {
+			want, _ := s.Quantile(q)
+			lo, hi, ok := v.QuantileRange(q)
+			assert.True(t, ok)
+			assert.Equal(t, [2]float64{want, want}, [2]float64{lo, hi}, "exact: the range is the answer")
+		}
+	})
+	t.Run("digest", func(t *testing.T) {
+		r := rand.New(rand.NewPCG(7, 8))
+		var s Quantiles
+		var data []float64
+		for range 20000 {
+			x := math.Round(20 * math.Exp(1.5*r.NormFloat64()))
+			data = append(data, x)
+			s.Observe(x)
+		}
+		slices.Sort(data)
+		v := QuantilesValueOf(&s, qs)
+		n, _ := v.Count()
+		assert.Equal(t, uint64(len(data)), n)
+		for _, q := range qs {
+			got, _ := v.Quantile(q)
+			want, _ := s.Quantile(q)
+			assert.Equal(t, want, got, "the answer Quantile gives")
+			lo, hi, ok := v.QuantileRange(q)
+			require.True(t, ok)
+			assert.Less(t, lo, hi, "q=%v: a digest states a range", q)
+			assert.LessOrEqual(t, lo, got)
+			assert.GreaterOrEqual(t, hi, got)
+			exact := data[int(math.Ceil(q*float64(len(data))))-1]
+			assert.True(t, lo <= exact && exact <= hi, "q=%v: the exact answer %v in [%v, %v]", q, exact, lo, hi)
+		}
+		_, _, ok := v.QuantileRange(0.9)
+		assert.False(t, ok, "not read")
+	})
+	t.Run("no ranges", func(t *testing.T) {
+		v := QuantilesValue([]Quantile{{0.5, 18}})
+		_, ok := v.Count()
+		assert.False(t, ok)
+		lo, hi, ok := v.QuantileRange(0.5)
+		assert.True(t, ok)
+		assert.Equal(t, [2]float64{18, 18}, [2]float64{lo, hi})
+		_, ok = Number(1).Count()
+		assert.False(t, ok)
+	})
+}
+
+func TestDistinctStandardError(t *testing.T) {
+	assert.InDelta(t, 0.008125, DistinctStandardError(14), 1e-9)
+	assert.InDelta(t, 0.26, DistinctStandardError(4), 1e-9)
+	assert.Equal(t, DistinctStandardError(14), DistinctStandardError(0), "out of range: the default's")
 }

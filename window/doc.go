@@ -159,7 +159,9 @@
 //   - reads a [Snapshot] at a time T the clock allows ([Set.Snapshot]):
 //     each definition over its complete buckets in [T − window, T), as the
 //     definition reports it. The snapshot's JSON form is defined in one
-//     place, here.
+//     place, here (see Snapshots);
+//   - compares two snapshots within each definition's stated bound
+//     ([Set.Diff]).
 //
 // The zero Set is a definitions set with no definitions and an EventClock:
 // it folds events into its self-stats only. [NewSet] makes a ManualClock
@@ -173,6 +175,39 @@
 // program's own log/slog output (text or JSON) in its tests. It counts
 // every line it is given: its snapshot reads each definition over
 // everything, however long ago, as if it were one window.
+//
+// # Snapshots
+//
+// A [Snapshot] is a time and each stat's [stat.Value] by name. Its JSON
+// form, what pulse replay prints and a merger publishes, is
+//
+//	{"time":"2026-11-24T10:00:01Z","stats":{
+//	  "router.requests":412.5,                   a number
+//	  "router.service.max":null,                 no value (an empty window)
+//	  "router.service":{"p50":18,"p99.9":412},   quantiles
+//	  "router.hosts.top":[["a.example.com",4.5],["b.example.com",1]],
+//	  "app.paths.top":{"top":[["/orders",31.2],["/cart",9.5]],"bound":0.8}}}
+//
+// A top-k stat is the bare list [["key",value],...] while its values are
+// exact (its keys fit the TopK's capacity), and the object {"top":[...],
+// "bound":x} once they are estimates: each value may be over its key's
+// true value by up to bound (the TopK's MaxError, at most N ÷ capacity,
+// in the values' unit), never under, and a value not above bound may be
+// all error. So a reader that knows only the list form keeps working
+// while the counts are exact, and never takes an estimate for a count.
+// [Snapshot.UnmarshalJSON]
+// reads what [Snapshot.MarshalJSON] writes, up to [MaxSnapshotJSON]
+// bytes.
+//
+// Read one stat with [Snapshot.Number], [Snapshot.Quantile],
+// [Snapshot.TopKey] or [Snapshot.Value]. Compare two snapshots with
+// [Set.Diff]: exact kinds (rate, min, max, last) must be equal, float sums
+// (sum, mean, last-sum, last-mean) equal within stat.Sum's bound,
+// distinct counts within three standard errors, quantiles within ranges
+// their rank bound gives, and top-k values within their bounds. A
+// quantiles value read by a set carries its count and ranges in memory;
+// the JSON form holds the answers only, so quantiles decoded from JSON
+// compare exactly with each other.
 //
 // # Concurrency
 //

@@ -1,11 +1,15 @@
 package window_test
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"time"
 
+	"github.com/pulsehq/pulse/logfmt"
 	"github.com/pulsehq/pulse/stat"
+	"github.com/pulsehq/pulse/stat/def"
 	"github.com/pulsehq/pulse/window"
 )
 
@@ -68,4 +72,67 @@ func ExampleSet_Settled() {
 	// Output:
 	// before Advance: true
 	// snapshot at 22:13:21 holds 7
+}
+
+// routerSet folds a few router lines through three definitions: 20
+// requests in the second from 17:02:00, with service times of 10 to 200
+// ms, two of them H12 timeouts.
+func routerSet() *window.Set {
+	defs := def.MustParse(`
+name=router.requests kind=rate
+name=router.H12      kind=rate where="proc=router code=H12"
+name=router.service  kind=quantiles of=service q=0.5,0.99 where=proc=router
+`, "example.defs")
+	set, err := window.NewDefSet(defs, nil)
+	if err != nil {
+		panic(err)
+	}
+	var ev logfmt.Event
+	for i := range 20 {
+		line := fmt.Sprintf("<158>1 2026-03-14T17:02:00.%02dZ host heroku router - at=info service=%dms status=200", i*5, (i+1)*10)
+		if i%10 == 9 {
+			line = fmt.Sprintf("<158>1 2026-03-14T17:02:00.%02dZ host heroku router - at=error code=H12 service=30000ms status=503", i*5)
+		}
+		if err := logfmt.ParseLine([]byte(line), &ev); err != nil {
+			panic(err)
+		}
+		set.Fold(&ev)
+	}
+	return set
+}
+
+func ExampleSnapshot_Number() {
+	set := routerSet()
+	snap, _ := set.Snapshot(set.End())
+
+	n, _ := snap.Number("router.requests") // per window (1 min)
+	h12, _ := snap.Number("router.H12")
+	p99, _ := snap.Quantile("router.service", 0.99)
+	fmt.Println(n, h12, p99)
+	_, ok := snap.Number("router.service") // quantiles, not a number
+	fmt.Println(ok)
+	// Output:
+	// 20 2 30000
+	// false
+}
+
+// ExampleSet_Diff holds snapshots to each stat's stated bound: a snapshot
+// and its JSON agree, and a count off by one is reported.
+func ExampleSet_Diff() {
+	set := routerSet()
+	snap, _ := set.Snapshot(set.End())
+
+	b, _ := json.Marshal(snap)
+	var back window.Snapshot
+	_ = json.Unmarshal(b, &back)
+	fmt.Println(len(set.Diff(snap, back)), "differences with its JSON")
+
+	want := window.Snapshot{Time: snap.Time, Stats: maps.Clone(snap.Stats)}
+	want.Stats["router.H12"] = stat.Number(3)
+	for _, d := range set.Diff(snap, want) {
+		fmt.Println(d)
+	}
+	// Output:
+	// 0 differences with its JSON
+	// router.H12: 2 ≠ 3 (exact: off by 1)
 }

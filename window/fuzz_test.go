@@ -18,6 +18,7 @@ func FuzzSnapshotJSON(f *testing.F) {
 		"nil": stat.Null(),
 		"q":   stat.QuantilesValue([]stat.Quantile{{Q: 0.5, Value: 18}, {Q: 0.999, Value: 412}}),
 		"top": stat.TopValue([]stat.TopValueEntry{{Key: "a", Value: 4.5}, {Key: "b\u00ff", Value: 1}}),
+		"est": stat.TopValueBound([]stat.TopValueEntry{{Key: "a", Value: 4.5}}, 0.5),
 	}}
 	b, _ := json.Marshal(snap)
 	f.Add(b)
@@ -25,6 +26,8 @@ func FuzzSnapshotJSON(f *testing.F) {
 	f.Add([]byte(`{"time":"x","stats":{"a":[[1,2]]}}`))
 	f.Add([]byte(`{"stats":{"a":{"p50":1}}}`))
 	f.Add([]byte(strings.Repeat("[", 100)))
+	f.Add([]byte(`{"time":"2026-03-14T17:02:00Z","stats":{"a":{"top":[["k",1]],"bound":0}}}`))
+	f.Add([]byte(`{"time":"2026-03-14T17:02:00Z","stats":{"a":{"top":[],"bound":1e308,"p50":1}}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var s Snapshot
 		if err := json.Unmarshal(data, &s); err != nil {

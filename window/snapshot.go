@@ -15,11 +15,40 @@ import (
 //
 //	{"time":"2026-11-24T10:00:01Z","stats":{"router.requests":412.5,...}}
 //
-// with the time in RFC 3339 UTC and the stats in name order.
+// with the time in RFC 3339 UTC and the stats in name order, each in the
+// JSON form of stat.Value (see the package documentation, section
+// Snapshots).
+//
+// Read one stat with Value, Number, Quantile or TopKey, and compare two
+// snapshots within each stat's bound with Set.Diff.
 type Snapshot struct {
 	Time  time.Time
 	Stats map[string]stat.Value
 }
+
+// Value returns the value of the stat named name, and false when the
+// snapshot has no such stat.
+func (s Snapshot) Value(name string) (stat.Value, bool) {
+	v, ok := s.Stats[name]
+	return v, ok
+}
+
+// Number returns the number the stat named name reports, and true; or 0
+// and false when the snapshot has no such stat or its value is not a
+// number (null, quantiles or a top-k list).
+func (s Snapshot) Number(name string) (float64, bool) { return s.Stats[name].Number() }
+
+// Quantile returns the value at quantile q of the quantiles stat named
+// name, and true; or 0 and false when the snapshot has no such stat or
+// the stat does not report q (see stat.Value.Quantile).
+func (s Snapshot) Quantile(name string, q float64) (float64, bool) {
+	return s.Stats[name].Quantile(q)
+}
+
+// TopKey returns the value of key in the top-k stat named name, and
+// true; or 0 and false when the snapshot has no such stat or its list
+// does not show key (see stat.Value.TopKey).
+func (s Snapshot) TopKey(name, key string) (float64, bool) { return s.Stats[name].TopKey(key) }
 
 // AppendJSON appends the snapshot's JSON form to dst.
 func (s Snapshot) AppendJSON(dst []byte) []byte {

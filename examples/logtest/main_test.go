@@ -46,10 +46,10 @@ func logStats(t *testing.T) (*slog.Logger, *window.LogWriter) {
 // violations returns what in snap breaks the service level, one line each.
 func violations(snap window.Snapshot) []string {
 	var out []string
-	if p99, ok := snap.Stats["duration"].Quantile(0.99); ok && p99 >= maxP99 {
+	if p99, ok := snap.Quantile("duration", 0.99); ok && p99 >= maxP99 {
 		out = append(out, fmt.Sprintf("p99 duration %.1fms ≥ %.0fms", p99, maxP99))
 	}
-	if n, _ := snap.Stats["errors"].Number(); n > maxError {
+	if n, _ := snap.Number("errors"); n > maxError {
 		out = append(out, fmt.Sprintf("%.0f level=ERROR lines", n))
 	}
 	return out
@@ -106,16 +106,16 @@ func TestServiceLevel(t *testing.T) {
 			for _, n := range tt.paths {
 				total += n
 			}
-			requests, _ := snap.Stats["requests"].Number()
+			requests, _ := snap.Number("requests")
 			require.Equal(t, float64(total), requests, "every request line folded")
-			skipped, _ := snap.Stats[window.StatSkipped].Number()
+			skipped, _ := snap.Number(window.StatSkipped)
 			require.Zero(t, skipped, "every duration read as a number")
 
-			errs, _ := snap.Stats["errors"].Number()
+			errs, _ := snap.Number("errors")
 			assert.Equal(t, tt.wantErrs, errs)
-			p99, ok := snap.Stats["duration"].Quantile(0.99)
+			p99, ok := snap.Quantile("duration", 0.99)
 			require.True(t, ok, "duration reports p99")
-			slowest, _ := snap.Stats["slowest"].Number()
+			slowest, _ := snap.Number("slowest")
 			if tt.wantSlow {
 				assert.GreaterOrEqual(t, slowest, 80.0, "a report takes its delay")
 				assert.GreaterOrEqual(t, p99, maxP99)
@@ -145,7 +145,7 @@ func TestDurationForms(t *testing.T) {
 			log, lw := logStats(t)
 			log.Info("request", "path", "/x", "status", 200, "duration", tt.d)
 			snap := lw.Snapshot()
-			slowest, ok := snap.Stats["slowest"].Number()
+			slowest, ok := snap.Number("slowest")
 			require.True(t, ok, "duration=%s read", tt.d)
 			assert.InDelta(t, float64(tt.d)/float64(time.Millisecond), slowest, 1e-9)
 		})

@@ -365,6 +365,13 @@ func wordBefore(ev *logfmt.Event, w string) ([]byte, bool) {
 // Per. An empty stat reads as 0 for rate, sum, distinct and last-sum, []
 // for topk, and null for the rest.
 //
+// Quantiles are read by stat.QuantilesValueOf, so the value carries the
+// count and each answer's range for Agree. A top-k value carries the
+// TopK's MaxError read as a rate per Per like its entries
+// (stat.Value.TopBound): 0 while the keys fit the TopK's capacity, when
+// the counts are exact, and otherwise the most any rate shown is over its
+// key's true rate, at most N ÷ capacity.
+//
 // Rates are computed as v × Per ÷ span when v × Per is finite (one
 // rounding for a count), else as v ÷ span × Per, so a finite v never
 // reads as null; a rate beyond the largest float64 (only for sums near
@@ -394,21 +401,13 @@ func (c *Compiled) Read(s stat.Stat, span time.Duration) stat.Value {
 	case *stat.Distinct:
 		return stat.Number(float64(s.Estimate()))
 	case *stat.Quantiles:
-		if s.Count() == 0 {
-			return stat.Null()
-		}
-		qs := make([]stat.Quantile, len(c.def.Q))
-		for i, q := range c.def.Q {
-			v, _ := s.Quantile(q)
-			qs[i] = stat.Quantile{Q: q, Value: v}
-		}
-		return stat.QuantilesValue(qs)
+		return stat.QuantilesValueOf(s, c.def.Q)
 	case *stat.TopK:
 		var top []stat.TopValueEntry
 		for k, n := range s.Top() {
 			top = append(top, stat.TopValueEntry{Key: string(k), Value: rate(float64(n), span, per)})
 		}
-		return stat.TopValue(top)
+		return stat.TopValueBound(top, rate(float64(s.MaxError()), span, per))
 	}
 	return stat.Null()
 }

@@ -41,6 +41,10 @@
 // [Matcher] that finds the definitions an event matches without
 // evaluating every filter. Most programs never call them.
 //
+// [Compiled.Agree] holds two values a definition reports to the error bound
+// its kind states (exact kinds equal, sums within stat.Sum's bound,
+// sketches within theirs); window.Set.Diff compares whole snapshots with it.
+//
 // # Concurrency
 //
 // Defs are plain values. A Compiled and a Matcher never change once made

@@ -9,6 +9,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -199,6 +200,10 @@ func (cfg *Config) check() error {
 	u, err := url.Parse(cfg.URL)
 	switch {
 	case err != nil:
+		// url.Error quotes the URL, password and all.
+		if ue := (*url.Error)(nil); errors.As(err, &ue) {
+			err = ue.Err
+		}
 		return fmt.Errorf("benchdrain: --url: %w", err)
 	case u.Scheme != "http" && u.Scheme != "https" || u.Host == "":
 		return fmt.Errorf("benchdrain: --url %q must be an http or https URL", u.Redacted())

@@ -322,7 +322,8 @@ func TestRunErrors(t *testing.T) {
 	}{
 		{name: "url scheme", args: []string{"--url", "ftp://x/logs"}, msg: `benchdrain: --url "ftp://x/logs" must be an http or https URL`},
 		{name: "url host", args: []string{"--url", "http:///logs"}, msg: `benchdrain: --url "http:///logs" must be an http or https URL`},
-		{name: "url", args: []string{"--url", "http://a b/"}, msg: `benchdrain: --url: parse "http://a b/": invalid character " " in host name`},
+		{name: "url", args: []string{"--url", "http://a b/"}, msg: `benchdrain: --url: invalid character " " in host name`},
+		{name: "url with a password", args: []string{"--url", "http://u:s3cret@host:bad/logs"}, msg: `benchdrain: --url: invalid port ":bad" after host`},
 		{name: "clients", args: []string{"--clients", "-1"}, msg: "benchdrain: --clients -1 must be between 1 and 10000"},
 		{name: "duration", args: []string{"--duration", "-1s"}, msg: "benchdrain: --duration -1s must be positive"},
 		{name: "frames", args: []string{"--frames", "-3"}, msg: "benchdrain: --frames -3 must be between 1 and 100000"},

@@ -16,7 +16,7 @@ type Message struct {
 	ID string
 	// Shard is the batch stream's shard, or the shard of the merger that
 	// published a snapshot (-1 for an entry in Redis that another writer
-	// added without one).
+	// added without one, or with one outside [0, MaxShards)).
 	Shard int
 	// Data is the payload as published. It must not be modified.
 	Data []byte

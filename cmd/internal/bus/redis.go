@@ -6,6 +6,8 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/url"
 	"os"
 	"strconv"
@@ -67,7 +69,7 @@ type RedisOptions struct {
 	TLSCAFile string
 	// TLSSkipVerify turns off verification of a rediss:// server's
 	// certificate. Only for servers whose certificate cannot be checked,
-	// like Heroku Data for Redis's self-signed ones.
+	// like Heroku Key-Value Store's self-signed ones.
 	TLSSkipVerify bool
 }
 
@@ -143,9 +145,42 @@ func NewRedis(ctx context.Context, opt RedisOptions) (*Redis, error) {
 	defer cancel()
 	if err := r.c.Ping(pctx).Err(); err != nil {
 		r.c.Close()
-		return nil, fmt.Errorf("bus: redis ping %s: %w", ro.Addr, err)
+		return nil, pingError(ro, err)
 	}
 	return r, nil
+}
+
+// ErrCertificate is wrapped by the error of NewRedis when a rediss://
+// server's certificate does not verify: it chains neither to the system's
+// roots nor to TLSCAFile, or names another host, or has expired. Retrying
+// does not help; TLSCAFile or TLSSkipVerify does.
+var ErrCertificate = errors.New("server certificate not trusted")
+
+// pingError describes a failed first PING, with what to change where the
+// cause is the configuration rather than the network.
+func pingError(ro *redis.Options, err error) error {
+	var cert *tls.CertificateVerificationError
+	switch {
+	case errors.As(err, &cert):
+		return fmt.Errorf("bus: redis ping %s: %w: %w", ro.Addr, ErrCertificate, err)
+	case ro.TLSConfig == nil && errors.Is(err, io.EOF):
+		// A TLS-only server closes a plain connection at its first bytes.
+		return fmt.Errorf("bus: redis ping %s: %w (the server closed the connection; if it speaks only TLS, use a rediss:// URL)", ro.Addr, err)
+	}
+	return fmt.Errorf("bus: redis ping %s: %w", ro.Addr, err)
+}
+
+// LogRedisTo sends the log lines of the Redis client library (failed
+// dials in its connection pool, for example), which it would write to
+// standard error in its own format, to log at level warn, so that a
+// process logs only in its own format. It sets a global of the library:
+// call it once, when the process starts.
+func LogRedisTo(log *slog.Logger) { redis.SetLogger(redisLog{log}) }
+
+type redisLog struct{ log *slog.Logger }
+
+func (l redisLog) Printf(ctx context.Context, format string, v ...any) {
+	l.log.WarnContext(ctx, strings.TrimPrefix(fmt.Sprintf(format, v...), "redis: "))
 }
 
 // redisClientOptions turns opt into go-redis options.
@@ -288,9 +323,11 @@ func (r *Redis) ReadSnapshots(ctx context.Context, after string, max int, block 
 	}
 	out := make([]Message, len(xs))
 	for i, x := range xs {
+		// Another writer of the Redis may have added the entry: a shard
+		// out of range reads as none, as a missing one does.
 		shard := -1
 		if s, ok := x.Values["shard"].(string); ok {
-			if n, err := strconv.Atoi(s); err == nil {
+			if n, err := strconv.Atoi(s); err == nil && n >= 0 && n < MaxShards {
 				shard = n
 			}
 		}

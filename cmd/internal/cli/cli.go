@@ -136,11 +136,32 @@ func withEnv(usage, env string) string {
 // String registers a string setting: the flag --name, defaulting to the
 // environment variable env when set, else to def. env may be empty, for a
 // setting that only a flag sets.
+//
+// The usage shows the environment's value as the default, except for a
+// variable whose name says it may hold a credential (see Sensitive): it
+// shows def instead, so that -h or a mistyped flag never prints a password.
 func (fs *FlagSet) String(p *string, name, env, def, usage string) {
+	shown := def
 	if v, ok := fs.lookup(name, env); ok {
 		def = v
 	}
 	fs.StringVar(p, name, def, withEnv(usage, env))
+	if Sensitive(env) {
+		fs.Lookup(name).DefValue = shown
+	}
+}
+
+// Sensitive reports whether the environment variable env may hold a
+// credential, by its name: *_AUTH (user:pass), *_URL and *_URLS (a
+// password in the user info), *_PASSWORD, *_SECRET, *_TOKEN and *_KEY.
+// Their values never appear in a usage text.
+func Sensitive(env string) bool {
+	for _, s := range []string{"_AUTH", "_URL", "_URLS", "_PASSWORD", "_SECRET", "_TOKEN", "_KEY"} {
+		if strings.HasSuffix(env, s) {
+			return true
+		}
+	}
+	return false
 }
 
 // Int registers an integer setting; see String.

@@ -10,7 +10,10 @@
 // [Queue], bounded both in jobs and in bytes, to the workers, which read each
 // job's Data with logfmt.NewReader, fold the events, and call
 // [Job.Release] to give the buffer back to a pool; in steady state no job
-// allocates. Inputs parse nothing: they only find where lines end.
+// allocates. Inputs parse nothing: they only find where lines end. The one
+// exception is OpenTelemetry logs (package cmd/internal/otlp), whose
+// handler must decode a request to answer it: its jobs carry the decoded
+// request as a Batch instead of Data, counted by their Size.
 //
 // The network inputs never block on the queue for long. The drain handler
 // answers 503 at once when the queue is full (Logplex retries);
@@ -73,8 +76,8 @@
 // retries by DrainConfig.DedupeTokens and DedupeIDs (64-bit hashes,
 // about 600 KiB at the defaults), a syslog connection by its 2·MaxFrame
 // buffer (128 KiB), the connections by SyslogConfig.MaxConns (256), an
-// idle or slow connection by SyslogConfig.ReadTimeout (5 min) on every
-// read, and a TLS handshake by SyslogConfig.HandshakeTimeout (10 s); the
+// idle or slow connection by SyslogConfig.ReadTimeout (5 min) without a
+// complete line, and a TLS handshake by SyslogConfig.HandshakeTimeout (10 s); the
 // queue holds at most QueueConfig.Jobs jobs and QueueConfig.Bytes bytes
 // (4096 and 32 MiB), in buffers of at most about twice that. The drain
 // handler leaves request concurrency, header size and timeouts to the

@@ -12,6 +12,7 @@ const (
 	InputSyslog = "syslog"
 	InputAorta  = "aorta"
 	InputFile   = "file"
+	InputOTLP   = "otlp"
 )
 
 // A Job is a run of whole frames or lines from one input, handed to a parse
@@ -24,7 +25,7 @@ type Job struct {
 	// anything that points into it, after that.
 	Data []byte
 	// Input names the input it came from: InputDrain, InputSyslog,
-	// InputAorta or InputFile.
+	// InputAorta, InputFile or InputOTLP.
 	Input string
 	// MsgCount is the drain request's Logplex-Msg-Count, the number of
 	// frames the sender says Data holds, or -1 when there was none (or it
@@ -33,6 +34,15 @@ type Job struct {
 	MsgCount int
 	// Arrival is when the input received the last of the bytes.
 	Arrival time.Time
+	// Batch, when not nil, is what the job carries instead of Data:
+	// records its input decoded already (an OTLP request, whose decoding
+	// decides the answer to the request), for a worker that knows its
+	// type. Data is then nil.
+	Batch any
+	// Size is what a job with a Batch counts against a Queue's byte
+	// budget: about the memory the batch holds. A job without a Batch
+	// counts len(Data).
+	Size int
 
 	buf *buffer // the pooled buffer behind Data; nil when not pooled
 }
@@ -56,6 +66,15 @@ func (j *Job) Release() {
 		j.buf = nil
 	}
 	j.Data = nil
+	j.Batch = nil
+}
+
+// size is what j counts against a Queue's byte budget.
+func (j *Job) size() int64 {
+	if j.Batch != nil {
+		return int64(j.Size)
+	}
+	return int64(len(j.Data))
 }
 
 // Buffers come from pools in power-of-two size classes from 1 KiB to

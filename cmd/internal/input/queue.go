@@ -25,7 +25,8 @@ type QueueConfig struct {
 	// DefaultQueueJobs.
 	Jobs int
 	// Bytes is the byte budget: the queue refuses a job when the Data of
-	// the jobs it holds would pass this many bytes. One job larger than the
+	// the jobs it holds (or the Size of those that carry a Batch) would
+	// pass this many bytes. One job larger than the
 	// budget is still taken when the queue is otherwise empty, so that no
 	// job is refused forever. Zero means DefaultQueueBytes.
 	Bytes int64
@@ -74,7 +75,7 @@ func NewQueue(cfg QueueConfig) *Queue {
 // when the queue is full in jobs or in bytes. On false the caller still
 // owns j and must Release it (after counting the drop).
 func (q *Queue) TryPut(j Job) bool {
-	n := int64(len(j.Data))
+	n := j.size()
 	for {
 		cur := q.bytes.Load()
 		if cur > 0 && cur+n > q.maxBytes {
@@ -146,7 +147,7 @@ func (q *Queue) TryGet() (j Job, ok bool) {
 
 // took accounts for a job leaving the queue and wakes any waiting Put.
 func (q *Queue) took(j Job) {
-	q.bytes.Add(-int64(len(j.Data)))
+	q.bytes.Add(-j.size())
 	if q.waiters.Load() > 0 {
 		q.mu.Lock()
 		close(q.freed)

@@ -24,6 +24,18 @@ func TestQueueBounds(t *testing.T) {
 		assert.Equal(t, 2, q.Len())
 		assert.EqualValues(t, 4, q.Bytes())
 	})
+	t.Run("batch size", func(t *testing.T) {
+		q := NewQueue(QueueConfig{Jobs: 100, Bytes: 100})
+		require.True(t, q.TryPut(Job{Input: InputOTLP, Batch: "decoded", Size: 60}))
+		assert.False(t, q.TryPut(Job{Input: InputOTLP, Batch: "decoded", Size: 41}), "101 bytes over a budget of 100")
+		assert.EqualValues(t, 60, q.Bytes())
+		got, ok := q.TryGet()
+		require.True(t, ok)
+		assert.Equal(t, "decoded", got.Batch)
+		assert.EqualValues(t, 0, q.Bytes())
+		got.Release()
+		assert.Nil(t, got.Batch)
+	})
 	t.Run("bytes", func(t *testing.T) {
 		q := NewQueue(QueueConfig{Jobs: 100, Bytes: 10})
 		require.True(t, q.TryPut(NewJob(InputFile, []byte("123456\n"))))

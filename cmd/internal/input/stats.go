@@ -137,7 +137,8 @@ type StatsSnapshot struct {
 	// SyslogTLSErrors counts TLS handshakes that failed or timed out.
 	SyslogTLSErrors int64 `name:"syslog.tls_errors"`
 	// SyslogReadTimeouts counts connections closed after
-	// SyslogConfig.ReadTimeout without data.
+	// SyslogConfig.ReadTimeout without a complete line: idle, or a
+	// slowloris.
 	SyslogReadTimeouts int64 `name:"syslog.read_timeouts"`
 	// SyslogConnErrors counts connections that ended with an error other
 	// than a timeout (a reset, say); a clean close is not counted.

@@ -43,12 +43,19 @@ var errIdle = errors.New("read timeout")
 // read reads conn until it ends, handing its lines to the queue: a job at
 // least every flushAfter while data comes, and one whenever maxFrame bytes
 // are pending. It returns nil when the peer closed the connection or conn
-// was closed (as at shutdown), errIdle after readTimeout without data, or
-// the read error. Whatever is pending at the end is handed over.
+// was closed (as at shutdown), errIdle after readTimeout without a
+// complete line, or the read error. Whatever is pending at the end is
+// handed over.
+//
+// Only a read that ends a line (or fills maxFrame bytes) moves the read
+// timeout on, so a sender that trickles bytes without ever finishing a
+// line (a slowloris: one byte a second keeps every per-read deadline) is
+// closed after readTimeout as a silent one is. Senders write whole
+// lines, and the rest of a line split by TCP comes within milliseconds.
 func (s *stream) read(ctx context.Context, conn net.Conn) error {
 	ch := newChunker(s.input, s.cfg.maxFrame)
 	defer ch.close()
-	lastData := time.Now()
+	lastData := time.Now() // the latest read that ended a line
 	var deadline time.Time
 	for {
 		want := lastData.Add(s.cfg.readTimeout)
@@ -67,11 +74,14 @@ func (s *stream) read(ctx context.Context, conn net.Conn) error {
 			}
 			deadline = want
 		}
-		n, err := conn.Read(ch.space())
+		space := ch.space()
+		n, err := conn.Read(space)
 		now := time.Now()
 		if n > 0 {
 			ch.grow(n, now)
-			lastData = now
+			if ch.full() || bytes.IndexByte(space[:n], '\n') >= 0 {
+				lastData = now
+			}
 			if ch.full() || now.Sub(ch.since) >= s.cfg.flushAfter {
 				s.cut(ctx, ch, now)
 			}

@@ -21,7 +21,7 @@ const (
 	// bounding memory to a 128 KiB buffer and a goroutine each (32 MiB).
 	DefaultMaxConns = 256
 	// DefaultReadTimeout is the ReadTimeout when zero: a connection that
-	// sends nothing for 5 minutes is closed. A quiet app's drain may well
+	// sends no complete line for 5 minutes is closed. A quiet app's drain may well
 	// be silent for a minute, and Logplex reconnects when it has something
 	// to send, so closing idle connections costs nothing and frees slots
 	// held by clients that went away without a word (or a slowloris).
@@ -45,9 +45,11 @@ type SyslogConfig struct {
 	// accepted and closed at once, and counted. Zero means
 	// DefaultMaxConns.
 	MaxConns int
-	// ReadTimeout closes a connection that sends nothing for this long;
-	// it is a deadline on every read, so it also ends a slowloris that
-	// sends nothing after connecting. Zero means DefaultReadTimeout.
+	// ReadTimeout closes a connection that sends no complete line (no
+	// newline, nor MaxFrame bytes) for this long: one that sends nothing
+	// after connecting, and a slowloris that trickles a byte at a time
+	// without ending a line, which a deadline on each read alone would
+	// keep open for ever. Zero means DefaultReadTimeout.
 	ReadTimeout time.Duration
 	// MaxFrame is the longest frame or line expected, the reader's
 	// logfmt.ReaderOptions.MaxFrame: MaxFrame bytes without a newline are

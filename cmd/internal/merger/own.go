@@ -28,16 +28,19 @@ type ownStats struct {
 	w [ownCount]*window.Window
 }
 
-func newOwnStats() *ownStats {
+// newOwnStats returns the figures of a merger whose snapshots are lateness
+// behind its clock (its set's Lateness, at least flush + grace), so that
+// they keep every second a snapshot reads.
+func newOwnStats(lateness time.Duration) (*ownStats, error) {
 	o := &ownStats{}
 	for i := range o.w {
-		w, err := window.New(ownNames[i], stat.KindCount, window.Options{Span: ownSpan})
+		w, err := window.New(ownNames[i], stat.KindCount, window.Options{Span: ownSpan, Lateness: lateness})
 		if err != nil {
-			panic(err) // constant options
+			return nil, err
 		}
 		o.w[i] = w
 	}
-	return o
+	return o, nil
 }
 
 func (o *ownStats) advance(now time.Time) {

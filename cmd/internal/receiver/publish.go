@@ -34,6 +34,23 @@ type publisher struct {
 	dropped   atomic.Uint64 // batches given up: queue full or ttl passed
 	latency   atomic.Int64  // nanoseconds of the latest successful publish
 	maxLat    atomic.Int64  // the largest latency since the last take
+	lastOK    atomic.Int64  // unix ns of the cut of the latest batch published
+	lastDrop  atomic.Int64  // unix ns of the cut of the latest batch dropped
+}
+
+// failing reports whether the latest cut the publisher has given up on is
+// later than the latest it published: the last cuts are not reaching the
+// bus.
+func (p *publisher) failing() bool { return p.lastDrop.Load() > p.lastOK.Load() }
+
+// storeMax sets v to x when x is larger.
+func storeMax(v *atomic.Int64, x int64) {
+	for {
+		cur := v.Load()
+		if x <= cur || v.CompareAndSwap(cur, x) {
+			return
+		}
+	}
 }
 
 func newPublisher(b batchPublisher, capacity int, ttl time.Duration, log *slog.Logger) *publisher {
@@ -48,6 +65,7 @@ func (p *publisher) offer(o outgoing) bool {
 		return true
 	default:
 		p.dropped.Add(1)
+		storeMax(&p.lastDrop, o.cut.UnixNano())
 		return false
 	}
 }
@@ -71,6 +89,7 @@ func (p *publisher) publish(ctx context.Context, o outgoing) {
 		left := time.Until(deadline)
 		if left <= 0 {
 			p.dropped.Add(1)
+			storeMax(&p.lastDrop, o.cut.UnixNano())
 			p.log.Warn("batch dropped: not published in time", "shard", o.shard, "bytes", len(o.data), "attempts", attempt, "timeout", p.ttl)
 			return
 		}
@@ -82,12 +101,8 @@ func (p *publisher) publish(ctx context.Context, o outgoing) {
 			lat := int64(time.Since(start))
 			p.published.Add(1)
 			p.latency.Store(lat)
-			for {
-				m := p.maxLat.Load()
-				if lat <= m || p.maxLat.CompareAndSwap(m, lat) {
-					break
-				}
-			}
+			storeMax(&p.maxLat, lat)
+			storeMax(&p.lastOK, o.cut.UnixNano())
 			return
 		}
 		p.failed.Add(1)

@@ -36,10 +36,11 @@ func TestPublisherRetriesThenDrops(t *testing.T) {
 		ttl           time.Duration
 		wantPublished uint64
 		wantDropped   uint64
+		wantFailing   bool
 	}{
-		{"first try", 0, time.Second, 1, 0},
-		{"after two failures", 2, 5 * time.Second, 1, 0},
-		{"never within the ttl", 1 << 30, 200 * time.Millisecond, 0, 1},
+		{"first try", 0, time.Second, 1, 0, false},
+		{"after two failures", 2, 5 * time.Second, 1, 0, false},
+		{"never within the ttl", 1 << 30, 200 * time.Millisecond, 0, 1, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -50,14 +51,17 @@ func TestPublisherRetriesThenDrops(t *testing.T) {
 			p.run(context.Background())
 			assert.Equal(t, tt.wantPublished, p.published.Load())
 			assert.Equal(t, tt.wantDropped, p.dropped.Load())
+			assert.Equal(t, tt.wantFailing, p.failing())
 		})
 	}
 }
 
 func TestPublisherQueueIsBounded(t *testing.T) {
 	p := newPublisher(&flaky{}, 2, time.Second, slog.New(slog.DiscardHandler))
-	assert.True(t, p.offer(outgoing{}))
-	assert.True(t, p.offer(outgoing{}))
-	assert.False(t, p.offer(outgoing{}), "a full queue drops instead of blocking")
+	now := time.Now()
+	assert.True(t, p.offer(outgoing{cut: now}))
+	assert.True(t, p.offer(outgoing{cut: now}))
+	assert.False(t, p.offer(outgoing{cut: now}), "a full queue drops instead of blocking")
 	assert.Equal(t, uint64(1), p.dropped.Load())
+	assert.True(t, p.failing(), "the latest cut was dropped")
 }

@@ -1,8 +1,8 @@
 // Package receiver is Pulse's receiver role: it takes logs from its inputs
-// (the HTTPS drain, syslog over TCP and TLS, aorta, a file, the demo
-// generator), parses and folds them in event time in one worker per core,
-// and every flush cuts each worker's deltas into one batch per merger shard
-// and hands them to the bus.
+// (the HTTPS drain, OpenTelemetry logs over OTLP/HTTP, syslog over TCP
+// and TLS, aorta, a file, the demo generator), parses and folds them in
+// event time in one worker per core, and every flush cuts each worker's
+// deltas into one batch per merger shard and hands them to the bus.
 //
 // Nothing on the input side waits for the bus: inputs put jobs on a bounded
 // queue (a full queue drops and counts), workers fold, and a bounded
@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/pulsehq/pulse/cmd/internal/input"
+	"github.com/pulsehq/pulse/cmd/internal/otlp"
 	"github.com/pulsehq/pulse/cmd/internal/selfstat"
 	"github.com/pulsehq/pulse/fragment"
 	"github.com/pulsehq/pulse/logfmt"
@@ -60,8 +61,10 @@ type Config struct {
 	// is dropped and counted; zero means 2 s.
 	PublishTimeout time.Duration
 
-	// Inputs, any combination. The drain is Handler, served by the caller.
+	// Inputs, any combination. The drain is Handler and OTLP is
+	// OTLPHandler, served by the caller.
 	Drain     input.DrainConfig
+	OTLP      otlp.Config
 	Syslog    input.SyslogConfig
 	SyslogLn  net.Listener       // syslog over TCP, or nil
 	SyslogTLS net.Listener       // syslog over TLS, or nil
@@ -82,13 +85,15 @@ type Receiver struct {
 	q     *input.Queue
 	st    input.Stats
 	drain http.Handler
+	otlp  http.Handler
+	ost   otlp.Stats
 	pub   *publisher
 	ws    []*worker
 
 	msgCount    atomic.Int64 // bodies whose Logplex-Msg-Count disagreed
 	mismatches  atomic.Int64 // octet-count resynchronisations
 	events      atomic.Int64 // events folded, for logs and health
-	demoDropped atomic.Int64 // demo bodies dropped: the queue was full
+	demoDropped atomic.Int64 // demo frames dropped: the queue was full
 	lastFlush   atomic.Int64 // unix ns of the latest cut
 }
 
@@ -118,6 +123,7 @@ func New(cfg Config, b batchPublisher, log *slog.Logger) (*Receiver, error) {
 	}
 	r := &Receiver{cfg: cfg, log: log, q: input.NewQueue(cfg.Queue)}
 	r.drain = input.NewDrainHandler(cfg.Drain, r.q, &r.st, log)
+	r.otlp = otlp.NewHandler(cfg.OTLP, r.q, &r.ost, log)
 	// Room for a few cuts of every worker and shard: a bus that is down
 	// for longer than that loses cuts, counted, rather than memory.
 	r.pub = newPublisher(b, 4*cfg.Workers*cfg.Shards+16, cfg.PublishTimeout, log)
@@ -138,6 +144,7 @@ func New(cfg Config, b batchPublisher, log *slog.Logger) (*Receiver, error) {
 			r: r, id: i, set: set,
 			sender: fragment.NewSender(source, cfg.Shards, nil),
 			rd:     logfmt.NewReader(nil, nil),
+			octet:  logfmt.NewReader(nil, &logfmt.ReaderOptions{Form: logfmt.FormOctet}),
 		})
 	}
 	return r, nil
@@ -167,10 +174,18 @@ func (r *Receiver) Stats() input.StatsSnapshot { return r.st.Snapshot() }
 
 // Health reports what the receiver knows of itself, for /healthz: an error
 // when no cut has been made for three flush intervals (the workers are
-// stuck) or when the last cuts could not be published.
+// stuck) or when the last cuts could not be published. Its fields include
+// every counter of the inputs under "input" ("drain.too_large",
+// "syslog.read_timeouts", ...), the ones no pulse.* stat carries among
+// them.
 func (r *Receiver) Health() (map[string]any, error) {
 	last := time.Unix(0, r.lastFlush.Load())
+	inputs := map[string]int64{}
+	for name, v := range r.st.Snapshot().All() {
+		inputs[name] = v
+	}
 	info := map[string]any{
+		"input":                     inputs,
 		"receiver_queue":            r.q.Len(),
 		"receiver_events":           r.events.Load(),
 		"receiver_published":        r.pub.published.Load(),
@@ -185,6 +200,10 @@ func (r *Receiver) Health() (map[string]any, error) {
 	if age > 3*r.cfg.Flush+time.Second {
 		return info, fmt.Errorf("receiver: no cut for %v", age.Round(time.Millisecond))
 	}
+	if r.pub.failing() {
+		return info, fmt.Errorf("receiver: the last cuts were not published (%d dropped, %d failed attempts)",
+			r.pub.dropped.Load(), r.pub.failed.Load())
+	}
 	return info, nil
 }
 
@@ -195,32 +214,43 @@ func (r *Receiver) Health() (map[string]any, error) {
 // Handler before cancelling ctx, so that no drain body is accepted after
 // the workers' last cut.
 func (r *Receiver) Run(ctx context.Context) error {
+	// The inputs stop when ctx is done, or when one of them fails: the
+	// others must not keep the shutdown waiting.
+	ictx, stopInputs := context.WithCancel(ctx)
+	defer stopInputs()
 	var inputs sync.WaitGroup
-	errc := make(chan error, 8)
-	start := func(name string, f func() error) {
+	errc := make(chan error, 1)
+	start := func(name string, f func(ctx context.Context) error) {
 		inputs.Add(1)
 		go func() {
 			defer inputs.Done()
-			if err := f(); err != nil && !errors.Is(err, context.Canceled) {
+			if err := f(ictx); err != nil && !errors.Is(err, context.Canceled) {
 				r.log.Error("input stopped", "input", name, "err", err)
-				errc <- fmt.Errorf("receiver: %s: %w", name, err)
+				select {
+				case errc <- fmt.Errorf("receiver: %s: %w", name, err):
+				default: // another input's error stops the receiver already
+				}
 			}
 		}()
 	}
 	if r.cfg.SyslogLn != nil {
-		start("syslog", func() error { return input.ServeSyslog(ctx, r.cfg.SyslogLn, r.cfg.Syslog, r.q, &r.st, r.log) })
+		start("syslog", func(ctx context.Context) error {
+			return input.ServeSyslog(ctx, r.cfg.SyslogLn, r.cfg.Syslog, r.q, &r.st, r.log)
+		})
 	}
 	if r.cfg.SyslogTLS != nil {
-		start("syslog-tls", func() error { return input.ServeSyslog(ctx, r.cfg.SyslogTLS, r.cfg.Syslog, r.q, &r.st, r.log) })
+		start("syslog-tls", func(ctx context.Context) error {
+			return input.ServeSyslog(ctx, r.cfg.SyslogTLS, r.cfg.Syslog, r.q, &r.st, r.log)
+		})
 	}
 	for _, u := range r.cfg.Aorta {
-		start("aorta", func() error { return input.Aorta(ctx, u, input.AortaConfig{}, r.q, &r.st, r.log) })
+		start("aorta", func(ctx context.Context) error { return input.Aorta(ctx, u, input.AortaConfig{}, r.q, &r.st, r.log) })
 	}
 	if r.cfg.File != "" {
-		start("file", func() error { return input.File(ctx, r.cfg.File, r.cfg.Follow, r.q, &r.st, r.log) })
+		start("file", func(ctx context.Context) error { return input.File(ctx, r.cfg.File, r.cfg.Follow, r.q, &r.st, r.log) })
 	}
 	if r.cfg.Demo {
-		start("demo", func() error { return r.demo(ctx) })
+		start("demo", r.demo)
 	}
 
 	pubDone := make(chan struct{})
@@ -228,14 +258,22 @@ func (r *Receiver) Run(ctx context.Context) error {
 		defer close(pubDone)
 		r.pub.run(ctx)
 	}()
+	// Worker 0 records the receiver's own figures at each cut, so it
+	// stops last: its last cut counts what the others counted in theirs.
 	wctx, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWorkers()
-	var workers sync.WaitGroup
+	w0ctx, stopWorker0 := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWorker0()
+	var workers, worker0 sync.WaitGroup
 	for _, w := range r.ws {
-		workers.Add(1)
+		wg, c := &workers, wctx
+		if w.id == 0 {
+			wg, c = &worker0, w0ctx
+		}
+		wg.Add(1)
 		go func() {
-			defer workers.Done()
-			w.run(wctx)
+			defer wg.Done()
+			w.run(c)
 		}()
 	}
 
@@ -244,9 +282,12 @@ func (r *Receiver) Run(ctx context.Context) error {
 	case <-ctx.Done():
 	case err = <-errc:
 	}
+	stopInputs()
 	inputs.Wait()
 	stopWorkers() // each drains the queue and cuts once more
 	workers.Wait()
+	stopWorker0()
+	worker0.Wait()
 	close(r.pub.q)
 	<-pubDone
 	r.log.Info("receiver stopped", "events", r.events.Load(), "published", r.pub.published.Load(), "cuts_dropped", r.pub.dropped.Load())
@@ -256,14 +297,19 @@ func (r *Receiver) Run(ctx context.Context) error {
 // demo feeds the generator's traffic to the queue, as drain bodies would
 // arrive. A full queue drops and counts, as for a drain.
 func (r *Receiver) demo(ctx context.Context) error {
-	return runDemo(ctx, r.cfg.DemoRate, r.cfg.DemoSeed, func(data []byte, arrival time.Time) {
-		j := input.NewJob("demo", data)
-		j.Arrival = arrival
-		if !r.q.TryPut(j) {
-			j.Release()
-			r.demoDropped.Add(1)
-		}
-	})
+	return runDemo(ctx, r.cfg.DemoRate, r.cfg.DemoSeed, r.queueDemo)
+}
+
+// queueDemo queues one step of the generator's frames, or drops them
+// when the queue is full and counts every frame (each ends in a newline)
+// in pulse.dropped, which counts events.
+func (r *Receiver) queueDemo(data []byte, arrival time.Time) {
+	j := input.NewJob("demo", data)
+	j.Arrival = arrival
+	if !r.q.TryPut(j) {
+		j.Release()
+		r.demoDropped.Add(int64(bytes.Count(data, []byte{'\n'})))
+	}
 }
 
 // worker parses and folds jobs into its own set, and cuts it every flush.
@@ -272,12 +318,15 @@ type worker struct {
 	id     int
 	set    *window.Set
 	sender *fragment.Sender
-	rd     *logfmt.Reader
+	rd     *logfmt.Reader // detects the form of each record: syslog, aorta, files
+	octet  *logfmt.Reader // octet-counted frames only: drain bodies (application/logplex-1)
 	br     bytes.Reader
+	otlp   otlp.Mapper
 
 	last                                   input.StatsSnapshot // worker 0: the inputs' counters at the previous cut
 	lastMsgCount, lastMismatches, lastDemo int64
 	lastPubFailed, lastPubDropped          uint64
+	lastOTLP                               otlp.StatsSnapshot
 }
 
 func (w *worker) run(ctx context.Context) {
@@ -308,13 +357,24 @@ func (w *worker) run(ctx context.Context) {
 
 // fold parses one job and folds its events.
 func (w *worker) fold(j input.Job) {
+	if b, ok := j.Batch.(*otlp.Batch); ok {
+		w.foldOTLP(b, j)
+		return
+	}
 	defer j.Release()
 	w.br.Reset(j.Data)
-	w.rd.Reset(&w.br)
-	before := w.rd.Stats()
+	rd := w.rd
+	if j.Input == input.InputDrain {
+		// A Logplex body is octet-counted frames and nothing else: what
+		// is not one (binary junk, a stray line) is unparsed, not read
+		// as a logfmt line.
+		rd = w.octet
+	}
+	rd.Reset(&w.br)
+	before := rd.Stats()
 	var events int64
 	for {
-		ev, err := w.rd.Next()
+		ev, err := rd.Next()
 		if err != nil {
 			if errors.Is(err, io.EOF) {
 				break
@@ -335,7 +395,7 @@ func (w *worker) fold(j input.Job) {
 		w.set.Fold(ev)
 		events++
 	}
-	after := w.rd.Stats()
+	after := rd.Stats()
 	w.r.events.Add(events)
 	if n := after.Mismatches - before.Mismatches; n > 0 {
 		w.r.mismatches.Add(n)
@@ -398,6 +458,7 @@ func (w *worker) recordSelf() {
 		p.DrainUnauthorized+p.DrainBadContentType+p.DrainTooLarge+p.DrainBadMethod+p.SyslogConnsRejected))
 	w.observe(selfstat.ShuttleLost, d(s.LogshuttleDrops+s.LogshuttleLost, p.LogshuttleDrops+p.LogshuttleLost))
 	w.last = s
+	w.recordOTLP()
 
 	mc, mm := r.msgCount.Load(), r.mismatches.Load()
 	w.observe(selfstat.MsgCount, d(mc, w.lastMsgCount))

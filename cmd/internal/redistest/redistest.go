@@ -1,7 +1,12 @@
 // Package redistest runs a real redis-server for tests: on a free port of
 // 127.0.0.1, without persistence, in a temporary directory, stopped at
 // cleanup. Tests can stop and restart it on the same port to see how code
-// behaves while Redis is away.
+// behaves while Redis is away, or pause it to see how code behaves while
+// Redis is slow.
+//
+// StartTLS runs one that speaks only TLS, with a certificate signed by a
+// certificate authority made for the test, as Heroku Key-Value Store's
+// servers present self-signed certificates on rediss:// URLs.
 //
 // When redis-server is not installed, Start skips the test, unless the
 // environment sets PULSE_REQUIRE_SERVICES=1 (as CI does), which makes it
@@ -11,6 +16,7 @@ package redistest
 import (
 	"bufio"
 	"bytes"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -35,6 +41,7 @@ type Server struct {
 	bin  string
 	dir  string
 	port int
+	tls  *tlsFiles // nil: plain TCP
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
@@ -47,7 +54,19 @@ type Server struct {
 // PULSE_REQUIRE_SERVICES=1.
 func Start(t testing.TB) *Server {
 	t.Helper()
-	s, err := StartServer()
+	return start(t, StartServer)
+}
+
+// StartTLS is Start for a server that speaks only TLS (see
+// StartServerTLS).
+func StartTLS(t testing.TB) *Server {
+	t.Helper()
+	return start(t, StartServerTLS)
+}
+
+func start(t testing.TB, startServer func() (*Server, error)) *Server {
+	t.Helper()
+	s, err := startServer()
 	if errors.Is(err, ErrNotInstalled) {
 		Unavailable(t, err)
 	}
@@ -76,7 +95,16 @@ func Unavailable(t testing.TB, err error) {
 // StartServer starts a server on a free port and waits until it answers
 // PING. The caller must Close it. It returns ErrNotInstalled when there is
 // no redis-server.
-func StartServer() (*Server, error) {
+func StartServer() (*Server, error) { return startServer(false) }
+
+// StartServerTLS is StartServer for a server that listens only for TLS
+// (redis-server --port 0 --tls-port N), with a certificate for 127.0.0.1
+// and localhost signed by a certificate authority made for it, whose
+// certificate is in the PEM file CAFile. Clients need not present a
+// certificate. URL is rediss://.
+func StartServerTLS() (*Server, error) { return startServer(true) }
+
+func startServer(useTLS bool) (*Server, error) {
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
 		if _, err := os.Stat("/usr/bin/redis-server"); err != nil {
@@ -89,6 +117,12 @@ func StartServer() (*Server, error) {
 		return nil, fmt.Errorf("redistest: %w", err)
 	}
 	s := &Server{bin: bin, dir: dir}
+	if useTLS {
+		if s.tls, err = writeTLSFiles(dir, time.Now()); err != nil {
+			os.RemoveAll(dir)
+			return nil, err
+		}
+	}
 	// A free port can be taken between our probe and the server's bind:
 	// try a few.
 	for range 5 {
@@ -103,8 +137,24 @@ func StartServer() (*Server, error) {
 	return nil, err
 }
 
-// URL returns redis://127.0.0.1:<port>/0.
-func (s *Server) URL() string { return "redis://" + s.Addr() + "/0" }
+// URL returns redis://127.0.0.1:<port>/0, or rediss:// for a server
+// started with StartTLS.
+func (s *Server) URL() string {
+	if s.tls != nil {
+		return "rediss://" + s.Addr() + "/0"
+	}
+	return "redis://" + s.Addr() + "/0"
+}
+
+// CAFile returns the PEM file of the certificate authority that signed
+// the certificate of a server started with StartTLS, the file a client
+// verifies the server against; "" for a plain server.
+func (s *Server) CAFile() string {
+	if s.tls == nil {
+		return ""
+	}
+	return s.tls.ca
+}
 
 // Addr returns 127.0.0.1:<port>.
 func (s *Server) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.port)) }
@@ -130,6 +180,31 @@ func (s *Server) Output() string {
 		return ""
 	}
 	return s.out.String()
+}
+
+// Pause stops the running server's process (SIGSTOP) without closing
+// anything: connections stay open and commands wait unanswered, as with a
+// Redis stuck in a slow command or an overloaded host. Resume continues
+// it.
+func (s *Server) Pause() error { return s.signal(pauseSignal) }
+
+// Resume continues a paused server (SIGCONT); it answers what was sent
+// to it meanwhile.
+func (s *Server) Resume() error { return s.signal(resumeSignal) }
+
+func (s *Server) signal(sig os.Signal) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if sig == nil {
+		return errors.New("redistest: pausing a server needs SIGSTOP, which this system lacks")
+	}
+	if s.cmd == nil {
+		return errors.New("redistest: the server is stopped")
+	}
+	if err := s.cmd.Process.Signal(sig); err != nil {
+		return fmt.Errorf("redistest: %v to redis-server %d: %w", sig, s.cmd.Process.Pid, err)
+	}
+	return nil
 }
 
 // Stop kills the server, as a crash would, and waits for it to exit.
@@ -161,15 +236,31 @@ func (s *Server) Restart() error {
 		return err
 	}
 	out := &lockedBuffer{}
-	cmd := exec.Command(s.bin,
-		"--port", strconv.Itoa(s.port),
+	port := strconv.Itoa(s.port)
+	if s.tls != nil {
+		port = "0" // no plain TCP
+	}
+	args := []string{
+		"--port", port,
 		"--bind", "127.0.0.1",
 		"--save", "",
 		"--appendonly", "no",
 		"--dir", s.dir,
 		"--daemonize", "no",
 		"--logfile", "",
-	)
+	}
+	var ping *tls.Config
+	if s.tls != nil {
+		args = append(args,
+			"--tls-port", strconv.Itoa(s.port),
+			"--tls-cert-file", s.tls.cert,
+			"--tls-key-file", s.tls.key,
+			"--tls-ca-cert-file", s.tls.ca,
+			"--tls-auth-clients", "no",
+		)
+		ping = s.tls.client
+	}
+	cmd := exec.Command(s.bin, args...)
 	cmd.Dir = s.dir
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = sysProcAttr()
@@ -182,7 +273,7 @@ func (s *Server) Restart() error {
 		close(exit)
 	}()
 	s.cmd, s.exit, s.out = cmd, exit, out
-	if err := waitPing(s.Addr(), exit, StartTimeout); err != nil {
+	if err := waitPing(s.Addr(), ping, exit, StartTimeout); err != nil {
 		s.stopLocked()
 		return fmt.Errorf("redistest: redis-server on port %d: %w; its output:\n%s", s.port, err, out.String())
 	}
@@ -198,13 +289,13 @@ func (s *Server) Close() error {
 	return err
 }
 
-// waitPing polls addr with PING until it answers +PONG, the process
-// exits or timeout passes.
-func waitPing(addr string, exit <-chan struct{}, timeout time.Duration) error {
+// waitPing polls addr with PING, over TLS with tc unless it is nil, until
+// it answers +PONG, the process exits or timeout passes.
+func waitPing(addr string, tc *tls.Config, exit <-chan struct{}, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	var last error
 	for delay := time.Millisecond; ; delay = min(2*delay, 50*time.Millisecond) {
-		if last = ping(addr, deadline); last == nil {
+		if last = ping(addr, tc, deadline); last == nil {
 			return nil
 		}
 		select {
@@ -218,13 +309,20 @@ func waitPing(addr string, exit <-chan struct{}, timeout time.Duration) error {
 	}
 }
 
-func ping(addr string, deadline time.Time) error {
+func ping(addr string, tc *tls.Config, deadline time.Time) error {
 	c, err := net.DialTimeout("tcp", addr, time.Until(deadline))
 	if err != nil {
 		return err
 	}
 	defer c.Close()
 	c.SetDeadline(deadline)
+	if tc != nil {
+		tlsConn := tls.Client(c, tc)
+		if err := tlsConn.Handshake(); err != nil {
+			return err
+		}
+		c = tlsConn
+	}
 	if _, err := c.Write([]byte("PING\r\n")); err != nil {
 		return err
 	}

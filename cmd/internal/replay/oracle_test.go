@@ -761,6 +761,9 @@ func (o *oracle) expectDef(t *testing.T, s *oStat) checker {
 			top = append(top, stat.TopValueEntry{Key: e.k, Value: float64(e.n) / perWindow})
 		}
 		return func(t *testing.T, name string, got stat.Value) {
+			bound, ok := got.TopBound()
+			assert.True(t, ok, "%s: %s is a top-k list", name, got)
+			assert.Zero(t, bound, "%s: the keys fit the capacity, so the snapshot says the counts are exact", name)
 			gotTop := got.Top()
 			require.Len(t, gotTop, len(top), "%s: %s", name, got)
 			for i := range top {

@@ -16,9 +16,19 @@ const (
 	RoleReceiver = "receiver"
 	RoleMerger   = "merger"
 	RoleWeb      = "web"
+	RoleEmitter  = "emitter"
 )
 
+// allRoles are the roles "all" means; the emitter runs only when named,
+// or when GRAPHITE_URL is set.
 var allRoles = []string{RoleReceiver, RoleMerger, RoleWeb}
+
+var knownRoles = []string{RoleReceiver, RoleMerger, RoleWeb, RoleEmitter}
+
+// DefaultAuthUser is the user name of a DRAIN_AUTH or WEB_AUTH that is a
+// password alone: app.json has Heroku generate both as random secrets,
+// which have no colon.
+const DefaultAuthUser = "pulse"
 
 // Config is every setting of the live roles. Each field comes from an
 // environment variable, and a flag of the same name overrides it (see
@@ -33,6 +43,7 @@ type Config struct {
 	RedisTLSSkipVerify bool   // REDIS_TLS_SKIP_VERIFY: accept any certificate on rediss:// (Heroku Key-Value Store's are self-signed)
 	RedisTLSCA         string // REDIS_TLS_CA: a PEM file of the CA that signed the server's certificate
 	Defs               string // DEFS: a definitions file; "" is the default Heroku set
+	GraphiteURL        string // GRAPHITE_URL: tcp://host:2003 for the emitter role
 
 	MergerCount int           // MERGER_COUNT: number of merger shards (default 1)
 	Shard       int           // SHARD: this merger's shard, 0 ≤ SHARD < MERGER_COUNT; else from DYNO
@@ -41,8 +52,9 @@ type Config struct {
 	History     time.Duration // HISTORY: the web's history (default 10m)
 	MaxAge      time.Duration // HEALTH_MAX_AGE: /healthz fails when the newest snapshot is older (default 10s)
 
-	DrainAuth     string // DRAIN_AUTH: user:pass for POST /logs; "" is no auth
-	WebAuth       string // WEB_AUTH: user:pass for the web; "" is no auth
+	DrainAuth     string // DRAIN_AUTH: user:pass for POST /logs (and POST /v1/logs), or a password alone for DefaultAuthUser; "" is no auth
+	OTLPToken     string // OTLP_TOKEN: a bearer token POST /v1/logs also accepts
+	WebAuth       string // WEB_AUTH: user:pass for the web, or a password alone for DefaultAuthUser; "" is no auth
 	MaxBody       int    // MAX_BODY: largest drain body in bytes (default 1 MiB)
 	SyslogAddr    string // SYSLOG_ADDR: syslog over TCP
 	SyslogTLSAddr string // SYSLOG_TLS_ADDR: syslog over TLS, with TLS_CERT and TLS_KEY
@@ -77,6 +89,7 @@ func Flags(fs *cli.FlagSet, role string) *Config {
 	fs.String(&c.Prefix, "redis-prefix", "REDIS_PREFIX", "pulse:", "key `prefix` of Pulse's streams on Redis")
 	fs.Bool(&c.RedisTLSSkipVerify, "redis-tls-skip-verify", "REDIS_TLS_SKIP_VERIFY", false, "on rediss://, do not verify the server's certificate (Heroku Key-Value Store's is self-signed); prefer REDIS_TLS_CA")
 	fs.String(&c.RedisTLSCA, "redis-tls-ca", "REDIS_TLS_CA", "", "on rediss://, verify the server against the CA in this PEM `file`")
+	fs.String(&c.GraphiteURL, "graphite-url", "GRAPHITE_URL", "", "push every snapshot to Graphite's plaintext protocol at this `URL` (tcp://host:2003): the emitter role, on with the web when set")
 	fs.String(&c.Defs, "defs", "DEFS", "", "definitions `file` (default: the embedded Heroku set; see pulse defs)")
 	fs.Int(&c.MergerCount, "merger-count", "MERGER_COUNT", 1, "number of merger shards")
 	fs.Int(&c.Shard, "shard", "SHARD", -1, "this merger's `shard`, 0 to MERGER_COUNT-1 (default: from DYNO, merger.N is shard N-1; else 0)")
@@ -84,8 +97,9 @@ func Flags(fs *cli.FlagSet, role string) *Config {
 	fs.Duration(&c.Grace, "grace", "GRACE", time.Second, "how long past a flush a merger waits for every receiver's cut before it publishes a second")
 	fs.Duration(&c.History, "history", "HISTORY", 10*time.Minute, "history the web keeps and serves")
 	fs.Duration(&c.MaxAge, "health-max-age", "HEALTH_MAX_AGE", 10*time.Second, "/healthz answers 503 when the newest snapshot is older than this")
-	fs.String(&c.DrainAuth, "drain-auth", "DRAIN_AUTH", "", "`user:pass` required on POST /logs (basic auth)")
-	fs.String(&c.WebAuth, "web-auth", "WEB_AUTH", "", "`user:pass` required on the dashboard and /stats (basic auth)")
+	fs.String(&c.DrainAuth, "drain-auth", "DRAIN_AUTH", "", "`user:pass` required on POST /logs and /v1/logs (basic auth); a password alone is for user "+DefaultAuthUser)
+	fs.String(&c.OTLPToken, "otlp-token", "OTLP_TOKEN", "", "bearer `token` accepted on POST /v1/logs (OpenTelemetry logs), besides DRAIN_AUTH's basic auth")
+	fs.String(&c.WebAuth, "web-auth", "WEB_AUTH", "", "`user:pass` required on the dashboard and /stats (basic auth); a password alone is for user "+DefaultAuthUser)
 	fs.Int(&c.MaxBody, "max-body", "MAX_BODY", 1<<20, "largest drain body in `bytes` (413 beyond)")
 	fs.String(&c.SyslogAddr, "syslog-addr", "SYSLOG_ADDR", "", "listen `address` for syslog over TCP (octet-counted or newline-delimited)")
 	fs.String(&c.SyslogTLSAddr, "syslog-tls-addr", "SYSLOG_TLS_ADDR", "", "listen `address` for syslog over TLS (needs TLS_CERT and TLS_KEY)")
@@ -102,7 +116,7 @@ func Flags(fs *cli.FlagSet, role string) *Config {
 	fs.String(&c.Source, "source", "SOURCE", "", "this receiver's `name` in its batches (default: DYNO, else the host name), to which a per-boot id is added")
 	fs.String(&c.Dyno, "dyno", "DYNO", "", "the dyno name the platform sets (merger.2 → shard 1)")
 	fs.String(&c.LogLevel, "log-level", "LOG_LEVEL", "info", "log `level`: debug, info, warn or error")
-	fs.Duration(&c.PublishTTL, "publish-timeout", "PUBLISH_TIMEOUT", 2*time.Second, "how long a receiver tries to publish one cut before it drops it")
+	fs.Duration(&c.PublishTTL, "publish-timeout", "PUBLISH_TIMEOUT", 2*time.Second, "how long a receiver tries to publish one cut before it drops it (at most 10s)")
 	c.rolesFlag = &roles
 	return c
 }
@@ -116,13 +130,19 @@ func (c *Config) finish(fs *cli.FlagSet) error {
 	} else {
 		c.Roles = nil
 		for _, r := range cli.List(roles) {
-			if !slices.Contains(allRoles, r) {
-				return fs.Errorf("role", "unknown role %q (want receiver, merger, web or all)", r)
+			if !slices.Contains(knownRoles, r) {
+				return fs.Errorf("role", "unknown role %q (want receiver, merger, web, emitter or all)", r)
 			}
 			if !slices.Contains(c.Roles, r) {
 				c.Roles = append(c.Roles, r)
 			}
 		}
+	}
+	if c.GraphiteURL != "" && !slices.Contains(c.Roles, RoleEmitter) && (roles == "all" || roles == "" || c.has(RoleWeb)) {
+		c.Roles = append(c.Roles, RoleEmitter)
+	}
+	if c.has(RoleEmitter) && c.GraphiteURL == "" {
+		return fs.Errorf("graphite-url", "the emitter role needs GRAPHITE_URL (tcp://host:2003)")
 	}
 	if c.MergerCount < 1 || c.MergerCount > 1024 {
 		return fs.Errorf("merger-count", "%d out of range 1..1024", c.MergerCount)
@@ -138,6 +158,9 @@ func (c *Config) finish(fs *cli.FlagSet) error {
 			return fs.Errorf(name, "must be positive, got %v", d)
 		}
 	}
+	if c.PublishTTL > MaxPublishTimeout {
+		return fs.Errorf("publish-timeout", "%v is longer than %v, so a last cut could miss the %v a dyno has after SIGTERM", c.PublishTTL, MaxPublishTimeout, ShutdownTimeout)
+	}
 	if c.Flush < 10*time.Millisecond || c.Flush > time.Minute {
 		return fs.Errorf("flush-interval", "%v out of range 10ms..1m", c.Flush)
 	}
@@ -147,9 +170,15 @@ func (c *Config) finish(fs *cli.FlagSet) error {
 	if _, err := cli.ListenAddr(c.Port); err != nil {
 		return fs.Errorf("port", "%v", err)
 	}
-	for _, a := range []struct{ name, v string }{{"drain-auth", c.DrainAuth}, {"web-auth", c.WebAuth}} {
-		if _, _, err := cli.UserPass(a.v); err != nil {
-			return fs.Errorf(a.name, "%v", err)
+	for _, a := range []struct {
+		name string
+		v    *string
+	}{{"drain-auth", &c.DrainAuth}, {"web-auth", &c.WebAuth}} {
+		if *a.v != "" && !strings.Contains(*a.v, ":") {
+			*a.v = DefaultAuthUser + ":" + *a.v // a password alone, as app.json's generated secrets are
+		}
+		if _, _, err := cli.UserPass(*a.v); err != nil {
+			return fs.Errorf(a.name, "%v, or a password alone for user %s", err, DefaultAuthUser)
 		}
 	}
 	if c.TimeSource != "event" && c.TimeSource != "arrival" {
@@ -175,7 +204,7 @@ func (c *Config) finish(fs *cli.FlagSet) error {
 	if !(c.DemoRate > 0) || c.DemoRate > 1e6 {
 		return fs.Errorf("demo-rate", "%v out of range (0, 1e6]", c.DemoRate)
 	}
-	if c.RedisURL == "" && len(c.Roles) < len(allRoles) {
+	if c.RedisURL == "" && !(c.has(RoleReceiver) && c.has(RoleMerger) && c.has(RoleWeb)) {
 		return fs.Errorf("redis-url", "unset, so roles talk over the in-memory bus and all three must run in this process (ROLE=all), not %s", strings.Join(c.Roles, ","))
 	}
 	if c.Source == "" {

@@ -4,5 +4,7 @@
 // picks the bus (Redis when REDIS_URL is set, else in memory), serves the
 // drain endpoint, the dashboard and /healthz on one port, and shuts down
 // in order on SIGTERM: inputs stop, the receivers flush their last cut,
-// the mergers publish, the web drains its clients.
+// the mergers publish, the web drains its clients, all within
+// ShutdownTimeout (25 s), under the 30 s Heroku gives a dyno between
+// SIGTERM and SIGKILL.
 package run

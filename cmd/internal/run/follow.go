@@ -2,12 +2,17 @@ package run
 
 import (
 	"context"
+	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net/http"
+	"strings"
 	"time"
 
 	"github.com/pulsehq/pulse/cmd/internal/bus"
+	"github.com/pulsehq/pulse/cmd/internal/emitter"
 	"github.com/pulsehq/pulse/cmd/internal/selfstat"
 	"github.com/pulsehq/pulse/cmd/internal/web"
 	"github.com/pulsehq/pulse/stat"
@@ -23,8 +28,13 @@ const liveLag = 30 * time.Second
 // come. Each live snapshot gets pulse.lag, the time from the end of its
 // second to its arrival here, in milliseconds: the freshness of the
 // numbers on the page, the largest over the shards.
-func follow(ctx context.Context, b bus.Bus, h *web.History, history time.Duration, log *slog.Logger) error {
-	pos := bus.At(time.Now().Add(-history))
+// The emitter, when there is one, gets each live snapshot as well.
+func follow(ctx context.Context, b bus.Bus, h *web.History, e *emitter.Emitter, history time.Duration, log *slog.Logger) error {
+	back := history
+	if h == nil {
+		back = 0 // an emitter alone sends what is new
+	}
+	pos := bus.At(time.Now().Add(-back))
 	lags := map[int]time.Duration{}
 	backoff := 100 * time.Millisecond
 	var bad uint64
@@ -63,10 +73,34 @@ func follow(ctx context.Context, b bus.Bus, h *web.History, history time.Duratio
 				}
 				snap.Stats[selfstat.Lag] = stat.Number(float64(worst.Milliseconds()))
 			}
-			h.Add(m.Shard, snap)
+			if h != nil {
+				h.Add(m.Shard, snap)
+			}
+			if e != nil && now.Sub(snap.Time) < liveLag {
+				e.Offer(snap) // a full buffer drops the oldest, counted
+			}
 		}
 	}
 	return nil
 }
 
 func jsonEncode(w io.Writer, v any) error { return json.NewEncoder(w).Encode(v) }
+
+// withAuth requires basic auth "user:pass" on h; empty auth is none.
+func withAuth(auth string, h http.Handler) http.Handler {
+	if auth == "" {
+		return h
+	}
+	user, pass, _ := strings.Cut(auth, ":")
+	wantU, wantP := sha256.Sum256([]byte(user)), sha256.Sum256([]byte(pass))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u, p, ok := r.BasicAuth()
+		gotU, gotP := sha256.Sum256([]byte(u)), sha256.Sum256([]byte(p))
+		if !ok || subtle.ConstantTimeCompare(gotU[:], wantU[:])&subtle.ConstantTimeCompare(gotP[:], wantP[:]) != 1 {
+			w.Header().Set("WWW-Authenticate", `Basic realm="pulse"`)
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}

@@ -16,9 +16,12 @@ import (
 	"github.com/pulsehq/pulse/cmd/internal/bus"
 	"github.com/pulsehq/pulse/cmd/internal/cli"
 	"github.com/pulsehq/pulse/cmd/internal/defs"
+	"github.com/pulsehq/pulse/cmd/internal/emitter"
 	"github.com/pulsehq/pulse/cmd/internal/httpserve"
 	"github.com/pulsehq/pulse/cmd/internal/input"
 	"github.com/pulsehq/pulse/cmd/internal/merger"
+	"github.com/pulsehq/pulse/cmd/internal/metrics"
+	"github.com/pulsehq/pulse/cmd/internal/otlp"
 	"github.com/pulsehq/pulse/cmd/internal/receiver"
 	"github.com/pulsehq/pulse/cmd/internal/web"
 	"github.com/pulsehq/pulse/stat/def"
@@ -30,6 +33,23 @@ const Usage = "run the live system: receiver, merger and web (all three on an in
 
 // DefaultPort is where pulse run listens when PORT is unset.
 const DefaultPort = "5000"
+
+// The shutdown's bounds. Heroku stops a dyno with SIGTERM and kills it
+// 30 s later, so a process finishes its shutdown well within that: the
+// HTTP server gets HTTPGrace to finish the requests in flight (a drain
+// body is queued at once, event streams end at once), the receiver then
+// folds what is queued and publishes its last cut, trying each batch for
+// PUBLISH_TIMEOUT at most (MaxPublishTimeout), and the mergers and the
+// web stop at once. ShutdownTimeout caps the whole: past it the process
+// logs what it abandons and returns.
+const (
+	HTTPGrace         = 5 * time.Second
+	MaxPublishTimeout = 10 * time.Second
+	ShutdownTimeout   = 25 * time.Second
+)
+
+// shutdownTimeout is ShutdownTimeout; tests shorten it.
+var shutdownTimeout = ShutdownTimeout
 
 // Run is `pulse run`: every role in one process unless ROLE says
 // otherwise. Logs go to stdout in logfmt.
@@ -59,6 +79,9 @@ func Main(ctx context.Context, name, role string, args []string, stdout, stderr 
 		cfg.Port = DefaultPort
 	}
 	log := slog.New(slog.NewTextHandler(stdout, &slog.HandlerOptions{Level: level(cfg.LogLevel)}))
+	if cfg.RedisURL != "" {
+		bus.LogRedisTo(log.With("component", "redis"))
+	}
 	return Start(ctx, *cfg, log)
 }
 
@@ -106,6 +129,7 @@ type process struct {
 	recv *receiver.Receiver
 	mrgs []*merger.Merger
 	hist *web.History
+	emit *emitter.Emitter
 }
 
 func (p *process) run(ctx context.Context) error {
@@ -129,6 +153,7 @@ func (p *process) run(ctx context.Context) error {
 			Workers: cfg.Workers, Queue: input.QueueConfig{Jobs: cfg.QueueJobs},
 			Arrival: cfg.TimeSource == "arrival", PublishTimeout: cfg.PublishTTL,
 			Drain:    input.DrainConfig{Auth: cfg.DrainAuth, MaxBody: int64(cfg.MaxBody)},
+			OTLP:     otlp.Config{Auth: cfg.DrainAuth, Token: cfg.OTLPToken},
 			SyslogLn: syslogLn, SyslogTLS: syslogTLS, Aorta: cli.List(cfg.AortaURLs),
 			File: cfg.File, Follow: cfg.Follow, Demo: cfg.demo(), DemoRate: cfg.DemoRate, DemoSeed: uint64(time.Now().UnixNano()),
 		}
@@ -138,6 +163,7 @@ func (p *process) run(ctx context.Context) error {
 		}
 		p.recv = r
 		mux.Handle("/logs", r.Handler())
+		mux.Handle("/v1/logs", r.OTLPHandler())
 		p.health["receiver"] = func(context.Context) (map[string]any, error) { return r.Health() }
 	}
 	if cfg.has(RoleMerger) {
@@ -164,9 +190,21 @@ func (p *process) run(ctx context.Context) error {
 			return fmt.Errorf("HISTORY: %w", err)
 		}
 		p.hist = h
-		mux.Handle("/", web.Handler(h, web.Config{Auth: cfg.WebAuth, MaxAge: cfg.MaxAge, Health: p.health, Defs: p.defs}))
+		page := web.Handler(h, web.Config{Auth: cfg.WebAuth, MaxAge: cfg.MaxAge, Health: p.health, Defs: p.defs})
+		mux.Handle("/", page)
+		// /metrics, for Prometheus, behind the web's auth like the rest.
+		mux.Handle("/metrics", withAuth(cfg.WebAuth, metrics.Handler(h.Latest, p.defs)))
 	} else if cfg.Port != "" {
 		mux.Handle("/healthz", healthz(p.health))
+	}
+
+	if cfg.has(RoleEmitter) {
+		e, err := emitter.New(emitter.Config{URL: cfg.GraphiteURL}, p.log.With("role", RoleEmitter))
+		if err != nil {
+			return fmt.Errorf("GRAPHITE_URL: %w", err)
+		}
+		p.emit = e
+		p.health["emitter"] = e.Health
 	}
 
 	var srv *http.Server
@@ -177,7 +215,19 @@ func (p *process) run(ctx context.Context) error {
 		if ln, err = net.Listen("tcp", addr); err != nil {
 			return fmt.Errorf("PORT: %w", err)
 		}
+		// At most httpserve.MaxConns connections at once; /healthz shows
+		// the counts, rejections and timeouts included.
+		limited := httpserve.Limit(ln, httpserve.MaxConns, p.log)
+		p.health["http"] = func(context.Context) (map[string]any, error) {
+			st := limited.Stats()
+			return map[string]any{"conns_open": st.Open, "conns": st.Accepted, "conns_rejected": st.Rejected, "timeouts": st.Timeouts}, nil
+		}
+		ln = limited
 		srv = httpserve.NewServer(addr, mux)
+		if p.hist != nil {
+			// Open /stats/stream responses end at once on shutdown.
+			srv.RegisterOnShutdown(p.hist.CloseSubscriptions)
+		}
 	}
 	p.announce(ln)
 
@@ -199,10 +249,13 @@ func (p *process) run(ctx context.Context) error {
 	defer stopMrg()
 	recvCtx, stopRecv := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopRecv()
-	if p.hist != nil {
+	if p.hist != nil || p.emit != nil {
 		goRun("web", webCtx, func(c context.Context) error {
-			return follow(c, p.bus, p.hist, p.cfg.History, p.log.With("role", RoleWeb))
+			return follow(c, p.bus, p.hist, p.emit, p.cfg.History, p.log.With("role", RoleWeb))
 		})
+	}
+	if p.emit != nil {
+		goRun("emitter", webCtx, p.emit.Run)
 	}
 	for _, m := range p.mrgs {
 		goRun("merger", mrgCtx, m.Run)
@@ -219,7 +272,7 @@ func (p *process) run(ctx context.Context) error {
 	}
 	httpDone := make(chan error, 1)
 	if srv != nil {
-		go func() { httpDone <- httpserve.Serve(ctx, srv, ln) }()
+		go func() { httpDone <- httpserve.ServeGrace(ctx, srv, ln, HTTPGrace) }()
 	}
 
 	var err error
@@ -228,26 +281,41 @@ func (p *process) run(ctx context.Context) error {
 	case err = <-errc:
 		p.log.Error("stopping", "err", err)
 	}
-	p.log.Info("shutting down")
-	if srv != nil {
-		// Serve shuts the server down when ctx ends; on a role's error,
-		// ctx is still live, so shut it down here.
-		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		_ = srv.Shutdown(sctx)
-		cancel()
-		<-httpDone
+	p.log.Info("shutting down", "timeout", shutdownTimeout)
+	start := time.Now()
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		if srv != nil {
+			// Serve shuts the server down when ctx ends; on a role's error,
+			// ctx is still live, so shut it down here.
+			sctx, cancel := context.WithTimeout(context.Background(), HTTPGrace)
+			_ = srv.Shutdown(sctx)
+			cancel()
+			<-httpDone
+		}
+		stopRecv()
+		if recvDone != nil {
+			<-recvDone
+		}
+		stopMrg()
+		stopWeb()
+		if p.hist != nil {
+			p.hist.CloseSubscriptions()
+		}
+		wg.Wait()
+	}()
+	t := time.NewTimer(shutdownTimeout)
+	defer t.Stop()
+	select {
+	case <-stopped:
+		p.log.Info("stopped", "took", time.Since(start).Round(time.Millisecond))
+	case <-t.C:
+		p.log.Error("shutdown did not finish in time; exiting without waiting for the rest", "timeout", shutdownTimeout)
+		if err == nil {
+			err = fmt.Errorf("shutdown took longer than %v", shutdownTimeout)
+		}
 	}
-	stopRecv()
-	if recvDone != nil {
-		<-recvDone
-	}
-	stopMrg()
-	stopWeb()
-	if p.hist != nil {
-		p.hist.CloseSubscriptions()
-	}
-	wg.Wait()
-	p.log.Info("stopped")
 	return err
 }
 
@@ -323,6 +391,10 @@ func openBus(ctx context.Context, cfg Config, d []def.Def, log *slog.Logger) (bu
 		if errors.Is(err, bus.ErrInvalid) {
 			return nil, fmt.Errorf("REDIS_URL: %w", err)
 		}
+		if errors.Is(err, bus.ErrCertificate) {
+			// Not a network fault: retrying would only repeat it.
+			return nil, fmt.Errorf("REDIS_URL: %w; %s", err, certificateFix(cfg))
+		}
 		log.Warn("redis not reachable; retrying", "url", cli.RedactURL(cfg.RedisURL), "err", err, "backoff", backoff)
 		t := time.NewTimer(backoff)
 		select {
@@ -333,6 +405,16 @@ func openBus(ctx context.Context, cfg Config, d []def.Def, log *slog.Logger) (bu
 		}
 		backoff = min(2*backoff, 10*time.Second)
 	}
+}
+
+// certificateFix says what to set when a rediss:// server's certificate
+// did not verify.
+func certificateFix(cfg Config) string {
+	const skip = "or REDIS_TLS_SKIP_VERIFY=1 for a server whose certificate cannot be checked (Heroku Key-Value Store's are self-signed)"
+	if cfg.RedisTLSCA != "" {
+		return "the certificate authority in REDIS_TLS_CA (" + cfg.RedisTLSCA + ") did not sign it: set REDIS_TLS_CA to the one that did, " + skip
+	}
+	return "set REDIS_TLS_CA to a PEM file of the certificate authority that signed it, " + skip
 }
 
 // healthz serves the checks of a process without the web role.

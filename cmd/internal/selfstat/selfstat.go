@@ -26,6 +26,8 @@ const (
 	PublishDropped = "pulse.publish.dropped" // cuts given up: not published in time, or the publish queue was full
 	PublishLatency = "pulse.publish.latency" // the slowest publish, in milliseconds
 	Queue          = "pulse.queue"           // the most jobs waiting for a worker
+	OTLPRecords    = "pulse.otlp.records"    // OTLP log records queued (records in)
+	OTLPRejected   = "pulse.otlp.rejected"   // OTLP log records rejected in a partial success (time past 2199, nesting too deep)
 	Lag            = "pulse.lag"             // the web's: from the end of a snapshot's second to its arrival, in ms
 	Shards         = "pulse.shards"          // the web's: merger shards heard from recently
 	window10s      = 10 * time.Second
@@ -46,6 +48,8 @@ func Defs() []def.Def {
 		rate(ShuttleLost, "log-shuttle lost/s"),
 		rate(PublishErrors, "Publish errors/s"),
 		rate(PublishDropped, "Dropped cuts/s"),
+		rate(OTLPRecords, "OTLP records/s"),
+		rate(OTLPRejected, "OTLP records rejected/s"),
 		{Name: PublishLatency, Kind: def.KindMax, Of: "ms", Window: window10s, Label: "Publish latency (max)", Group: "pulse", Unit: "ms"},
 		{Name: Queue, Kind: def.KindMax, Of: "jobs", Window: window10s, Label: "Queue depth (max)", Group: "pulse"},
 	}

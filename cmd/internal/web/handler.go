@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pulsehq/pulse/stat/def"
@@ -112,7 +113,7 @@ func Handler(h *History, cfg Config) http.Handler {
 	cfg.StreamWriteTimeout = cmpOr(cfg.StreamWriteTimeout, DefaultStreamWriteTimeout)
 	cfg.Heartbeat = cmpOr(cfg.Heartbeat, DefaultHeartbeat)
 	s := &server{h: h, cfg: cfg, streams: make(chan struct{}, cfg.MaxStreams), metaJSON: metaJSON(cfg.Defs)}
-	auth := basicAuth(cfg.Auth)
+	auth := basicAuth(cfg.Auth, &s.unauthorized)
 	files, _ := fs.Sub(static, "static") // static is a constant directory
 	fileServer := http.FileServerFS(files)
 
@@ -136,17 +137,18 @@ func Handler(h *History, cfg Config) http.Handler {
 }
 
 type server struct {
-	h        *History
-	cfg      Config
-	streams  chan struct{} // a semaphore of MaxStreams
-	metaJSON []byte        // the body of /stats/meta
+	h            *History
+	cfg          Config
+	streams      chan struct{} // a semaphore of MaxStreams
+	unauthorized atomic.Uint64 // requests answered 401, shown by /healthz
+	metaJSON     []byte        // the body of /stats/meta
 }
 
 // basicAuth returns a middleware that requires cred ("user:pass"), or
 // passes everything when cred is empty. The user and password are
 // compared in constant time, through their SHA-256 sums so that their
-// lengths do not leak either.
-func basicAuth(cred string) func(http.Handler) http.Handler {
+// lengths do not leak either. Each request refused adds one to refused.
+func basicAuth(cred string, refused *atomic.Uint64) func(http.Handler) http.Handler {
 	if cred == "" {
 		return func(h http.Handler) http.Handler { return h }
 	}
@@ -159,6 +161,7 @@ func basicAuth(cred string) func(http.Handler) http.Handler {
 			match := subtle.ConstantTimeCompare(gotUser[:], wantUser[:]) &
 				subtle.ConstantTimeCompare(gotPass[:], wantPass[:])
 			if !ok || !given || match != 1 {
+				refused.Add(1)
 				w.Header().Set("WWW-Authenticate", `Basic realm="pulse", charset="UTF-8"`)
 				http.Error(w, "unauthorized", http.StatusUnauthorized)
 				return

@@ -26,13 +26,20 @@ type health struct {
 	Streams    int                       `json:"streams"`
 	Errors     []string                  `json:"errors,omitempty"`
 	Checks     map[string]map[string]any `json:"checks,omitempty"`
+
+	// Unauthorized counts requests answered 401 (Config.Auth).
+	Unauthorized uint64 `json:"unauthorized"`
+	// Rejected counts snapshots refused (HistoryStats.Rejected): no
+	// shard, a shard out of range, a zero time or one too far ahead.
+	Rejected uint64 `json:"rejected"`
 }
 
 // healthz serves GET /healthz: 200 when the newest snapshot is younger
 // than MaxAge and every check passes, else 503, with
 //
 //	{"status":"ok","snapshot_age_ms":412,"time":"2026-11-24T10:00:01Z","shards":2,
-//	 "live_shards":2,"names":150,"overflow":0,"streams":1,"checks":{"bus":{...}}}
+//	 "live_shards":2,"names":150,"overflow":0,"streams":1,"checks":{"bus":{...}},
+//	 "unauthorized":0,"rejected":0}
 //
 // and "errors":[...] saying what is wrong when it is not.
 func (s *server) healthz(w http.ResponseWriter, r *http.Request) {
@@ -46,6 +53,7 @@ func (s *server) healthz(w http.ResponseWriter, r *http.Request) {
 		Overflow:   st.Overflow,
 		Streams:    len(s.streams),
 	}
+	out.Unauthorized, out.Rejected = s.unauthorized.Load(), st.Rejected
 	if st.Shards == 0 {
 		out.Errors = append(out.Errors, "no snapshot yet")
 	} else {

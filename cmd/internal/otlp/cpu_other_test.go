@@ -1,0 +1,6 @@
+//go:build !unix
+
+package otlp
+
+// processCPU is not available here; the cpu metric is left out.
+func processCPU() (int64, bool) { return 0, false }
