@@ -190,7 +190,7 @@ func (p *process) run(ctx context.Context) error {
 			return fmt.Errorf("HISTORY: %w", err)
 		}
 		p.hist = h
-		page := web.Handler(h, web.Config{Auth: cfg.WebAuth, MaxAge: cfg.MaxAge, Health: p.health})
+		page := web.Handler(h, web.Config{Auth: cfg.WebAuth, MaxAge: cfg.MaxAge, Health: p.health, Defs: p.defs})
 		mux.Handle("/", page)
 		// /metrics, for Prometheus, behind the web's auth like the rest.
 		mux.Handle("/metrics", withAuth(cfg.WebAuth, metrics.Handler(h.Latest, p.defs)))

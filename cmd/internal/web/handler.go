@@ -16,6 +16,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/pulsehq/pulse/stat/def"
 )
 
 // Defaults of Config.
@@ -71,6 +73,12 @@ type Config struct {
 	// Heartbeat is how often an idle stream gets a comment line, which
 	// keeps proxies from closing it. Zero means DefaultHeartbeat (15 s).
 	Heartbeat time.Duration
+	// Defs are the definitions the mergers run, in the order of their
+	// file, served by /stats/meta with the self-stats (pulse.*) after
+	// them: the page groups, orders, labels, formats and colors the stats
+	// by them. Nil serves the self-stats only, and the page shows every
+	// other stat by its name in a group of its own.
+	Defs []def.Def
 }
 
 // Validate reports a malformed Config: an Auth without a colon, or a
@@ -104,7 +112,7 @@ func Handler(h *History, cfg Config) http.Handler {
 	cfg.StreamBuffer = cmpOr(cfg.StreamBuffer, DefaultSubscribeBuffer)
 	cfg.StreamWriteTimeout = cmpOr(cfg.StreamWriteTimeout, DefaultStreamWriteTimeout)
 	cfg.Heartbeat = cmpOr(cfg.Heartbeat, DefaultHeartbeat)
-	s := &server{h: h, cfg: cfg, streams: make(chan struct{}, cfg.MaxStreams)}
+	s := &server{h: h, cfg: cfg, streams: make(chan struct{}, cfg.MaxStreams), metaJSON: metaJSON(cfg.Defs)}
 	auth := basicAuth(cfg.Auth, &s.unauthorized)
 	files, _ := fs.Sub(static, "static") // static is a constant directory
 	fileServer := http.FileServerFS(files)
@@ -113,6 +121,7 @@ func Handler(h *History, cfg Config) http.Handler {
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.Handle("GET /stats", auth(http.HandlerFunc(s.stats)))
 	mux.Handle("GET /stats/latest", auth(http.HandlerFunc(s.latest)))
+	mux.Handle("GET /stats/meta", auth(http.HandlerFunc(s.meta)))
 	mux.Handle("GET /stats/stream", auth(http.HandlerFunc(s.stream)))
 	mux.Handle("GET /", auth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-cache")
@@ -132,6 +141,7 @@ type server struct {
 	cfg          Config
 	streams      chan struct{} // a semaphore of MaxStreams
 	unauthorized atomic.Uint64 // requests answered 401, shown by /healthz
+	metaJSON     []byte        // the body of /stats/meta
 }
 
 // basicAuth returns a middleware that requires cred ("user:pass"), or

@@ -309,38 +309,57 @@ func TestSecurityHeaders(t *testing.T) {
 	}
 }
 
+// The page holds under its Content-Security-Policy: every script and
+// style is a file of its own origin, and no markup is built from strings.
+// The browser tests (package dashtest) check that it runs so; this checks
+// the files and the headers without a browser.
 func TestPage(t *testing.T) {
 	h, _ := filled(t)
 	hd := Handler(h, Config{})
 	resp, page := get(t, hd, "/")
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.Equal(t, "text/html; charset=utf-8", resp.Header.Get("Content-Type"))
+	csp := resp.Header.Get("Content-Security-Policy")
+	assert.Equal(t, ContentSecurityPolicy, csp)
+	assert.Contains(t, csp, "default-src 'self'")
+	assert.NotContains(t, csp, "unsafe")
+	assert.Contains(t, page, `<script src="format.js" defer></script>`)
 	assert.Contains(t, page, `<script src="app.js" defer></script>`)
 	// No inline script: every script element is empty and has a src,
-	// and no element has an event-handler attribute.
+	// and no element has an event-handler or a style attribute.
 	for _, m := range regexp.MustCompile(`(?is)<script([^>]*)>(.*?)</script>`).FindAllStringSubmatch(page, -1) {
 		assert.Contains(t, m[1], "src=", m[0])
 		assert.Empty(t, strings.TrimSpace(m[2]), m[0])
 	}
 	assert.NotRegexp(t, `(?i)\son[a-z]+\s*=`, page)
+	assert.NotRegexp(t, `(?i)\sstyle\s*=`, page)
 	assert.NotContains(t, page, "<style")
 
 	resp, js := get(t, hd, "/app.js")
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.Equal(t, "text/javascript; charset=utf-8", resp.Header.Get("Content-Type"))
-	assert.Contains(t, js, "fetch('stats/latest'")
+	assert.Contains(t, js, "new EventSource('stats/stream')")
+	assert.Contains(t, js, "getJSON('stats/meta')")
 	assert.Contains(t, js, "textContent")
-	for _, sink := range []string{"innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "Function("} {
-		assert.NotContains(t, js, sink)
+	_, format := get(t, hd, "/format.js")
+	for name, src := range map[string]string{"app.js": js, "format.js": format} {
+		assert.Contains(t, src, "'use strict'", name)
+		for _, sink := range []string{"innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "Function(", "setAttribute('style'", "cssText", "javascript:"} {
+			assert.NotContains(t, src, sink, name)
+		}
 	}
-	resp, _ = get(t, hd, "/style.css")
-	assert.Equal(t, "text/css; charset=utf-8", resp.Header.Get("Content-Type"))
+	for path, typ := range map[string]string{"/style.css": "text/css; charset=utf-8", "/favicon.svg": "image/svg+xml"} {
+		resp, _ = get(t, hd, path)
+		assert.Equal(t, http.StatusOK, resp.StatusCode, path)
+		assert.Equal(t, typ, resp.Header.Get("Content-Type"), path)
+		assert.Equal(t, ContentSecurityPolicy, resp.Header.Get("Content-Security-Policy"), path)
+	}
 }
 
 func TestMethods(t *testing.T) {
 	h, _ := filled(t)
 	hd := Handler(h, Config{})
-	for _, p := range []string{"/stats", "/stats/latest", "/healthz", "/stats/stream"} {
+	for _, p := range []string{"/stats", "/stats/latest", "/stats/meta", "/healthz", "/stats/stream"} {
 		rec := httptest.NewRecorder()
 		hd.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, p, strings.NewReader("{}")))
 		assert.Equal(t, http.StatusMethodNotAllowed, rec.Code, p)
