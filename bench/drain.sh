@@ -198,6 +198,28 @@ throughput() {
 		*) printf '  %8.0f events/s  on %s cores\n' "$(med "$n" events/s)" "$(med "$n" cores)" ;;
 		esac
 	done
+	# The same ratios round by round (a receiver's runs against the replays
+	# of its own round), and their medians: the load of other jobs moves
+	# from round to round, so pairs within a round are steadier.
+	awk 'function f(k, i) {for (i = 1; i < NF; i++) if ($i == k) return $(i + 1)}
+		/^replay /        {r = f("events/cpu-s")}
+		/^replay-1k /     {r1 = f("events/cpu-s")}
+		/^1core-20k /     {a = f("events/cpu-s")}
+		/^1core-1k /      {b = f("events/cpu-s")}
+		/^2cores-20k /    {c = f("events/cpu-s")}
+		/^2cores-1k /     {d = f("events/cpu-s")
+			printf "round %d: receiver / replay %.1f %% (1 core, 20k), %.1f %% (1 core, 1k), %.1f %% (2 cores, 20k), %.1f %% (2 cores, 1k); 2 cores / 1 core per CPU-second x 2: %.2fx (20k), %.2fx (1k)\n",
+				++n, 100 * a / r, 100 * b / r1, 100 * c / r, 100 * d / r1, 2 * c / a, 2 * d / b}' "$out" | tee "$TMP/rounds"
+	local i
+	printf 'paired medians:'
+	for i in 6 11 16 21; do
+		printf ' %s %%' "$(awk -v i="$i" '{print $i}' "$TMP/rounds" | median)"
+	done
+	printf ' (1 core 20k, 1 core 1k, 2 cores 20k, 2 cores 1k);'
+	for i in 35 37; do
+		printf ' %sx' "$(awk -v i="$i" '{sub(/x$/, "", $i); print $i}' "$TMP/rounds" | median)"
+	done
+	printf ' (2 cores / 1 core per CPU-second x 2, 20k, 1k)\n'
 	awk -v r="$(med replay events/cpu-s)" -v r1="$(med replay-1k events/cpu-s)" \
 		-v a="$(med 1core-20k events/cpu-s)" -v b="$(med 1core-1k events/cpu-s)" \
 		-v c="$(med 2cores-20k events/cpu-s)" -v d="$(med 2cores-1k events/cpu-s)" \
