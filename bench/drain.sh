@@ -46,6 +46,7 @@ pids=()
 cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
 	wait 2>/dev/null || true
+	rm -f "$TRAFFIC" "$SAME" # 420 MB; the logs and perf.data stay in $TMP
 }
 trap cleanup EXIT
 
