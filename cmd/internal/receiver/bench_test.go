@@ -16,14 +16,14 @@ import (
 	"github.com/pulsehq/pulse/window"
 )
 
-// discard is a bus that takes every batch.
-type discard struct{}
+// benchBus is a bus that takes every batch and keeps none.
+type benchBus struct{}
 
-func (discard) PublishBatch(context.Context, int, []byte) error { return nil }
+func (benchBus) PublishBatch(context.Context, int, []byte) error { return nil }
 
-// processCPU returns the CPU time (user and system) the process has used:
+// benchProcessCPU returns the CPU time (user and system) the process has used:
 // the shared machine's other jobs inflate wall time, much less this.
-func processCPU(tb testing.TB) time.Duration {
+func benchProcessCPU(tb testing.TB) time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		tb.Fatal(err)
@@ -31,10 +31,10 @@ func processCPU(tb testing.TB) time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// reportCPU reports events/s and the process's CPU time per event since
+// benchReportCPU reports events/s and the process's CPU time per event since
 // cpu0, garbage collection included.
-func reportCPU(b *testing.B, cpu0 time.Duration, events int) {
-	cpu := processCPU(b) - cpu0
+func benchReportCPU(b *testing.B, cpu0 time.Duration, events int) {
+	cpu := benchProcessCPU(b) - cpu0
 	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
 	b.ReportMetric(float64(cpu.Nanoseconds())/float64(events), "cpu-ns/event")
 }
@@ -55,7 +55,7 @@ func BenchmarkFold(b *testing.B) {
 	const frames = benchdrain.DefaultFrames
 
 	b.Run("worker", func(b *testing.B) {
-		r, err := New(Config{Defs: d}, discard{}, nil)
+		r, err := New(Config{Defs: d}, benchBus{}, nil)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -67,7 +67,7 @@ func BenchmarkFold(b *testing.B) {
 		w := r.ws[0]
 		_ = w.set.Advance(time.Now())
 		b.ReportAllocs()
-		cpu0 := processCPU(b)
+		cpu0 := benchProcessCPU(b)
 		i := 0
 		for b.Loop() {
 			body := bodies[i%len(bodies)]
@@ -82,7 +82,7 @@ func BenchmarkFold(b *testing.B) {
 				w.cut(time.Now())
 			}
 		}
-		reportCPU(b, cpu0, b.N*frames)
+		benchReportCPU(b, cpu0, b.N*frames)
 	})
 
 	b.Run("replay", func(b *testing.B) {
@@ -95,13 +95,13 @@ func BenchmarkFold(b *testing.B) {
 		var rd bytes.Reader
 		ctx := context.Background()
 		b.ReportAllocs()
-		cpu0 := processCPU(b)
+		cpu0 := benchProcessCPU(b)
 		for b.Loop() { // one op: every body, through one reader
 			rd.Reset(stream)
 			if err := rp.Fold(ctx, &rd); err != nil {
 				b.Fatal(err)
 			}
 		}
-		reportCPU(b, cpu0, b.N*len(bodies)*frames)
+		benchReportCPU(b, cpu0, b.N*len(bodies)*frames)
 	})
 }
