@@ -43,9 +43,12 @@ func benchReportCPU(b *testing.B, cpu0 time.Duration, events int) {
 // pulse bench drain posts (100 bodies of 100 frames from the generator,
 // starting now). One op is one body: copied into a pooled buffer as the
 // drain handler reads it, queued, taken and folded as one job, with a cut
-// every 2000 bodies (200 000 events: a flush a second at 200 000 events/s). The "replay" row folds the same frames
-// through one reader into a set of its own, as pulse replay does, so the
-// difference between the rows is what a job costs beyond the fold.
+// every 2000 bodies (200 000 events: a flush a second at 200 000
+// events/s). The "replay" row folds the same frames through one reader
+// into a set of its own, as pulse replay does, so the difference between
+// the rows is what a job costs beyond the fold. Both report the process's
+// CPU time per event (cpu-ns/event), which the machine's other jobs
+// inflate far less than wall time.
 func BenchmarkFold(b *testing.B) {
 	d, err := defs.Load("")
 	if err != nil {
