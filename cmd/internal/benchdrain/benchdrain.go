@@ -80,6 +80,13 @@ type Config struct {
 	Rate float64
 	// Seed selects the traffic (logfmttest.Options.Seed).
 	Seed uint64
+	// GenRate is the generated traffic's request-driven lines per second
+	// of event time (logfmttest.Options.Rate), as pulse gen --rate takes
+	// it. It sets the mix: periodic metrics and incident lines come on
+	// top, so at a higher rate router lines are a larger share, as in the
+	// traffic a receiver is compared with (pulse gen --rate 20000). Zero
+	// means logfmttest.DefaultRate (1000).
+	GenRate float64
 	// Start is the event time of the first frame; zero means now.
 	Start time.Time
 	// Token is the Logplex-Drain-Token header; empty means a d.<uuid>
@@ -150,6 +157,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	fs.Int(&cfg.Bodies, "bodies", "", DefaultBodies, "distinct `bodies` to generate and post in turn")
 	fs.Float64(&cfg.Rate, "rate", "", 0, "target `bodies/s` over all clients; 0 posts as fast as the server answers")
 	fs.Uint64(&cfg.Seed, "seed", "", 1, "`seed` of the generated traffic")
+	fs.Float64(&cfg.GenRate, "gen-rate", "", logfmttest.DefaultRate, "request-driven `lines` per second of event time in the generated traffic, as pulse gen --rate (it sets the mix of lines)")
 	fs.String(&start, "start", "", "now", "event `time` of the first frame, RFC 3339, or now")
 	fs.String(&cfg.Token, "token", "", "", "Logplex-Drain-Token `header` (default a d.<uuid> made from the seed)")
 	fs.Duration(&cfg.Timeout, "timeout", "", DefaultTimeout, "bound on each request")
@@ -217,6 +225,8 @@ func (cfg *Config) check() error {
 		return fmt.Errorf("benchdrain: --bodies %d × --frames %d must be between 1 and %d frames", cfg.Bodies, cfg.Frames, MaxTotalFrames)
 	case !(cfg.Rate >= 0) || math.IsInf(cfg.Rate, 1):
 		return fmt.Errorf("benchdrain: --rate %v must be 0 or a positive number", cfg.Rate)
+	case !(cfg.GenRate >= 0) || cfg.GenRate > logfmttest.MaxRate:
+		return fmt.Errorf("benchdrain: --gen-rate %v must be between 0 and %v", cfg.GenRate, float64(logfmttest.MaxRate))
 	case cfg.Timeout <= 0:
 		return fmt.Errorf("benchdrain: --timeout %v must be positive", cfg.Timeout)
 	case strings.ContainsAny(cfg.Token, "\r\n"):
@@ -261,7 +271,7 @@ func Bodies(cfg Config) [][]byte {
 	if start.IsZero() {
 		start = time.Now().UTC()
 	}
-	g := logfmttest.New(logfmttest.Options{Seed: cfg.Seed, Start: start, Format: logfmttest.Drain})
+	g := logfmttest.New(logfmttest.Options{Seed: cfg.Seed, Start: start, Rate: cfg.GenRate, Format: logfmttest.Drain})
 	bodies := make([][]byte, cfg.Bodies)
 	var buf []byte
 	for i := range bodies {

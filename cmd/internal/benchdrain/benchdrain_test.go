@@ -314,6 +314,35 @@ func TestBodies(t *testing.T) {
 	assert.NotEqual(t, a, Bodies(Config{Frames: 50, Bodies: 3, Seed: 8, Start: start}))
 }
 
+func TestBodiesGenRate(t *testing.T) {
+	start := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	// span is the event time the frames of cfg's bodies cover.
+	span := func(cfg Config) time.Duration {
+		t.Helper()
+		var first, last time.Time
+		for _, body := range Bodies(cfg) {
+			rd := logfmt.NewReader(bytes.NewReader(body), nil)
+			for {
+				ev, err := rd.Next()
+				if errors.Is(err, io.EOF) {
+					break
+				}
+				require.NoError(t, err)
+				if first.IsZero() {
+					first = ev.Time
+				}
+				last = ev.Time
+			}
+		}
+		return last.Sub(first)
+	}
+	cfg := Config{Frames: 100, Bodies: 20, Seed: 1, Start: start}
+	slow := span(cfg)
+	cfg.GenRate = 20000
+	fast := span(cfg)
+	assert.Less(t, fast, slow/5, "20 000 lines/s cover less event time than the default 1000 (%v, %v)", fast, slow)
+}
+
 func TestRunErrors(t *testing.T) {
 	tests := []struct {
 		name string
@@ -330,6 +359,8 @@ func TestRunErrors(t *testing.T) {
 		{name: "bodies", args: []string{"--bodies", "200000", "--frames", "100"}, msg: "benchdrain: --bodies 200000 × --frames 100 must be between 1 and 10000000 frames"},
 		{name: "rate", args: []string{"--rate", "-1"}, msg: "benchdrain: --rate -1 must be 0 or a positive number"},
 		{name: "rate NaN", args: []string{"--rate", "NaN"}, msg: "benchdrain: --rate NaN must be 0 or a positive number"},
+		{name: "gen-rate", args: []string{"--gen-rate", "-5"}, msg: "benchdrain: --gen-rate -5 must be between 0 and 1e+09"},
+		{name: "gen-rate NaN", args: []string{"--gen-rate", "NaN"}, msg: "benchdrain: --gen-rate NaN must be between 0 and 1e+09"},
 		{name: "timeout", args: []string{"--timeout", "-1s"}, msg: "benchdrain: --timeout -1s must be positive"},
 		{name: "start", args: []string{"--start", "yesterday"}, msg: `benchdrain: --start "yesterday" is not an RFC 3339 time`},
 		{name: "argument", args: []string{"extra"}, msg: `benchdrain: unexpected argument "extra"`},
