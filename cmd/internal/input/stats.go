@@ -2,9 +2,9 @@ package input
 
 import (
 	"iter"
-	"reflect"
-	"sync"
 	"sync/atomic"
+
+	"github.com/pulsehq/pulse/cmd/internal/counters"
 )
 
 // Stats counts what the inputs see. Every input adds to the Stats it is
@@ -204,35 +204,9 @@ func (s *Stats) add(c counter, n int64) { s.c[c].Add(n) }
 
 // Snapshot returns the counters as they are now. Each counter is read
 // atomically, but not all of them at one instant.
-func (s *Stats) Snapshot() StatsSnapshot {
-	var snap StatsSnapshot
-	v := reflect.ValueOf(&snap).Elem()
-	for i := range s.c {
-		v.Field(i).SetInt(s.c[i].Load())
-	}
-	return snap
-}
-
-// statNames holds the name tag of each field of StatsSnapshot, in order.
-var statNames = sync.OnceValue(func() []string {
-	t := reflect.TypeFor[StatsSnapshot]()
-	names := make([]string, t.NumField())
-	for i := range names {
-		names[i] = t.Field(i).Tag.Get("name")
-	}
-	return names
-})
+func (s *Stats) Snapshot() StatsSnapshot { return counters.Load[StatsSnapshot](s.c[:]) }
 
 // All yields every counter as a name and its value, in a fixed order. The
 // names are lower case and dotted, "drain.requests" or "syslog.dropped",
 // made to follow a prefix such as "pulse.input.".
-func (s StatsSnapshot) All() iter.Seq2[string, int64] {
-	return func(yield func(string, int64) bool) {
-		v := reflect.ValueOf(s)
-		for i, name := range statNames() {
-			if !yield(name, v.Field(i).Int()) {
-				return
-			}
-		}
-	}
-}
+func (s StatsSnapshot) All() iter.Seq2[string, int64] { return counters.All(s) }
