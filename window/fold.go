@@ -21,7 +21,7 @@ const (
 	StatSkipped  = "pulse.skipped"  // observations skipped: the Of value missing, not a number, or overflowing once its unit is applied (def.Outcome)
 	StatLate     = "pulse.late"     // observations older than a window's retention
 	StatRejected = "pulse.rejected" // observations and deltas a window could not take: no clock yet, or (deltas) incompatible or beyond the skew
-	StatOverflow = "pulse.overflow" // l2met metrics not created: a definition's cap reached, or a name over def.MaxNameLen bytes or not UTF-8
+	StatOverflow = "pulse.overflow" // what a cap kept out: l2met metrics not created (a definition's cap reached, or a name over def.MaxNameLen bytes or not UTF-8), last-sum/last-mean partitions past their cap, top-k keys over their length limit, sums that would overflow
 	StatFuture   = "pulse.future"   // events dropped because they were more than the skew ahead of the clock
 )
 
@@ -282,10 +282,27 @@ func (s *Set) observe(dw *defWindow, ev *logfmt.Event, t time.Time) {
 		}
 		return
 	}
+	// Stats that keep what they could not hold out of their value (a
+	// last-sum partition past its cap, a top-k key over its length limit,
+	// a sum that would overflow) count it; pulse.overflow shows it.
+	capped, isCapped := st.(overflower)
+	var before uint64
+	if isCapped {
+		before = capped.Overflow()
+	}
 	if dw.def.Observe(st, ev) != def.Observed {
 		s.self[selfSkipped].w.add(t, 1)
 	}
+	if isCapped {
+		if n := capped.Overflow() - before; n > 0 {
+			s.self[selfOverflow].w.add(t, int64(n))
+		}
+	}
 }
+
+// overflower is a stat that counts what it could not hold: stat.LastBy,
+// stat.TopK, stat.Sum and stat.Mean.
+type overflower interface{ Overflow() uint64 }
 
 // foldL2met folds every l2met pair of ev (count#, measure#, sample#,
 // unique#) into its derived definitions, creating them up to the cap.
