@@ -210,6 +210,20 @@ func (c *Compiled) Window() time.Duration { return c.def.Window }
 // definitions file.
 func (c *Compiled) String() string { return c.def.String() }
 
+// LongestWindow returns the longest Window of defs once their defaults
+// are applied (a rate per second reads 10 s, most others 1 m), or 0 for
+// none. Definitions that do not compile are left out. A live merger reads
+// its stream back over it after a restart, and the bus keeps that much.
+func LongestWindow(defs []Def) time.Duration {
+	var longest time.Duration
+	for _, d := range defs {
+		if c, err := Compile(d); err == nil {
+			longest = max(longest, c.Window())
+		}
+	}
+	return longest
+}
+
 // Match reports whether ev passes the definition's where filter.
 func (c *Compiled) Match(ev *logfmt.Event) bool {
 	for i := range c.where {

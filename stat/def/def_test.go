@@ -382,3 +382,13 @@ func TestErrorsWrap(t *testing.T) {
 	assert.True(t, errors.Is(err, ErrDefinition))
 	assert.EqualError(t, err, `column 1: term "a>b": "b" is not a number with a unit (units: ns, us, µs, ms, s, m, h, %, B, bytes, kB, KB, KiB, MB, MiB, GB, GiB, TB, TiB, pages)`)
 }
+
+func TestLongestWindow(t *testing.T) {
+	assert.Zero(t, LongestWindow(nil))
+	defs := MustParse(`name=a kind=rate per=1s
+name=b kind=rate window=5m
+name=c kind=mean of=x`, "test.defs")
+	assert.Equal(t, 5*time.Minute, LongestWindow(defs))
+	assert.Equal(t, 10*time.Second, LongestWindow(defs[:1]), "per=1s reads 10 s by default")
+	assert.Equal(t, time.Minute, LongestWindow(append(defs[:1:1], Def{Name: "bad"}, defs[2])), "a definition that does not compile is left out")
+}

@@ -1,8 +1,6 @@
 package input
 
 import (
-	"crypto/sha256"
-	"crypto/subtle"
 	"errors"
 	"io"
 	"log/slog"
@@ -10,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/pulsehq/pulse/cmd/internal/httpserve"
 )
 
 // Defaults of DrainConfig.
@@ -112,22 +112,20 @@ func NewDrainHandler(cfg DrainConfig, q *Queue, st *Stats, log *slog.Logger) htt
 		log:     log,
 	}
 	if cfg.Auth != "" {
-		user, pass, _ := strings.Cut(cfg.Auth, ":")
 		h.auth = true
-		h.user = sha256.Sum256([]byte(user))
-		h.pass = sha256.Sum256([]byte(pass))
+		h.creds, _ = httpserve.ParseCredentials(cfg.Auth)
 	}
 	return h
 }
 
 type drainHandler struct {
-	auth       bool
-	user, pass [sha256.Size]byte // hashed, so compares take the same time whatever the length
-	maxBody    int64
-	ids        *frameIDs
-	q          *Queue
-	st         *Stats
-	log        *slog.Logger
+	auth    bool
+	creds   httpserve.Credentials
+	maxBody int64
+	ids     *frameIDs
+	q       *Queue
+	st      *Stats
+	log     *slog.Logger
 
 	dropLog, authLog, largeLog limiter
 }
@@ -141,7 +139,7 @@ func (h *drainHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "only POST", http.StatusMethodNotAllowed)
 		return
 	}
-	if h.auth && !h.authorized(r) {
+	if h.auth && !h.creds.Match(r) {
 		st.add(drainUnauthorized, 1)
 		if h.authLog.allow(time.Now()) {
 			h.log.Warn("drain: unauthorized request", "remote", r.RemoteAddr, "total", st.c[drainUnauthorized].Load())
@@ -233,14 +231,6 @@ func (h *drainHandler) tooLarge(w http.ResponseWriter, r *http.Request) {
 		h.log.Warn("drain: body too large", "remote", r.RemoteAddr, "content_length", r.ContentLength, "max_body", h.maxBody)
 	}
 	http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
-}
-
-// authorized reports whether r's basic auth matches the configured one.
-func (h *drainHandler) authorized(r *http.Request) bool {
-	user, pass, ok := r.BasicAuth()
-	u, p := sha256.Sum256([]byte(user)), sha256.Sum256([]byte(pass))
-	match := subtle.ConstantTimeCompare(u[:], h.user[:]) & subtle.ConstantTimeCompare(p[:], h.pass[:])
-	return ok && match == 1
 }
 
 // countShuttle adds up the log-shuttle headers of r.

@@ -114,12 +114,7 @@ func New(cfg Config, b bus.Bus, log *slog.Logger) (*Merger, error) {
 	if err != nil {
 		return nil, fmt.Errorf("merger: %w", err)
 	}
-	longest := window.DefaultSpan
-	for _, d := range cfg.Defs {
-		if c, err := def.Compile(d); err == nil && c.Window() > longest {
-			longest = c.Window()
-		}
-	}
+	longest := max(window.DefaultSpan, def.LongestWindow(cfg.Defs))
 	own, err := newOwnStats(opts.Lateness)
 	if err != nil {
 		return nil, fmt.Errorf("merger: own figures: %w", err)

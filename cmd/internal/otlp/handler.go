@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pulsehq/pulse/cmd/internal/httpserve"
+
 	"github.com/pulsehq/pulse/cmd/internal/input"
 )
 
@@ -102,10 +104,8 @@ func NewHandler(cfg Config, q *input.Queue, st *Stats, log *slog.Logger) http.Ha
 	}
 	h := &handler{maxBody: cfg.MaxBody, maxDecoded: cfg.MaxDecoded, q: q, st: st, log: log}
 	if cfg.Auth != "" {
-		user, pass, _ := strings.Cut(cfg.Auth, ":")
 		h.basic = true
-		h.user = sha256.Sum256([]byte(user))
-		h.pass = sha256.Sum256([]byte(pass))
+		h.creds, _ = httpserve.ParseCredentials(cfg.Auth)
 	}
 	if cfg.Token != "" {
 		h.bearer = true
@@ -116,7 +116,8 @@ func NewHandler(cfg Config, q *input.Queue, st *Stats, log *slog.Logger) http.Ha
 
 type handler struct {
 	basic, bearer            bool
-	user, pass, token        [sha256.Size]byte // hashed, so compares take the same time whatever the length
+	creds                    httpserve.Credentials
+	token                    [sha256.Size]byte // hashed, so compares take the same time whatever the length
 	maxBody, maxDecoded      int64
 	q                        *input.Queue
 	st                       *Stats
@@ -247,13 +248,7 @@ func (h *handler) authorized(r *http.Request) bool {
 			}
 		}
 	}
-	if h.basic {
-		user, pass, ok := r.BasicAuth()
-		u, p := sha256.Sum256([]byte(user)), sha256.Sum256([]byte(pass))
-		match := subtle.ConstantTimeCompare(u[:], h.user[:]) & subtle.ConstantTimeCompare(p[:], h.pass[:])
-		return ok && match == 1
-	}
-	return false
+	return h.basic && h.creds.Match(r)
 }
 
 // bearerToken returns the token of an "Authorization: Bearer <token>"

@@ -2,13 +2,9 @@ package run
 
 import (
 	"context"
-	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/json"
 	"io"
 	"log/slog"
-	"net/http"
-	"strings"
 	"time"
 
 	"github.com/pulsehq/pulse/cmd/internal/bus"
@@ -85,22 +81,3 @@ func follow(ctx context.Context, b bus.Bus, h *web.History, e *emitter.Emitter, 
 }
 
 func jsonEncode(w io.Writer, v any) error { return json.NewEncoder(w).Encode(v) }
-
-// withAuth requires basic auth "user:pass" on h; empty auth is none.
-func withAuth(auth string, h http.Handler) http.Handler {
-	if auth == "" {
-		return h
-	}
-	user, pass, _ := strings.Cut(auth, ":")
-	wantU, wantP := sha256.Sum256([]byte(user)), sha256.Sum256([]byte(pass))
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		u, p, ok := r.BasicAuth()
-		gotU, gotP := sha256.Sum256([]byte(u)), sha256.Sum256([]byte(p))
-		if !ok || subtle.ConstantTimeCompare(gotU[:], wantU[:])&subtle.ConstantTimeCompare(gotP[:], wantP[:]) != 1 {
-			w.Header().Set("WWW-Authenticate", `Basic realm="pulse"`)
-			http.Error(w, "unauthorized", http.StatusUnauthorized)
-			return
-		}
-		h.ServeHTTP(w, r)
-	})
-}

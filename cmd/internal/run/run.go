@@ -190,10 +190,11 @@ func (p *process) run(ctx context.Context) error {
 			return fmt.Errorf("HISTORY: %w", err)
 		}
 		p.hist = h
-		page := web.Handler(h, web.Config{Auth: cfg.WebAuth, MaxAge: cfg.MaxAge, Health: p.health, Defs: p.defs})
-		mux.Handle("/", page)
-		// /metrics, for Prometheus, behind the web's auth like the rest.
-		mux.Handle("/metrics", withAuth(cfg.WebAuth, metrics.Handler(h.Latest, p.defs)))
+		// /metrics, for Prometheus, is the web's, behind its auth like the rest.
+		mux.Handle("/", web.Handler(h, web.Config{
+			Auth: cfg.WebAuth, MaxAge: cfg.MaxAge, Health: p.health, Defs: p.defs,
+			Metrics: metrics.Handler(h.Latest, p.defs),
+		}))
 	} else if cfg.Port != "" {
 		mux.Handle("/healthz", healthz(p.health))
 	}
@@ -368,12 +369,7 @@ func busName(cfg Config) string {
 // bus. Retention covers the longest window plus a margin, so a restarted
 // merger can read back whole windows, and the web's history.
 func openBus(ctx context.Context, cfg Config, d []def.Def, log *slog.Logger) (bus.Bus, error) {
-	longest := window.DefaultSpan
-	for _, x := range d {
-		if c, err := def.Compile(x); err == nil && c.Window() > longest {
-			longest = c.Window()
-		}
-	}
+	longest := max(window.DefaultSpan, def.LongestWindow(d))
 	retention := longest + window.DefaultLateness + time.Minute
 	snaps := cfg.History + time.Minute
 	if cfg.RedisURL == "" {

@@ -2,8 +2,6 @@ package web
 
 import (
 	"context"
-	"crypto/sha256"
-	"crypto/subtle"
 	"embed"
 	"errors"
 	"fmt"
@@ -16,6 +14,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/pulsehq/pulse/cmd/internal/httpserve"
 
 	"github.com/pulsehq/pulse/stat/def"
 )
@@ -79,6 +79,9 @@ type Config struct {
 	// by them. Nil serves the self-stats only, and the page shows every
 	// other stat by its name in a group of its own.
 	Defs []def.Def
+	// Metrics, when set, is served at /metrics behind Auth, like the
+	// rest of the web: the Prometheus exposition of package metrics.
+	Metrics http.Handler
 }
 
 // Validate reports a malformed Config: an Auth without a colon, or a
@@ -123,6 +126,9 @@ func Handler(h *History, cfg Config) http.Handler {
 	mux.Handle("GET /stats/latest", auth(http.HandlerFunc(s.latest)))
 	mux.Handle("GET /stats/meta", auth(http.HandlerFunc(s.meta)))
 	mux.Handle("GET /stats/stream", auth(http.HandlerFunc(s.stream)))
+	if cfg.Metrics != nil {
+		mux.Handle("GET /metrics", auth(cfg.Metrics))
+	}
 	mux.Handle("GET /", auth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-cache")
 		fileServer.ServeHTTP(w, r)
@@ -145,22 +151,17 @@ type server struct {
 }
 
 // basicAuth returns a middleware that requires cred ("user:pass"), or
-// passes everything when cred is empty. The user and password are
-// compared in constant time, through their SHA-256 sums so that their
-// lengths do not leak either. Each request refused adds one to refused.
+// passes everything when cred is empty; a cred without a colon refuses
+// everything. See httpserve.Credentials. Each request refused adds one to
+// refused.
 func basicAuth(cred string, refused *atomic.Uint64) func(http.Handler) http.Handler {
 	if cred == "" {
 		return func(h http.Handler) http.Handler { return h }
 	}
-	user, pass, ok := strings.Cut(cred, ":")
-	wantUser, wantPass := sha256.Sum256([]byte(user)), sha256.Sum256([]byte(pass))
+	creds, ok := httpserve.ParseCredentials(cred)
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			u, p, given := r.BasicAuth()
-			gotUser, gotPass := sha256.Sum256([]byte(u)), sha256.Sum256([]byte(p))
-			match := subtle.ConstantTimeCompare(gotUser[:], wantUser[:]) &
-				subtle.ConstantTimeCompare(gotPass[:], wantPass[:])
-			if !ok || !given || match != 1 {
+			if !ok || !creds.Match(r) {
 				refused.Add(1)
 				w.Header().Set("WWW-Authenticate", `Basic realm="pulse", charset="UTF-8"`)
 				http.Error(w, "unauthorized", http.StatusUnauthorized)
