@@ -8,7 +8,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/pulsehq/pulse/internal/jsonstr"
 )
 
 // Value is what a definition reports for a stat at a snapshot: a number,
@@ -267,7 +268,7 @@ func (v Value) AppendJSON(dst []byte) []byte {
 				dst = append(dst, ',')
 			}
 			dst = append(dst, '[')
-			dst = appendJSONString(dst, e.Key)
+			dst = jsonstr.Append(dst, e.Key)
 			dst = append(dst, ',')
 			dst = appendNum(dst, e.Value)
 			dst = append(dst, ']')
@@ -285,36 +286,6 @@ func (v Value) AppendJSON(dst []byte) []byte {
 
 // MarshalJSON returns the JSON form of v.
 func (v Value) MarshalJSON() ([]byte, error) { return v.AppendJSON(nil), nil }
-
-// appendJSONString appends s as a JSON string. Invalid UTF-8 becomes
-// U+FFFD, so the output is always valid JSON.
-func appendJSONString(dst []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	dst = append(dst, '"')
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			switch {
-			case c == '"' || c == '\\':
-				dst = append(dst, '\\', c)
-			case c < 0x20:
-				dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			default:
-				dst = append(dst, c)
-			}
-			i++
-			continue
-		}
-		r, n := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && n == 1 {
-			dst = append(dst, "\\ufffd"...)
-		} else {
-			dst = append(dst, s[i:i+n]...)
-		}
-		i += n
-	}
-	return append(dst, '"')
-}
 
 // UnmarshalJSON reads any of the JSON forms MarshalJSON writes. An object
 // with a "top" key is a top-k list with its bound ("bound", a finite

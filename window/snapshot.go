@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/pulsehq/pulse/internal/jsonstr"
 	"github.com/pulsehq/pulse/stat"
 )
 
@@ -64,8 +65,7 @@ func (s Snapshot) AppendJSON(dst []byte) []byte {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		k, _ := json.Marshal(n)
-		dst = append(dst, k...)
+		dst = jsonstr.Append(dst, n)
 		dst = append(dst, ':')
 		dst = s.Stats[n].AppendJSON(dst)
 	}

@@ -1,10 +1,10 @@
 package otlp
 
 import (
-	"encoding/json"
 	"net/http"
 	"strconv"
 
+	"github.com/pulsehq/pulse/internal/jsonstr"
 	"google.golang.org/protobuf/encoding/protowire"
 )
 
@@ -54,7 +54,7 @@ func appendResponseJSON(b []byte, rejected int, msg string) []byte {
 	}
 	if msg != "" {
 		b = append(b, `"errorMessage":`...)
-		b = appendJSONString(b, msg)
+		b = jsonstr.Append(b, msg)
 	}
 	return append(b, "}}"...)
 }
@@ -76,13 +76,8 @@ func appendStatusJSON(b []byte, code int, msg string) []byte {
 	b = append(b, `{"code":`...)
 	b = strconv.AppendInt(b, int64(code), 10)
 	b = append(b, `,"message":`...)
-	b = appendJSONString(b, msg)
+	b = jsonstr.Append(b, msg)
 	return append(b, '}')
-}
-
-func appendJSONString(b []byte, s string) []byte {
-	q, _ := json.Marshal(s) // a string always marshals
-	return append(b, q...)
 }
 
 // grpcCode is the gRPC status code that matches an HTTP status, for

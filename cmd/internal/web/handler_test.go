@@ -59,7 +59,7 @@ func TestStats(t *testing.T) {
 	hd := Handler(h, Config{})
 	const (
 		q   = `{"p50":18,"p99.9":412}`
-		top = `[["a.example.com",4.5],["\"<b>\"",1]]`
+		top = `[["a.example.com",4.5],["\"\u003cb\u003e\"",1]]`
 	)
 	p := func(s int, v string) string { return "[" + ms(s) + "," + v + "]" }
 	tests := []struct {

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
 	"slices"
@@ -11,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pulsehq/pulse/internal/jsonstr"
 	"github.com/pulsehq/pulse/stat"
 	"github.com/pulsehq/pulse/window"
 )
@@ -260,8 +260,7 @@ func (h *History) setLatest(id int, snap window.Snapshot, now time.Time) bool {
 }
 
 func (h *History) newRing(name string) *ring {
-	key, _ := json.Marshal(name) // a string never fails; invalid UTF-8 becomes U+FFFD
-	r := &ring{name: name, key: append(key, ':')}
+	r := &ring{name: name, key: append(jsonstr.Append(nil, name), ':')}
 	h.rings[name] = r
 	i, _ := slices.BinarySearchFunc(h.order, name, func(r *ring, name string) int { return strings.Compare(r.name, name) })
 	h.order = slices.Insert(h.order, i, r)
