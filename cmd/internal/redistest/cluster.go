@@ -38,24 +38,26 @@ type Cluster struct {
 
 // StartCluster starts a cluster of n masters for t, waits until every
 // node reports cluster_state:ok, and stops it, removing its files, when t
-// ends. It skips t when redis-server is not installed, or fails it if
+// ends. args are more arguments of every redis-server (such as
+// "--rename-command", "SPUBLISH", "" to play an older Redis). It skips t
+// when redis-server is not installed, or fails it if
 // PULSE_REQUIRE_SERVICES=1.
-func StartCluster(t testing.TB, n int) *Cluster {
+func StartCluster(t testing.TB, n int, args ...string) *Cluster {
 	t.Helper()
-	return startCluster(t, n, false)
+	return startCluster(t, n, false, args)
 }
 
 // StartClusterTLS is StartCluster for nodes that speak only TLS, to
 // clients and to each other (tls-cluster yes), all with one certificate
 // for 127.0.0.1 and localhost signed by the authority in CAFile.
-func StartClusterTLS(t testing.TB, n int) *Cluster {
+func StartClusterTLS(t testing.TB, n int, args ...string) *Cluster {
 	t.Helper()
-	return startCluster(t, n, true)
+	return startCluster(t, n, true, args)
 }
 
-func startCluster(t testing.TB, n int, useTLS bool) *Cluster {
+func startCluster(t testing.TB, n int, useTLS bool, args []string) *Cluster {
 	t.Helper()
-	c, err := NewCluster(n, useTLS)
+	c, err := NewCluster(n, useTLS, args...)
 	if errors.Is(err, ErrNotInstalled) {
 		Unavailable(t, err)
 	}
@@ -71,10 +73,11 @@ func startCluster(t testing.TB, n int, useTLS bool) *Cluster {
 }
 
 // NewCluster starts a cluster of n masters, over TLS when useTLS is set,
-// and waits until every node reports cluster_state:ok, within
-// ClusterTimeout. The caller must Close it. It returns ErrNotInstalled
-// when there is no redis-server.
-func NewCluster(n int, useTLS bool) (*Cluster, error) {
+// with args as more arguments of every redis-server, and waits until
+// every node reports cluster_state:ok, within ClusterTimeout. The caller
+// must Close it. It returns ErrNotInstalled when there is no
+// redis-server.
+func NewCluster(n int, useTLS bool, args ...string) (*Cluster, error) {
 	if n < 1 || n > 64 {
 		return nil, fmt.Errorf("redistest: a cluster of %d nodes: want 1 to 64", n)
 	}
@@ -95,7 +98,7 @@ func NewCluster(n int, useTLS bool) (*Cluster, error) {
 		}
 	}
 	for range n {
-		s, err := startServer(files, clusterArgs(useTLS))
+		s, err := startServer(files, clusterArgs(useTLS, args))
 		if err != nil {
 			c.Close()
 			return nil, err
@@ -117,7 +120,7 @@ func NewCluster(n int, useTLS bool) (*Cluster, error) {
 
 // clusterArgs returns the arguments of a cluster node, on a cluster bus
 // port free a moment ago.
-func clusterArgs(useTLS bool) func() ([]string, error) {
+func clusterArgs(useTLS bool, more []string) func() ([]string, error) {
 	return func() ([]string, error) {
 		bus, err := freePort()
 		if err != nil {
@@ -133,7 +136,7 @@ func clusterArgs(useTLS bool) func() ([]string, error) {
 		if useTLS {
 			args = append(args, "--tls-cluster", "yes", "--tls-replication", "yes")
 		}
-		return args, nil
+		return append(args, more...), nil
 	}
 }
 

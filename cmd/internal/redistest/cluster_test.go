@@ -3,7 +3,9 @@ package redistest_test
 import (
 	"context"
 	"crypto/x509"
+	"net"
 	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -24,15 +26,18 @@ func TestCluster(t *testing.T) {
 	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: c.Addrs()})
 	defer cc.Close()
 
-	slots, err := cc.ClusterSlots(ctx).Result()
+	shards, err := cc.ClusterShards(ctx).Result()
 	require.NoError(t, err)
-	require.Len(t, slots, 3)
+	require.Len(t, shards, 3)
 	covered := 0
-	for _, s := range slots {
-		covered += s.End - s.Start + 1
-		require.Len(t, s.Nodes, 1, "no replicas")
-		assert.Equal(t, c.NodeOf(s.Start).Addr(), s.Nodes[0].Addr, "slot %d", s.Start)
-		assert.Equal(t, c.NodeOf(s.End).Addr(), s.Nodes[0].Addr, "slot %d", s.End)
+	for _, sh := range shards {
+		require.Len(t, sh.Nodes, 1, "no replicas")
+		addr := net.JoinHostPort(sh.Nodes[0].IP, strconv.FormatInt(sh.Nodes[0].Port, 10))
+		for _, r := range sh.Slots {
+			covered += int(r.End - r.Start + 1)
+			assert.Equal(t, c.NodeOf(int(r.Start)).Addr(), addr, "slot %d", r.Start)
+			assert.Equal(t, c.NodeOf(int(r.End)).Addr(), addr, "slot %d", r.End)
+		}
 	}
 	assert.Equal(t, redistest.Slots, covered)
 
