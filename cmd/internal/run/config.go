@@ -44,7 +44,7 @@ type Config struct {
 	// set, the bus is the cluster, and REDIS_URL gives only the scheme, user
 	// and password (and one more node if it names a host)
 	RedisClusterAddrs []string
-	Prefix   string // REDIS_PREFIX: key prefix on Redis (default "pulse:")
+	Prefix            string // REDIS_PREFIX: key prefix on Redis (default "pulse:")
 
 	RedisTLSSkipVerify bool   // REDIS_TLS_SKIP_VERIFY: accept any certificate on rediss:// (Heroku Key-Value Store's are self-signed)
 	RedisTLSCA         string // REDIS_TLS_CA: a PEM file of the CA that signed the server's certificate
