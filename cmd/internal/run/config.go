@@ -39,12 +39,10 @@ type Config struct {
 	Roles []string // receiver, merger, web (ROLE, --role; "all" is the three)
 
 	Port     string // PORT: where the drain and the web listen; "" serves no HTTP
-	RedisURL string // REDIS_URL: redis:// or rediss://; "" is the in-memory bus (unless REDIS_CLUSTER_ADDRS is set)
-	// REDIS_CLUSTER_ADDRS: host:port of Redis Cluster nodes, comma-separated;
-	// set, the bus is the cluster, and REDIS_URL gives only the scheme, user
-	// and password (and one more node if it names a host)
-	RedisClusterAddrs []string
-	Prefix            string // REDIS_PREFIX: key prefix on Redis (default "pulse:")
+	RedisURL string // REDIS_URL: redis:// or rediss://, of a server or a cluster node; "" (and no REDIS_CLUSTER_ADDRS) is the in-memory bus
+	Prefix   string // REDIS_PREFIX: key prefix on Redis (default "pulse:")
+
+	RedisClusterAddrs []string // REDIS_CLUSTER_ADDRS: Redis Cluster nodes, host:port; set, REDIS_URL gives only the scheme, user and password
 
 	RedisTLSSkipVerify bool   // REDIS_TLS_SKIP_VERIFY: accept any certificate on rediss:// (Heroku Key-Value Store's are self-signed)
 	RedisTLSCA         string // REDIS_TLS_CA: a PEM file of the CA that signed the server's certificate
