@@ -242,7 +242,7 @@ func movedHint(err error) error {
 	var reply redis.Error
 	if errors.As(err, &reply) {
 		if s := err.Error(); strings.HasPrefix(s, "MOVED ") || strings.HasPrefix(s, "ASK ") {
-			return fmt.Errorf("%w (the server is a Redis Cluster node, which Pulse did not detect: give its Redis user +cluster|slots, or list the nodes in REDIS_CLUSTER_ADDRS)", err)
+			return fmt.Errorf("%w (the server is a Redis Cluster node, which Pulse did not detect: give its Redis user +cluster|slots, which the cluster client needs too)", err)
 		}
 	}
 	return err

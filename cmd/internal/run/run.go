@@ -392,11 +392,12 @@ func openBus(ctx context.Context, cfg Config, d []def.Def, log *slog.Logger) (bu
 		})
 		if err == nil {
 			if b.Cluster() {
-				attrs := []any{"snapshots", cfg.Prefix + "merged"}
+				msg, attrs := "redis: a cluster", []any{"snapshots", cfg.Prefix + "merged"}
 				if cfg.has(RoleMerger) {
+					msg += "; snapshots go to sharded pub/sub: redis-cli -c ssubscribe " + bus.DefaultChannel
 					attrs = append(attrs, "batches", b.BatchKey(cfg.Shard))
 				}
-				log.Info("redis: a cluster, with snapshots on sharded pub/sub: redis-cli -c ssubscribe "+bus.DefaultChannel, attrs...)
+				log.Info(msg, attrs...)
 			}
 			return b, nil
 		}
