@@ -9,7 +9,8 @@
 // servers present self-signed certificates on rediss:// URLs.
 //
 // StartCluster runs a Redis Cluster of several such servers, each a
-// master of its share of the slots (cluster.go).
+// master of its share of the slots, formed without redis-cli; it needs
+// redis-server 7.0 or later.
 //
 // When redis-server is not installed, Start skips the test, unless the
 // environment sets PULSE_REQUIRE_SERVICES=1 (as CI does), which makes it
