@@ -17,12 +17,15 @@ import (
 // user per role, for the key prefix p and the snapshot channel ch: the
 // receiver may only add to the batch streams, the merger only read them
 // and add to the snapshot stream and channel, the web only read the
-// snapshot stream. Keep the two in step.
+// snapshot stream. Every role may ask CLUSTER SLOTS, which tells a Redis
+// Cluster (and its layout) from a standalone server; the merger may
+// SPUBLISH, as it does on a cluster. The same rules serve both, here and
+// in TestRedisCluster/ACL. Keep the two in step.
 func aclUsers(p, ch string) map[string]string {
 	return map[string]string{
-		"receiver": fmt.Sprintf("resetkeys resetchannels -@all +ping +xadd +pexpire %%W~%sreceived:*", p),
-		"merger":   fmt.Sprintf("resetkeys resetchannels -@all +ping +xread +xadd +pexpire +publish %%R~%sreceived:* %%W~%smerged &%s", p, p, ch),
-		"web":      fmt.Sprintf("resetkeys resetchannels -@all +ping +xread %%R~%smerged", p),
+		"receiver": fmt.Sprintf("resetkeys resetchannels -@all +ping +cluster|slots +xadd +pexpire %%W~%sreceived:*", p),
+		"merger":   fmt.Sprintf("resetkeys resetchannels -@all +ping +cluster|slots +xread +xadd +pexpire +publish +spublish %%R~%sreceived:* %%W~%smerged &%s", p, p, ch),
+		"web":      fmt.Sprintf("resetkeys resetchannels -@all +ping +cluster|slots +xread %%R~%smerged", p),
 	}
 }
 

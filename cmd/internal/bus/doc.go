@@ -4,8 +4,9 @@
 //
 // A [Bus] has two implementations. [Memory] is the reference and the
 // embedded default of the all-in-one `pulse`; [Redis] carries the same
-// streams between processes on Redis Streams. Both pass the contract test
-// in package bustest, so a role written against Bus runs on either.
+// streams between processes on Redis Streams, on one server or a Redis
+// Cluster. Both pass the contract test in package bustest (Redis on a
+// server and on a cluster), so a role written against Bus runs on either.
 //
 // # Streams and positions
 //

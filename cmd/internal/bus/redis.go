@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -36,15 +37,30 @@ type RedisOptions struct {
 	// URL locates the server: redis://[user:password@]host[:port][/db]
 	// or rediss:// for TLS, which verifies the server's certificate
 	// against the system roots unless TLSCAFile or TLSSkipVerify says
-	// otherwise. Required. Errors never quote it, since it may hold a
-	// password.
+	// otherwise. A server that is a node of a Redis Cluster is detected
+	// (it answers CLUSTER SLOTS), and the bus then uses the whole
+	// cluster; so does a URL that lists more nodes in the form of
+	// redis.ParseClusterURL, redis://host:port?addr=host2:port2&addr=....
+	// Required unless ClusterAddrs is set. Errors never quote it, since
+	// it may hold a password.
 	URL string
+	// ClusterAddrs lists nodes (host:port) of a Redis Cluster to start
+	// from; the client learns the others from them. Set, the bus uses
+	// the cluster, and URL, if set, gives only the scheme (rediss:// for
+	// TLS), the user and password, and one more node if it names a host.
+	ClusterAddrs []string
+	// Shards is the number of merger shards, which on a Redis Cluster
+	// spreads the shards' streams over the slots (see Redis). Receivers
+	// and mergers of a deployment must agree on it, as they must on the
+	// shard count anyway. Zero means 1.
+	Shards int
 	// Prefix starts every key, so deployments and tests can share a
 	// server: batches go to <Prefix>received:<shard>, snapshots to
 	// <Prefix>merged. Zero means DefaultPrefix.
 	Prefix string
-	// Channel is the Pub/Sub channel every snapshot is also published on.
-	// Zero means DefaultChannel.
+	// Channel is the Pub/Sub channel every snapshot is also published on
+	// (sharded, SPUBLISH, on a Redis Cluster that has it). Zero means
+	// DefaultChannel.
 	Channel string
 	// Retention is how long a batch stays readable. Zero means
 	// DefaultRetention.
@@ -56,9 +72,9 @@ type RedisOptions struct {
 	// the wait for a pooled connection, and the whole operation (a
 	// blocking read gets its block on top). Zero means DefaultTimeout.
 	Timeout time.Duration
-	// PoolSize caps the open connections. A blocking read holds one for
-	// its block, so it should exceed the goroutines that read at once.
-	// Zero means DefaultPoolSize.
+	// PoolSize caps the open connections (to each node, on a cluster).
+	// A blocking read holds one for its block, so it should exceed the
+	// goroutines that read at once. Zero means DefaultPoolSize.
 	PoolSize int
 	// MaxMessage is the largest payload accepted. Zero means
 	// DefaultMaxMessage.
@@ -80,6 +96,18 @@ type RedisOptions struct {
 // the retention (MINID ~) and sets the key to expire after it (PEXPIRE),
 // so an abandoned stream disappears.
 //
+// On a Redis Cluster the bus uses go-redis's cluster client, which
+// follows MOVED and ASK redirects and reloads the layout as it changes.
+// Every command names one key, so none spans slots. A shard's stream is
+// <Prefix>received:<shard>{<tag>}, whose hash tag puts the shards of a
+// deployment in slots evenly spread over the slot space, so that a
+// cluster of N masters serving equal runs of slots holds one of N shards
+// each ([Redis.BatchKey] returns the name; the package's source explains
+// the choice). Snapshots are published with SPUBLISH, sharded Pub/Sub
+// (Redis 7), which only the node serving Channel's slot carries, rather
+// than PUBLISH, which every node of a cluster relays to every other; on a
+// cluster without SPUBLISH the bus falls back to PUBLISH.
+//
 // Reads cut at the retention by the reader's clock, while Redis stamps
 // IDs by its own, so the hosts' clocks should agree to well within the
 // retention's margin.
@@ -92,9 +120,12 @@ type RedisOptions struct {
 // A Redis is safe for use by multiple goroutines.
 type Redis struct {
 	opt     RedisOptions
-	c       *redis.Client
+	c       redis.UniversalClient
+	cluster bool
 	snapKey string
 	done    chan struct{} // closed by Close
+
+	plainPublish atomic.Bool // a cluster without SPUBLISH: PUBLISH instead
 
 	mu     sync.Mutex
 	closed bool
@@ -103,12 +134,16 @@ type Redis struct {
 
 var _ Bus = (*Redis)(nil)
 
-// NewRedis connects to the server at opt.URL and checks that it answers
-// PING within ctx and the timeout; a role that may start before Redis
-// retries it. The error wraps ErrInvalid for bad options.
+// NewRedis connects to the server at opt.URL, or the cluster, and checks
+// that it answers PING (every master of a cluster) within ctx and the
+// timeout; a role that may start before Redis retries it. The error wraps
+// ErrInvalid for bad options.
 func NewRedis(ctx context.Context, opt RedisOptions) (*Redis, error) {
-	if opt.Retention < 0 || opt.SnapshotRetention < 0 || opt.Timeout < 0 || opt.PoolSize < 0 || opt.MaxMessage < 0 {
+	if opt.Retention < 0 || opt.SnapshotRetention < 0 || opt.Timeout < 0 || opt.PoolSize < 0 || opt.MaxMessage < 0 || opt.Shards < 0 {
 		return nil, fmt.Errorf("bus: redis options: negative duration or size: %w", ErrInvalid)
+	}
+	if opt.Shards > MaxShards {
+		return nil, fmt.Errorf("bus: redis options: %d shards, more than %d: %w", opt.Shards, MaxShards, ErrInvalid)
 	}
 	if opt.Prefix == "" {
 		opt.Prefix = DefaultPrefix
@@ -131,24 +166,51 @@ func NewRedis(ctx context.Context, opt RedisOptions) (*Redis, error) {
 	if opt.MaxMessage == 0 {
 		opt.MaxMessage = DefaultMaxMessage
 	}
-	ro, err := redisClientOptions(opt)
+	r := &Redis{opt: opt, snapKey: opt.Prefix + "merged", done: make(chan struct{})}
+	pctx, cancel := context.WithTimeout(ctx, opt.Timeout)
+	defer cancel()
+	cluster := len(opt.ClusterAddrs) > 0 || clusterURL(opt.URL)
+	if !cluster {
+		ro, err := redisClientOptions(opt)
+		if err != nil {
+			return nil, err
+		}
+		c := redis.NewClient(ro)
+		if err := c.Ping(pctx).Err(); err != nil {
+			c.Close()
+			if ro.DB != 0 && strings.Contains(err.Error(), "SELECT is not allowed in cluster mode") {
+				return nil, fmt.Errorf("bus: redis URL: database %d: a Redis Cluster has only database 0: %w", ro.DB, ErrInvalid)
+			}
+			return nil, pingError("redis ping "+ro.Addr, ro.TLSConfig != nil, err)
+		}
+		if cluster, err = isCluster(pctx, c); err != nil {
+			c.Close()
+			return nil, pingError("redis ping "+ro.Addr, ro.TLSConfig != nil, err)
+		}
+		if !cluster {
+			r.c = c
+			return r, nil
+		}
+		c.Close()
+		if ro.DB != 0 {
+			return nil, fmt.Errorf("bus: redis URL: database %d: a Redis Cluster has only database 0: %w", ro.DB, ErrInvalid)
+		}
+	}
+	co, err := redisClusterOptions(opt)
 	if err != nil {
 		return nil, err
 	}
-	r := &Redis{
-		opt:     opt,
-		c:       redis.NewClient(ro),
-		snapKey: opt.Prefix + "merged",
-		done:    make(chan struct{}),
+	c := redis.NewClusterClient(co)
+	if err := clusterPing(pctx, c); err != nil {
+		c.Close()
+		return nil, pingError("redis cluster ping "+strings.Join(co.Addrs, ","), co.TLSConfig != nil, err)
 	}
-	pctx, cancel := context.WithTimeout(ctx, opt.Timeout)
-	defer cancel()
-	if err := r.c.Ping(pctx).Err(); err != nil {
-		r.c.Close()
-		return nil, pingError(ro, err)
-	}
+	r.c, r.cluster = c, true
 	return r, nil
 }
+
+// Cluster reports whether the bus runs on a Redis Cluster.
+func (r *Redis) Cluster() bool { return r.cluster }
 
 // ErrCertificate is wrapped by the error of NewRedis when a rediss://
 // server's certificate does not verify: it chains neither to the system's
@@ -156,18 +218,19 @@ func NewRedis(ctx context.Context, opt RedisOptions) (*Redis, error) {
 // does not help; TLSCAFile or TLSSkipVerify does.
 var ErrCertificate = errors.New("server certificate not trusted")
 
-// pingError describes a failed first PING, with what to change where the
-// cause is the configuration rather than the network.
-func pingError(ro *redis.Options, err error) error {
+// pingError describes a failed first PING (op names it and the address),
+// with what to change where the cause is the configuration rather than
+// the network.
+func pingError(op string, useTLS bool, err error) error {
 	var cert *tls.CertificateVerificationError
 	switch {
 	case errors.As(err, &cert):
-		return fmt.Errorf("bus: redis ping %s: %w: %w", ro.Addr, ErrCertificate, err)
-	case ro.TLSConfig == nil && errors.Is(err, io.EOF):
+		return fmt.Errorf("bus: %s: %w: %w", op, ErrCertificate, err)
+	case !useTLS && errors.Is(err, io.EOF):
 		// A TLS-only server closes a plain connection at its first bytes.
-		return fmt.Errorf("bus: redis ping %s: %w (the server closed the connection; if it speaks only TLS, use a rediss:// URL)", ro.Addr, err)
+		return fmt.Errorf("bus: %s: %w (the server closed the connection; if it speaks only TLS, use a rediss:// URL)", op, err)
 	}
-	return fmt.Errorf("bus: redis ping %s: %w", ro.Addr, err)
+	return fmt.Errorf("bus: %s: %w", op, err)
 }
 
 // LogRedisTo sends the log lines of the Redis client library (failed
@@ -186,7 +249,7 @@ func (l redisLog) Printf(ctx context.Context, format string, v ...any) {
 // redisClientOptions turns opt into go-redis options.
 func redisClientOptions(opt RedisOptions) (*redis.Options, error) {
 	if opt.URL == "" {
-		return nil, fmt.Errorf("bus: redis: no URL: %w", ErrInvalid)
+		return nil, fmt.Errorf("bus: redis: no URL and no cluster addresses: %w", ErrInvalid)
 	}
 	ro, err := redis.ParseURL(opt.URL)
 	if err != nil {
@@ -196,25 +259,13 @@ func redisClientOptions(opt RedisOptions) (*redis.Options, error) {
 		}
 		return nil, fmt.Errorf("bus: redis URL: %v: %w", err, ErrInvalid)
 	}
-	if opt.TLSCAFile != "" || opt.TLSSkipVerify {
-		if ro.TLSConfig == nil {
-			return nil, fmt.Errorf("bus: redis: TLS options need a rediss:// URL: %w", ErrInvalid)
-		}
-		if opt.TLSCAFile != "" {
-			pem, err := os.ReadFile(opt.TLSCAFile)
-			if err != nil {
-				return nil, fmt.Errorf("bus: redis TLS CA file: %w", err)
-			}
-			pool := x509.NewCertPool()
-			if !pool.AppendCertsFromPEM(pem) {
-				return nil, fmt.Errorf("bus: redis TLS CA file %s: no PEM certificates: %w", opt.TLSCAFile, ErrInvalid)
-			}
-			ro.TLSConfig.RootCAs = pool
-		}
-		ro.TLSConfig.InsecureSkipVerify = opt.TLSSkipVerify
+	if ro.TLSConfig == nil && (opt.TLSCAFile != "" || opt.TLSSkipVerify) {
+		return nil, fmt.Errorf("bus: redis: TLS options need a rediss:// URL: %w", ErrInvalid)
 	}
-	if ro.TLSConfig != nil && ro.TLSConfig.MinVersion < tls.VersionTLS12 {
-		ro.TLSConfig.MinVersion = tls.VersionTLS12
+	if ro.TLSConfig != nil {
+		if err := configureTLS(ro.TLSConfig, opt); err != nil {
+			return nil, err
+		}
 	}
 	ro.DialTimeout = opt.Timeout
 	ro.ReadTimeout = opt.Timeout
@@ -229,6 +280,27 @@ func redisClientOptions(opt RedisOptions) (*redis.Options, error) {
 	return ro, nil
 }
 
+// configureTLS applies opt's TLS settings to tc, which go-redis made
+// from a rediss:// URL.
+func configureTLS(tc *tls.Config, opt RedisOptions) error {
+	if opt.TLSCAFile != "" {
+		pem, err := os.ReadFile(opt.TLSCAFile)
+		if err != nil {
+			return fmt.Errorf("bus: redis TLS CA file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return fmt.Errorf("bus: redis TLS CA file %s: no PEM certificates: %w", opt.TLSCAFile, ErrInvalid)
+		}
+		tc.RootCAs = pool
+	}
+	tc.InsecureSkipVerify = opt.TLSSkipVerify
+	if tc.MinVersion < tls.VersionTLS12 {
+		tc.MinVersion = tls.VersionTLS12
+	}
+	return nil
+}
+
 // PublishBatch implements Bus: XADD <Prefix>received:<shard> MINID ~
 // <now − Retention> * b <b>, then PEXPIRE the key by Retention, in one
 // round trip.
@@ -240,13 +312,14 @@ func (r *Redis) PublishBatch(ctx context.Context, shard int, b []byte) error {
 	if err := checkShard(op, shard); err != nil {
 		return err
 	}
-	key := r.batchKey(shard)
-	return r.publish(ctx, op, shard, key, r.opt.Retention, []any{"b", b}, nil)
+	return r.publish(ctx, op, shard, r.BatchKey(shard), r.opt.Retention, []any{"b", b}, nil)
 }
 
 // PublishSnapshot implements Bus: XADD <Prefix>merged MINID ~
 // <now − SnapshotRetention> * shard <shard> snap <snap>, PEXPIRE the key
-// by SnapshotRetention, and PUBLISH <Channel> <snap>, in one round trip.
+// by SnapshotRetention, and PUBLISH <Channel> <snap>, in one round trip;
+// on a cluster, SPUBLISH, sent to the node of Channel's slot at the same
+// time.
 func (r *Redis) PublishSnapshot(ctx context.Context, shard int, snap []byte) error {
 	const op = "redis publish snapshot"
 	if err := r.check(ctx, op, len(snap)); err != nil {
@@ -262,23 +335,44 @@ func (r *Redis) PublishSnapshot(ctx context.Context, shard int, snap []byte) err
 func (r *Redis) publish(ctx context.Context, op string, shard int, key string, retention time.Duration, values []any, pub []byte) error {
 	ctx, cancel := context.WithTimeout(ctx, r.opt.Timeout)
 	defer cancel()
+	var xadd *redis.StringCmd
+	var expire *redis.BoolCmd
+	var spub *redis.IntCmd
 	_, err := r.c.Pipelined(ctx, func(p redis.Pipeliner) error {
-		p.XAdd(ctx, &redis.XAddArgs{
+		xadd = p.XAdd(ctx, &redis.XAddArgs{
 			Stream: key,
 			MinID:  cutoff(time.Now(), retention).String(),
 			Approx: true,
 			Values: values,
 		})
-		p.PExpire(ctx, key, retention)
-		if pub != nil {
+		expire = p.PExpire(ctx, key, retention)
+		switch {
+		case pub == nil:
+		case r.cluster && !r.plainPublish.Load():
+			spub = p.SPublish(ctx, r.opt.Channel, pub)
+		default:
 			p.Publish(ctx, r.opt.Channel, pub)
 		}
 		return nil
 	})
+	if spub != nil && isUnknownCommand(spub.Err()) && xadd.Err() == nil && expire.Err() == nil {
+		// A cluster of Redis 6: publish the old way from now on.
+		r.plainPublish.Store(true)
+		err = r.c.Publish(ctx, r.opt.Channel, pub).Err()
+	}
 	if err := ctxErr(ctx, err); err != nil {
-		return fmt.Errorf("bus: %s shard %d: %w", op, shard, err)
+		return fmt.Errorf("bus: %s shard %d: %w", op, shard, r.hint(err))
 	}
 	return nil
+}
+
+// hint adds to err what a standalone client that gets redirected should
+// know.
+func (r *Redis) hint(err error) error {
+	if r.cluster {
+		return err
+	}
+	return movedHint(err)
 }
 
 // ReadBatches implements Bus with XREAD COUNT max BLOCK block STREAMS
@@ -296,9 +390,9 @@ func (r *Redis) ReadBatches(ctx context.Context, shard int, after string, max in
 	if err != nil {
 		return nil, err
 	}
-	xs, err := r.read(ctx, op, r.batchKey(shard), r.opt.Retention, p, max, block)
+	xs, err := r.read(ctx, op, r.BatchKey(shard), r.opt.Retention, p, max, block)
 	if err != nil {
-		return nil, fmt.Errorf("bus: %s shard %d: %w", op, shard, err)
+		return nil, fmt.Errorf("bus: %s shard %d: %w", op, shard, r.hint(err))
 	}
 	out := make([]Message, len(xs))
 	for i, x := range xs {
@@ -319,7 +413,7 @@ func (r *Redis) ReadSnapshots(ctx context.Context, after string, max int, block 
 	}
 	xs, err := r.read(ctx, op, r.snapKey, r.opt.SnapshotRetention, p, max, block)
 	if err != nil {
-		return nil, fmt.Errorf("bus: %s: %w", op, err)
+		return nil, fmt.Errorf("bus: %s: %w", op, r.hint(err))
 	}
 	out := make([]Message, len(xs))
 	for i, x := range xs {
@@ -418,7 +512,7 @@ func ctxErr(ctx context.Context, err error) error {
 	return fmt.Errorf("%w: %w", cerr, err)
 }
 
-func xread(ctx context.Context, c *redis.Client, args *redis.XReadArgs) ([]redis.XMessage, error) {
+func xread(ctx context.Context, c redis.UniversalClient, args *redis.XReadArgs) ([]redis.XMessage, error) {
 	xs, err := c.XRead(ctx, args).Result()
 	if errors.Is(err, redis.Nil) {
 		return nil, nil // the block elapsed, or the stream does not exist
@@ -463,11 +557,19 @@ func (r *Redis) check(ctx context.Context, op string, n int) error {
 	return checkSize(op, n, r.opt.MaxMessage)
 }
 
-func (r *Redis) batchKey(shard int) string {
+// BatchKey returns the name of shard's stream: <Prefix>received:<shard>,
+// and on a cluster <Prefix>received:<shard>{<tag>}, whose hash tag places
+// it (see Redis).
+func (r *Redis) BatchKey(shard int) string {
 	var b strings.Builder
-	b.Grow(len(r.opt.Prefix) + len("received:") + 4)
+	b.Grow(len(r.opt.Prefix) + len("received:") + 4 + 6)
 	b.WriteString(r.opt.Prefix)
 	b.WriteString("received:")
 	b.WriteString(strconv.Itoa(shard))
+	if r.cluster {
+		b.WriteByte('{')
+		b.WriteString(slotTag(shardSlot(shard, r.opt.Shards)))
+		b.WriteByte('}')
+	}
 	return b.String()
 }

@@ -8,6 +8,10 @@
 // certificate authority made for the test, as Heroku Key-Value Store's
 // servers present self-signed certificates on rediss:// URLs.
 //
+// StartCluster runs a Redis Cluster of several such servers, each a
+// master of its share of the slots, formed without redis-cli; it needs
+// redis-server 7.0 or later.
+//
 // When redis-server is not installed, Start skips the test, unless the
 // environment sets PULSE_REQUIRE_SERVICES=1 (as CI does), which makes it
 // a failure. On Debian: apt-get install -y redis-server.
@@ -38,10 +42,12 @@ const StartTimeout = 10 * time.Second
 // Server is a running (or stopped) redis-server. Its methods are safe for
 // use by multiple goroutines.
 type Server struct {
-	bin  string
-	dir  string
-	port int
-	tls  *tlsFiles // nil: plain TCP
+	bin    string
+	dir    string
+	port   int
+	tls    *tlsFiles // nil: plain TCP
+	tlsDir string    // where tls's files are, when s owns them
+	args   []string  // more arguments of redis-server: a cluster node's
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
@@ -95,39 +101,67 @@ func Unavailable(t testing.TB, err error) {
 // StartServer starts a server on a free port and waits until it answers
 // PING. The caller must Close it. It returns ErrNotInstalled when there is
 // no redis-server.
-func StartServer() (*Server, error) { return startServer(false) }
+func StartServer() (*Server, error) { return startServer(nil, nil) }
 
 // StartServerTLS is StartServer for a server that listens only for TLS
 // (redis-server --port 0 --tls-port N), with a certificate for 127.0.0.1
 // and localhost signed by a certificate authority made for it, whose
 // certificate is in the PEM file CAFile. Clients need not present a
 // certificate. URL is rediss://.
-func StartServerTLS() (*Server, error) { return startServer(true) }
+func StartServerTLS() (*Server, error) {
+	dir, err := os.MkdirTemp("", "redistest-tls-")
+	if err != nil {
+		return nil, fmt.Errorf("redistest: %w", err)
+	}
+	files, err := writeTLSFiles(dir, time.Now())
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	s, err := startServer(files, nil)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	s.tlsDir = dir
+	return s, nil
+}
 
-func startServer(useTLS bool) (*Server, error) {
+// redisServer returns the path of redis-server, or ErrNotInstalled.
+func redisServer() (string, error) {
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
 		if _, err := os.Stat("/usr/bin/redis-server"); err != nil {
-			return nil, ErrNotInstalled
+			return "", ErrNotInstalled
 		}
 		bin = "/usr/bin/redis-server"
+	}
+	return bin, nil
+}
+
+// startServer starts a server on a free port, speaking TLS with files
+// unless they are nil, with the arguments args returns for its port on top
+// of the usual ones (args may be nil).
+func startServer(files *tlsFiles, args func() ([]string, error)) (*Server, error) {
+	bin, err := redisServer()
+	if err != nil {
+		return nil, err
 	}
 	dir, err := os.MkdirTemp("", "redistest-")
 	if err != nil {
 		return nil, fmt.Errorf("redistest: %w", err)
 	}
-	s := &Server{bin: bin, dir: dir}
-	if useTLS {
-		if s.tls, err = writeTLSFiles(dir, time.Now()); err != nil {
-			os.RemoveAll(dir)
-			return nil, err
-		}
-	}
+	s := &Server{bin: bin, dir: dir, tls: files}
 	// A free port can be taken between our probe and the server's bind:
 	// try a few.
 	for range 5 {
 		if s.port, err = freePort(); err != nil {
 			break
+		}
+		if args != nil {
+			if s.args, err = args(); err != nil {
+				break
+			}
 		}
 		if err = s.Restart(); err == nil {
 			return s, nil
@@ -260,6 +294,7 @@ func (s *Server) Restart() error {
 		)
 		ping = s.tls.client
 	}
+	args = append(args, s.args...)
 	cmd := exec.Command(s.bin, args...)
 	cmd.Dir = s.dir
 	cmd.Stdout, cmd.Stderr = out, out
@@ -283,8 +318,13 @@ func (s *Server) Restart() error {
 // Close stops the server and removes its directory.
 func (s *Server) Close() error {
 	err := s.Stop()
-	if rerr := os.RemoveAll(s.dir); err == nil && rerr != nil {
-		err = fmt.Errorf("redistest: %w", rerr)
+	for _, dir := range []string{s.dir, s.tlsDir} {
+		if dir == "" {
+			continue
+		}
+		if rerr := os.RemoveAll(dir); err == nil && rerr != nil {
+			err = fmt.Errorf("redistest: %w", rerr)
+		}
 	}
 	return err
 }

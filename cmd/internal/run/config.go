@@ -2,9 +2,11 @@ package run
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -37,8 +39,10 @@ type Config struct {
 	Roles []string // receiver, merger, web (ROLE, --role; "all" is the three)
 
 	Port     string // PORT: where the drain and the web listen; "" serves no HTTP
-	RedisURL string // REDIS_URL: redis:// or rediss://; "" is the in-memory bus
+	RedisURL string // REDIS_URL: redis:// or rediss://, of a server or a cluster node; "" (and no REDIS_CLUSTER_ADDRS) is the in-memory bus
 	Prefix   string // REDIS_PREFIX: key prefix on Redis (default "pulse:")
+
+	RedisClusterAddrs []string // REDIS_CLUSTER_ADDRS: Redis Cluster nodes, host:port; set, REDIS_URL gives only the scheme, user and password
 
 	RedisTLSSkipVerify bool   // REDIS_TLS_SKIP_VERIFY: accept any certificate on rediss:// (Heroku Key-Value Store's are self-signed)
 	RedisTLSCA         string // REDIS_TLS_CA: a PEM file of the CA that signed the server's certificate
@@ -74,7 +78,8 @@ type Config struct {
 	LogLevel   string        // LOG_LEVEL: debug, info, warn, error
 	PublishTTL time.Duration // PUBLISH_TIMEOUT: how long a cut may take to publish before it is dropped
 
-	rolesFlag *string
+	rolesFlag    *string
+	clusterAddrs string
 }
 
 // Flags registers every setting on fs with its environment variable, and
@@ -85,7 +90,8 @@ func Flags(fs *cli.FlagSet, role string) *Config {
 	var roles string
 	fs.String(&roles, "role", "ROLE", role, "`roles` to run: receiver, merger, web, comma-separated, or all")
 	fs.String(&c.Port, "port", "PORT", "", "`port` (or host:port) for the drain endpoint, the dashboard and /healthz")
-	fs.String(&c.RedisURL, "redis-url", "REDIS_URL", "", "Redis `URL` (redis:// or rediss://); unset runs on the in-memory bus, so every role must be in this process")
+	fs.String(&c.RedisURL, "redis-url", "REDIS_URL", "", "Redis `URL` (redis:// or rediss://), of a server or of any node of a Redis Cluster; unset runs on the in-memory bus, so every role must be in this process")
+	fs.String(&c.clusterAddrs, "redis-cluster-addrs", "REDIS_CLUSTER_ADDRS", "", "Redis Cluster `nodes` to start from, host:port, comma-separated; REDIS_URL then gives only the scheme, user and password")
 	fs.String(&c.Prefix, "redis-prefix", "REDIS_PREFIX", "pulse:", "key `prefix` of Pulse's streams on Redis")
 	fs.Bool(&c.RedisTLSSkipVerify, "redis-tls-skip-verify", "REDIS_TLS_SKIP_VERIFY", false, "on rediss://, do not verify the server's certificate (Heroku Key-Value Store's is self-signed); prefer REDIS_TLS_CA")
 	fs.String(&c.RedisTLSCA, "redis-tls-ca", "REDIS_TLS_CA", "", "on rediss://, verify the server against the CA in this PEM `file`")
@@ -204,7 +210,15 @@ func (c *Config) finish(fs *cli.FlagSet) error {
 	if !(c.DemoRate > 0) || c.DemoRate > 1e6 {
 		return fs.Errorf("demo-rate", "%v out of range (0, 1e6]", c.DemoRate)
 	}
-	if c.RedisURL == "" && !(c.has(RoleReceiver) && c.has(RoleMerger) && c.has(RoleWeb)) {
+	c.RedisClusterAddrs = nil
+	for _, a := range cli.List(c.clusterAddrs) {
+		host, port, err := net.SplitHostPort(a)
+		if n, perr := strconv.Atoi(port); err != nil || host == "" || perr != nil || n < 1 || n > 65535 {
+			return fs.Errorf("redis-cluster-addrs", "%q is not host:port", a)
+		}
+		c.RedisClusterAddrs = append(c.RedisClusterAddrs, a)
+	}
+	if !c.redis() && !(c.has(RoleReceiver) && c.has(RoleMerger) && c.has(RoleWeb)) {
 		return fs.Errorf("redis-url", "unset, so roles talk over the in-memory bus and all three must run in this process (ROLE=all), not %s", strings.Join(c.Roles, ","))
 	}
 	if c.Source == "" {
@@ -216,6 +230,10 @@ func (c *Config) finish(fs *cli.FlagSet) error {
 	}
 	return nil
 }
+
+// redis reports whether the roles talk over Redis: REDIS_URL or
+// REDIS_CLUSTER_ADDRS is set.
+func (c *Config) redis() bool { return c.RedisURL != "" || len(c.RedisClusterAddrs) > 0 }
 
 // has reports whether c runs role.
 func (c *Config) has(role string) bool { return slices.Contains(c.Roles, role) }
@@ -234,7 +252,7 @@ func (c *Config) demo() bool {
 	case "0", "false":
 		return false
 	}
-	return c.RedisURL == "" && !c.inputs()
+	return !c.redis() && !c.inputs()
 }
 
 // shardFromDyno reads the shard from a dyno name: "merger.2" is shard 1

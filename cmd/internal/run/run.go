@@ -79,7 +79,7 @@ func Main(ctx context.Context, name, role string, args []string, stdout, stderr 
 		cfg.Port = DefaultPort
 	}
 	log := slog.New(slog.NewTextHandler(stdout, &slog.HandlerOptions{Level: level(cfg.LogLevel)}))
-	if cfg.RedisURL != "" {
+	if cfg.redis() {
 		bus.LogRedisTo(log.With("component", "redis"))
 	}
 	return Start(ctx, *cfg, log)
@@ -168,7 +168,7 @@ func (p *process) run(ctx context.Context) error {
 	}
 	if cfg.has(RoleMerger) {
 		shards := []int{cfg.Shard}
-		if cfg.RedisURL == "" {
+		if !cfg.redis() {
 			shards = shards[:0] // the all-in-one merges every shard
 			for i := range cfg.MergerCount {
 				shards = append(shards, i)
@@ -358,40 +358,57 @@ func displayAddr(a net.Addr) string {
 }
 
 func busName(cfg Config) string {
-	if cfg.RedisURL == "" {
+	switch {
+	case !cfg.redis():
 		return "memory"
+	case len(cfg.RedisClusterAddrs) > 0:
+		return "redis cluster " + strings.Join(cfg.RedisClusterAddrs, ",")
 	}
 	return cli.RedactURL(cfg.RedisURL)
 }
 
-// openBus returns the Redis bus when REDIS_URL is set, retrying with
-// backoff until Redis answers or ctx ends (nil, nil), else the in-memory
-// bus. Retention covers the longest window plus a margin, so a restarted
-// merger can read back whole windows, and the web's history.
+// openBus returns the Redis bus when REDIS_URL or REDIS_CLUSTER_ADDRS is
+// set, retrying with backoff until Redis answers or ctx ends (nil, nil),
+// else the in-memory bus. Retention covers the longest window plus a
+// margin, so a restarted merger can read back whole windows, and the
+// web's history.
 func openBus(ctx context.Context, cfg Config, d []def.Def, log *slog.Logger) (bus.Bus, error) {
 	longest := max(window.DefaultSpan, def.LongestWindow(d))
 	retention := longest + window.DefaultLateness + time.Minute
 	snaps := cfg.History + time.Minute
-	if cfg.RedisURL == "" {
+	if !cfg.redis() {
 		return bus.NewMemory(bus.MemoryOptions{Retention: retention, SnapshotRetention: snaps})
+	}
+	setting := "REDIS_URL"
+	if len(cfg.RedisClusterAddrs) > 0 {
+		setting = "REDIS_URL, REDIS_CLUSTER_ADDRS"
 	}
 	backoff := 250 * time.Millisecond
 	for {
 		b, err := bus.NewRedis(ctx, bus.RedisOptions{
-			URL: cfg.RedisURL, Prefix: cfg.Prefix, Retention: retention, SnapshotRetention: snaps,
+			URL: cfg.RedisURL, ClusterAddrs: cfg.RedisClusterAddrs, Shards: cfg.MergerCount,
+			Prefix: cfg.Prefix, Retention: retention, SnapshotRetention: snaps,
 			TLSSkipVerify: cfg.RedisTLSSkipVerify, TLSCAFile: cfg.RedisTLSCA,
 		})
 		if err == nil {
+			if b.Cluster() {
+				msg, attrs := "redis: a cluster", []any{"snapshots", cfg.Prefix + "merged"}
+				if cfg.has(RoleMerger) {
+					msg += "; snapshots go to sharded pub/sub: redis-cli -c ssubscribe " + bus.DefaultChannel
+					attrs = append(attrs, "batches", b.BatchKey(cfg.Shard))
+				}
+				log.Info(msg, attrs...)
+			}
 			return b, nil
 		}
 		if errors.Is(err, bus.ErrInvalid) {
-			return nil, fmt.Errorf("REDIS_URL: %w", err)
+			return nil, fmt.Errorf("%s: %w", setting, err)
 		}
 		if errors.Is(err, bus.ErrCertificate) {
 			// Not a network fault: retrying would only repeat it.
-			return nil, fmt.Errorf("REDIS_URL: %w; %s", err, certificateFix(cfg))
+			return nil, fmt.Errorf("%s: %w; %s", setting, err, certificateFix(cfg))
 		}
-		log.Warn("redis not reachable; retrying", "url", cli.RedactURL(cfg.RedisURL), "err", err, "backoff", backoff)
+		log.Warn("redis not reachable; retrying", "url", busName(cfg), "err", err, "backoff", backoff)
 		t := time.NewTimer(backoff)
 		select {
 		case <-ctx.Done():
