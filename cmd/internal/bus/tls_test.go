@@ -26,12 +26,12 @@ func TestRedisTLS(t *testing.T) {
 	ctx := t.Context()
 
 	t.Run("verified by default", func(t *testing.T) {
-		_, err := bus.NewRedis(ctx, bus.RedisOptions{URL: s.URL(), Timeout: time.Second})
+		_, err := bus.NewRedis(ctx, bus.RedisOptions{URL: s.URL(), Timeout: 5 * time.Second})
 		require.ErrorIs(t, err, bus.ErrCertificate)
 		assert.Contains(t, err.Error(), "bus: redis ping "+s.Addr()+": server certificate not trusted: tls: failed to verify certificate: x509: certificate signed by unknown authority")
 	})
 	t.Run("another CA", func(t *testing.T) {
-		_, err := bus.NewRedis(ctx, bus.RedisOptions{URL: s.URL(), TLSCAFile: other.CAFile(), Timeout: time.Second})
+		_, err := bus.NewRedis(ctx, bus.RedisOptions{URL: s.URL(), TLSCAFile: other.CAFile(), Timeout: 5 * time.Second})
 		require.ErrorIs(t, err, bus.ErrCertificate)
 	})
 	t.Run("plain URL", func(t *testing.T) {
