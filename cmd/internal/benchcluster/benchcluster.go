@@ -159,6 +159,10 @@ type CPU struct {
 	// receiver, in cores; MergerMicrosPerBatch per batch in the window.
 	MergerCoresPerReceiver float64 `json:"merger_cores_per_receiver"`
 	MergerMicrosPerBatch   float64 `json:"merger_us_per_batch"`
+	// RedisMicrosPerBatch is Redis's CPU per batch in the window: its
+	// XADD, the merger's read, and its share of everything else Redis did
+	// (snapshots, the web's reads, its own housekeeping).
+	RedisMicrosPerBatch float64 `json:"redis_us_per_batch"`
 	// PeakRSS is each process's VmHWM in bytes: receivers, then mergers,
 	// then the web.
 	PeakRSS []int64 `json:"peak_rss_bytes"`
@@ -563,7 +567,6 @@ func (cfg *Config) measure(ctx context.Context, f *fleet, rc *redis.Client, redi
 	} else {
 		res.Notes = append(res.Notes, "events merged unknown: the web's history of pulse.events lacks a snapshot the sum needs")
 	}
-	res.Merger.Republished, res.Merger.Late = 0, 0
 	for i := range cfg.Mergers {
 		for name, dst := range map[string]*int64{"republished": &res.Merger.Republished, "late": &res.Merger.Late} {
 			s := hist[fmt.Sprintf("pulse.merger.%d.%s", i, name)]
@@ -645,6 +648,7 @@ func (cfg *Config) measure(ctx context.Context, f *fleet, rc *redis.Client, redi
 	}
 	if winBatches > 0 {
 		res.CPU.MergerMicrosPerBatch = mrgCPU / float64(winBatches) * 1e6
+		res.CPU.RedisMicrosPerBatch = res.CPU.Redis / float64(winBatches) * 1e6
 	}
 	if len(streams) != cfg.Mergers {
 		res.Notes = append(res.Notes, fmt.Sprintf("%d batch streams found under %s, for %d shards", len(streams), prefix, cfg.Mergers))
@@ -803,8 +807,8 @@ func (r *Result) WriteText(w io.Writer) error {
 		r.CPU.ReceiverMicrosPerEvent, r.CPU.EventsPerReceiverCPUSecond, r.CPU.ReceiverCores)
 	fmt.Fprintf(&sb, "merger        %.4f cores per receiver; %.0f µs CPU per batch; batches %d, duplicates %d, apply errors %d, republished %d, late %d\n",
 		r.CPU.MergerCoresPerReceiver, r.CPU.MergerMicrosPerBatch, r.Merger.Batches, r.Merger.Duplicates, r.Merger.ApplyErrors, r.Merger.Republished, r.Merger.Late)
-	fmt.Fprintf(&sb, "redis         in %.1f kB/s, out %.1f kB/s; used memory %.1f MB\n",
-		r.RedisIO.InPerSec/1e3, r.RedisIO.OutPerSec/1e3, float64(r.RedisIO.Memory)/1e6)
+	fmt.Fprintf(&sb, "redis         in %.1f kB/s, out %.1f kB/s; %.0f µs CPU per batch; used memory %.1f MB\n",
+		r.RedisIO.InPerSec/1e3, r.RedisIO.OutPerSec/1e3, r.CPU.RedisMicrosPerBatch, float64(r.RedisIO.Memory)/1e6)
 	for _, s := range r.RedisIO.Shards {
 		fmt.Fprintf(&sb, "  shard %-6d %.2f batches/s, %.0f bytes/batch, %.1f kB/s of batches (%d batches, %d bytes in all)\n",
 			s.Shard, s.BatchesPerSec, s.BytesPerBatch, s.BytesPerSec/1e3, s.Batches, s.Bytes)
