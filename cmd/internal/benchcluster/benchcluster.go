@@ -220,7 +220,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	fs.String(&cfg.Bin, "bin", "PULSE_BIN", "", "the pulse `binary` the processes run (default: this one)")
 	fs.Int(&cfg.Receivers, "receivers", "", DefaultReceivers, "receiver `processes`")
 	fs.Int(&cfg.Mergers, "mergers", "", DefaultMergers, "merger `shards` (MERGER_COUNT)")
-	fs.Int(&cfg.Workers, "workers", "", DefaultWorkers, "each receiver's WORKERS and GOMAXPROCS")
+	fs.Int(&cfg.Workers, "workers", "", DefaultWorkers, "each receiver's `workers`: its WORKERS and GOMAXPROCS")
 	fs.Duration(&cfg.Duration, "duration", "", DefaultDuration, "how long to load the receivers")
 	fs.Float64(&cfg.Rate, "rate", "", 0, "target `events/s` over all receivers; 0 posts as fast as they answer")
 	fs.Int(&cfg.Clients, "clients", "", DefaultClients, "keep-alive load `clients` per receiver")
@@ -390,9 +390,10 @@ func Bench(ctx context.Context, cfg Config) (res *Result, err error) {
 	}()
 
 	f := &fleet{}
+	stopped := false
 	defer func() {
-		if bad := stopAll(f.all(), StopTimeout); len(bad) > 0 && res != nil {
-			res.Notes = append(res.Notes, "not stopped cleanly by SIGTERM: "+strings.Join(bad, ", "))
+		if !stopped {
+			stopAll(f.all(), StopTimeout) // on an error: its report is the error
 		}
 	}()
 	defer func() {
@@ -407,11 +408,17 @@ func Bench(ctx context.Context, cfg Config) (res *Result, err error) {
 	if err := waitHealthy(ctx, f.all(), cfg.StartTimeout); err != nil {
 		return nil, err
 	}
+	// The merged totals are sums over snapshots back to the load's start,
+	// so every shard's snapshots must reach the web before it starts.
+	if _, err := waitHistory(ctx, f, &cfg, time.Time{}, cfg.StartTimeout); err != nil {
+		return nil, err
+	}
 	res, err = cfg.measure(ctx, f, rc, redisURL, prefix)
 	if err != nil {
 		return nil, err
 	}
 	cfg.progress("stopping")
+	stopped = true
 	if bad := stopAll(f.all(), StopTimeout); len(bad) > 0 {
 		res.Notes = append(res.Notes, "not stopped cleanly by SIGTERM: "+strings.Join(bad, ", "))
 	}
@@ -547,7 +554,7 @@ func (cfg *Config) measure(ctx context.Context, f *fleet, rc *redis.Client, redi
 	if err != nil {
 		return nil, err
 	}
-	hist, err := waitHistory(ctx, f, cfg, mergedAfter)
+	hist, err := waitHistory(ctx, f, cfg, mergedAfter, cfg.Settle)
 	if err != nil {
 		return nil, err
 	}
@@ -575,6 +582,7 @@ func (cfg *Config) measure(ctx context.Context, f *fleet, rc *redis.Client, redi
 			case *dst < 0:
 			case !ok:
 				*dst = -1
+				res.Notes = append(res.Notes, fmt.Sprintf("merger %s fragments unknown: the web's history of pulse.merger.%d.%s lacks a snapshot the sum needs", name, i, name))
 			default:
 				*dst += int64(math.Round(v))
 			}
@@ -715,28 +723,40 @@ func (cfg *Config) settle(ctx context.Context, f *fleet, res *Result, driveEnd t
 	}
 }
 
-// waitHistory waits until the web's history holds a snapshot at or
-// after T (and the flush after it has had time to reach the mergers),
-// then returns the histories the report reads.
-func waitHistory(ctx context.Context, f *fleet, cfg *Config, T time.Time) (map[string]series, error) {
-	names := []string{window.StatEvents, "pulse.lag"}
+// waitHistory waits until the web's history holds, for every stat the
+// report reads (pulse.events from its shard, each shard's own
+// pulse.merger.<n>.* stats), a snapshot at or after T, then returns the
+// histories.
+func waitHistory(ctx context.Context, f *fleet, cfg *Config, T time.Time, timeout time.Duration) (map[string]series, error) {
+	names := []string{window.StatEvents}
 	for i := range cfg.Mergers {
 		names = append(names, fmt.Sprintf("pulse.merger.%d.republished", i), fmt.Sprintf("pulse.merger.%d.late", i))
 	}
-	deadline := time.Now().Add(cfg.Settle)
+	deadline := time.Now().Add(timeout)
 	for {
 		if err := f.failed(); err != nil {
 			return nil, err
 		}
-		h, err := readHistory(ctx, f.web, names)
+		h, err := readHistory(ctx, f.web, append(names, "pulse.lag"))
 		if err != nil {
 			return nil, err
 		}
-		if !h[window.StatEvents].latest().Before(T) {
+		behind := ""
+		for _, n := range names {
+			if latest := h[n].latest(); latest.IsZero() || latest.Before(T) {
+				behind = n
+				break
+			}
+		}
+		if behind == "" {
 			return h, nil
 		}
 		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("benchcluster: no snapshot of %s at the web within %v (latest %s)", T.Format(time.RFC3339), cfg.Settle, h[window.StatEvents].latest().Format(time.RFC3339))
+			if T.IsZero() {
+				return nil, fmt.Errorf("benchcluster: no snapshot with %s at the web within %v", behind, timeout)
+			}
+			return nil, fmt.Errorf("benchcluster: no snapshot of %s with %s at the web within %v (latest %s)",
+				T.Format(time.RFC3339), behind, timeout, h[behind].latest().Format(time.RFC3339))
 		}
 		if err := sleep(ctx, 250*time.Millisecond); err != nil {
 			return nil, err

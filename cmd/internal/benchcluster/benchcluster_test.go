@@ -112,6 +112,8 @@ func TestBenchCluster(t *testing.T) {
 		// empty and a flush passed before the streams were read.
 		assert.Equal(t, ev.Accepted, ev.Folded, "accepted → folded")
 		assert.Equal(t, ev.Folded, ev.Published, "folded → published on Redis")
+		require.GreaterOrEqual(t, res.Merger.Republished, int64(0), "republished known")
+		require.GreaterOrEqual(t, res.Merger.Late, int64(0), "late known")
 		if res.Merger.Republished == 0 && res.Merger.Late == 0 {
 			assert.Equal(t, ev.Published, ev.Merged, "published → merged at the web")
 		} else {
