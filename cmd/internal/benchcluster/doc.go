@@ -26,7 +26,9 @@
 // its share of the rate) from this process, whose CPU time is reported as
 // the load client's.
 //
-// CPU is measured from the start of the load to the end of the settle:
+// The load starts once every process answers /healthz and the web holds
+// a snapshot of every shard. CPU is measured from the start of the load
+// to the end of the settle:
 // after the load stops, the bench waits until every receiver's queue is
 // empty and the web holds a snapshot of a second after the last event,
 // which takes a flush, the grace and the merger's poll (about 2.5 s at the
