@@ -15,6 +15,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/pulsehq/pulse/cmd/internal/benchcluster"
 	"github.com/pulsehq/pulse/cmd/internal/benchdrain"
 	"github.com/pulsehq/pulse/cmd/internal/defs"
 	"github.com/pulsehq/pulse/cmd/internal/demo"
@@ -33,7 +34,7 @@ type command struct {
 
 // commands is the dispatch table; keep it sorted by name.
 var commands = []command{
-	{"bench", "load tools: pulse bench drain " + "(" + benchdrain.Usage + ")", bench},
+	{"bench", "load tools: pulse bench drain, pulse bench cluster", bench},
 	{"defs", defs.Usage, defs.Run},
 	{"demo", demo.Usage, demo.Run},
 	{"gen", gen.Usage, gen.Run},
@@ -44,14 +45,19 @@ var commands = []command{
 
 // bench dispatches pulse bench's tools.
 func bench(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "drain" {
-		fmt.Fprintf(stderr, "usage: pulse bench drain [flags]\n\n  drain  %s\n", benchdrain.Usage)
-		if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-			return flag.ErrHelp
+	if len(args) > 0 {
+		switch args[0] {
+		case "drain":
+			return benchdrain.Run(ctx, args[1:], stdin, stdout, stderr)
+		case "cluster":
+			return benchcluster.Run(ctx, args[1:], stdin, stdout, stderr)
 		}
-		return fmt.Errorf("pulse bench: unknown tool %q", args[0])
 	}
-	return benchdrain.Run(ctx, args[1:], stdin, stdout, stderr)
+	fmt.Fprintf(stderr, "usage: pulse bench <tool> [flags]\n\n  drain    %s\n  cluster  %s\n", benchdrain.Usage, benchcluster.Usage)
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
+		return flag.ErrHelp
+	}
+	return fmt.Errorf("pulse bench: unknown tool %q", args[0])
 }
 
 // defaultCommand runs when pulse is given no command.

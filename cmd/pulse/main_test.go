@@ -22,6 +22,8 @@ func TestRunDispatch(t *testing.T) {
 		{"run help", []string{"run", "-h"}, 0, "", "(env REDIS_URL)"},
 		{"run bad setting", []string{"run", "--merger-count", "0"}, 1, "", "MERGER_COUNT (--merger-count): 0 out of range"},
 		{"bench drain help", []string{"bench", "drain", "-h"}, 0, "", "usage"},
+		{"bench cluster help", []string{"bench", "cluster", "-h"}, 0, "", "usage: pulse bench cluster"},
+		{"bench cluster bad setting", []string{"bench", "cluster", "--receivers", "-1"}, 1, "", "--receivers -1 must be between 1 and 64"},
 		{"bench unknown tool", []string{"bench", "nope"}, 1, "", "unknown tool"},
 		{"help", []string{"help"}, 0, "commands:", ""},
 		{"unknown command", []string{"nope"}, 2, "", `pulse: unknown command "nope"`},
@@ -44,15 +46,20 @@ func TestRunDispatch(t *testing.T) {
 	}
 }
 
-// TestEveryCommandFlags: every command (pulse bench's one tool, drain)
-// prints its usage for -h and exits 0, and for a flag it does not know
+// TestEveryCommandFlags: every command (pulse bench's tools, drain and
+// cluster) prints its usage for -h and exits 0, and for a flag it does not know
 // prints the error and its usage and exits 1.
 func TestEveryCommandFlags(t *testing.T) {
+	var cmds []struct{ name, cmd string }
 	for _, c := range commands {
-		name := c.name
-		if name == "bench" {
-			name = "bench drain"
+		if c.name == "bench" {
+			cmds = append(cmds, struct{ name, cmd string }{"bench drain", c.name}, struct{ name, cmd string }{"bench cluster", c.name})
+			continue
 		}
+		cmds = append(cmds, struct{ name, cmd string }{c.name, c.name})
+	}
+	for _, c := range cmds {
+		name := c.name
 		t.Run(name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
 			logger := slog.New(slog.NewTextHandler(&stderr, nil))
@@ -66,7 +73,7 @@ func TestEveryCommandFlags(t *testing.T) {
 			assert.Equal(t, 1, run(context.Background(), append(cmd, "--nope"), strings.NewReader(""), &stdout, &stderr, logger))
 			assert.Empty(t, stdout.String())
 			assert.True(t, strings.HasPrefix(stderr.String(), "flag provided but not defined: -nope\nusage: pulse "+name+" "), "error, then usage: %q", stderr.String())
-			assert.Contains(t, stderr.String(), "pulse "+c.name+" failed")
+			assert.Contains(t, stderr.String(), "pulse "+c.cmd+" failed")
 		})
 	}
 }
