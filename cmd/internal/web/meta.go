@@ -112,7 +112,7 @@ func selfMeta() []statMeta {
 		m := fromDef(d)
 		m.Group = SelfGroup
 		switch d.Name {
-		case selfstat.Dropped, selfstat.PublishDropped, selfstat.PublishErrors:
+		case selfstat.Dropped, selfstat.PublishDropped, selfstat.PublishDroppedEvents, selfstat.PublishErrors:
 			m.Warn, m.Crit = ptr(0.1), ptr(10)
 		}
 		out = append(out, m)
