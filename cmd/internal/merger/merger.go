@@ -78,11 +78,11 @@ const DefaultFill = time.Minute
 // Merger is one merger process's shard. Create it with New and call Run
 // once.
 type Merger struct {
-	cfg   Config
-	bus   bus.Bus
-	log   *slog.Logger
-	set   *window.Set
-	apply *fragment.Applier
+	cfg     Config
+	bus     bus.Bus
+	log     *slog.Logger
+	set     *window.Set
+	apply   *fragment.Applier
 	back    time.Duration // how far back to read on start
 	longest time.Duration // the longest window a snapshot reads
 	width   time.Duration // the buckets' width: a snapshot every width
@@ -98,9 +98,9 @@ type Merger struct {
 	publishErrors, readErrors   atomic.Uint64
 	missing, filled             atomic.Uint64 // batches missing from their sources' sequences; seconds published by the fill
 	liveSources                 atomic.Int64  // sources heard from in the last 10 s, at the latest snapshot
-	started                     atomic.Int64 // unix ns when Run began; 0 before
-	lastRead                    atomic.Int64 // unix ns of the latest read of the bus that did not fail
-	lastPublish                 atomic.Int64 // unix ns of the latest snapshot time published
+	started                     atomic.Int64  // unix ns when Run began; 0 before
+	lastRead                    atomic.Int64  // unix ns of the latest read of the bus that did not fail
+	lastPublish                 atomic.Int64  // unix ns of the latest snapshot time published
 }
 
 // New returns a merger for cfg over b.
