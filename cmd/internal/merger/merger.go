@@ -254,11 +254,7 @@ func (m *Merger) Run(ctx context.Context) error {
 			if backfill {
 				clock = m.streamTime(msg.ID)
 				if fill.IsZero() && m.cfg.Fill > 0 {
-					// A batch stored before this one holds buckets up to
-					// its own second at most: the buckets from the next
-					// second on are whole, and so is a snapshot whose
-					// longest window starts there.
-					fill = clock.Truncate(m.width).Add(m.width + m.longest)
+					fill = m.fillFrom(from, clock)
 				}
 				m.advance(clock)
 				published = m.publishFill(ctx, published, fill)
@@ -319,6 +315,25 @@ func (m *Merger) Run(ctx context.Context) error {
 	}
 	m.log.Info("merger stopped", "shard", m.cfg.Shard, "batches", m.batches.Load(), "duplicates", m.duplicates.Load())
 	return nil
+}
+
+// fillFrom returns the first second the fill publishes, for a read of the
+// stream from from whose first batch was stored at first: the first whose
+// longest window starts after from's second, so that every batch of it
+// was read (a batch stored before from holds buckets up to from's second
+// at most); and none before the stream's first batch, which would read
+// a time the stream knows nothing of (a young deployment, or a Redis that
+// came back empty: its first minute is short by what it lost, as a
+// merger's first live snapshot is).
+func (m *Merger) fillFrom(from, first time.Time) time.Time {
+	return later(from.Truncate(m.width).Add(m.width+m.longest), first.Truncate(m.width).Add(m.width))
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // streamTime returns the time the bus stored the batch at position id,
