@@ -47,10 +47,22 @@ func faultSpan() time.Duration {
 	return 10 * time.Second
 }
 
-// totalDefs is the default set and a count of every event of the last
-// hour: the events merged in total, read from one snapshot, however late
-// some of them came.
-var totalDefs = def.HerokuFile() + "\nname=lines.total kind=rate per=1h window=1h label=\"Events in the last hour\"\n"
+// totalName names a count of every event of the last hour: the events
+// merged in total, read from one snapshot, however late some of them
+// came. It is merged by the shard that merges pulse.events, so that it
+// and pulse.publish.dropped.events (the pulse.events of the batches
+// dropped) count the same batches.
+var totalName = func() string {
+	for i := 0; ; i++ {
+		name := fmt.Sprint("lines.total.", i)
+		if fragment.Shard(name, 2) == fragment.Shard(window.StatEvents, 2) {
+			return name
+		}
+	}
+}()
+
+// totalDefs is the default set and totalName.
+var totalDefs = def.HerokuFile() + "\nname=" + totalName + " kind=rate per=1h window=1h label=\"Events in the last hour\"\n"
 
 // faultSettings are the settings of every cluster here: two workers per
 // receiver, so that each receiver is two sources of batches, and the
@@ -283,21 +295,21 @@ func sumField(t *testing.T, ps []*proc, field string) float64 {
 }
 
 // mergedTotal waits until the web's latest snapshot counts in
-// lines.total every line the receivers published, as far as it can tell:
+// totalName every line the receivers published, as far as it can tell:
 // its time at least 2 s past after, and the same value in two snapshots
 // a second apart. It returns the value.
 func mergedTotal(t *testing.T, web *proc, after time.Time, watch ...*proc) float64 {
 	t.Helper()
 	var v, prev float64
 	var at time.Time
-	poll(t, 15*time.Second, "lines.total steady", func() (bool, string) {
+	poll(t, 15*time.Second, totalName+" steady", func() (bool, string) {
 		snap, err := latest(web)
 		if err != nil {
 			return false, err.Error()
 		}
-		n, ok := snap.Stats["lines.total"].Number()
+		n, ok := snap.Stats[totalName].Number()
 		if !ok || snap.Time.Before(after.Add(2*time.Second)) {
-			return false, fmt.Sprintf("lines.total %s at %v", snap.Stats["lines.total"], snap.Time.Format(time.TimeOnly))
+			return false, fmt.Sprintf("%s %s at %v", totalName, snap.Stats[totalName], snap.Time.Format(time.TimeOnly))
 		}
 		if snap.Time.Equal(at) {
 			return false, "no newer snapshot"
@@ -445,7 +457,7 @@ func (o *outage) check(t *testing.T) {
 // accounting is what the receivers took, folded, dropped and reported,
 // and what was merged, over the whole traffic.
 type accounting struct {
-	sent, merged               float64           // lines the drains took; lines.total merged
+	sent, merged               float64           // lines the drains took; totalName merged
 	droppedEvents, cutsDropped float64           // receiver_events_dropped, receiver_cuts_dropped
 	failures, missing          float64           // receiver_publish_failures; the mergers' merger_missing
 	reported                   map[string]uint64 // pulse.publish.* counts in the batches on the bus
@@ -526,7 +538,8 @@ func checkShown(t *testing.T, web *proc, since time.Time) {
 // pulse.publish.dropped.events (the events of the cuts the receivers gave
 // up), but for the batches in flight when Redis died (taken by Redis and
 // not yet read, or read but never acknowledged): fewer than the lines of
-// the second before the kill. The receivers' drops and failed attempts
+// the 500 ms before the kill (none in the runs so far: the sum is exact).
+// The receivers' drops and failed attempts
 // reach the mergers as pulse.publish.*, every one, and show on the web;
 // the mergers count the batches missing from each receiver's sequence
 // (pulse.merger.*.missing), the receivers' drops within the batches in
@@ -572,16 +585,19 @@ func TestRedisKilled(t *testing.T) {
 	if a.droppedEvents == 0 || a.cutsDropped == 0 {
 		t.Errorf("no cut dropped in a 3.5 s outage with a 2 s publish timeout: %+v", a)
 	}
-	// The batches in flight at the kill: at most the cuts of the second
-	// before it.
+	// The batches in flight at the kill, whose fate neither side knows
+	// (taken by Redis, and not read by a merger or not acknowledged to the
+	// receiver): a receiver publishes one batch at a time, and a merger
+	// reads as they come, so they hold at most the lines of the last two
+	// flushes (400 ms) before the kill, posted in the 500 ms before it.
 	var inFlight float64
 	for _, s := range f.bodies() {
-		if s.began.After(killed.Add(-time.Second)) && s.began.Before(killed) {
+		if s.began.After(killed.Add(-500*time.Millisecond)) && s.began.Before(killed) {
 			inFlight += float64(s.lines)
 		}
 	}
 	if gap := a.sent - a.merged - a.droppedEvents; math.Abs(gap) > inFlight {
-		t.Errorf("%v lines sent, %v merged, %v counted dropped: %v unaccounted for, over the %v lines of the second before the kill", a.sent, a.merged, a.droppedEvents, gap, inFlight)
+		t.Errorf("%v lines sent, %v merged, %v counted dropped: %v unaccounted for, over the %v lines of the 500 ms before the kill", a.sent, a.merged, a.droppedEvents, gap, inFlight)
 	} else {
 		t.Logf("%v lines sent = %v merged + %v counted dropped + %v in flight at the kill (at most %v)", a.sent, a.merged, a.droppedEvents, gap, inFlight)
 	}
