@@ -91,8 +91,9 @@ type Merger struct {
 	// which a window may have lost a bucket.
 	catchUp time.Duration
 
-	own  *ownStats // the merger's own figures, published under its shard's name
-	srcs *sources  // the receivers' sources, for the missing and live figures
+	own       *ownStats // the merger's own figures, published under its shard's name
+	srcs      *sources  // the receivers' sources, for the missing and live figures
+	committed time.Time // when srcs last counted its gaps
 
 	batches, duplicates, failed atomic.Uint64
 	publishErrors, readErrors   atomic.Uint64
@@ -348,11 +349,16 @@ func (m *Merger) streamTime(id string) time.Time {
 }
 
 // advance moves the merger's clock to now, and counts the gaps in the
-// sources' sequences that stayed open for the merger's delay.
+// sources' sequences that stayed open for the merger's delay (every tenth
+// of a second at most: it looks at every source).
 func (m *Merger) advance(now time.Time) {
 	_ = m.set.Advance(now) // a ManualClock set: cannot fail
 	m.own.advance(now)
-	if n := m.srcs.commit(m.set.Now()); n > 0 {
+	if now.Sub(m.committed) < 100*time.Millisecond {
+		return
+	}
+	m.committed = now
+	if n := m.srcs.commit(now); n > 0 {
 		m.missing.Add(n)
 		m.own.add(ownMissing, now, n)
 	}
