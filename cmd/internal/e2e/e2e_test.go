@@ -26,12 +26,15 @@ type cluster struct {
 	receivers []*proc
 	mergers   []*proc
 	web       *proc
+	redis     string // REDIS_URL
+	prefix    string // REDIS_PREFIX
 }
 
 // clusterOptions are settings beyond the common ones, as KEY=value.
 type clusterOptions struct {
 	all      []string // every process
 	receiver []string // receivers only
+	redis    string   // a Redis URL of the test's own; "" for the shared server
 }
 
 // startCluster starts two receivers, mergers for shards 0 and 1 and a web
@@ -39,18 +42,22 @@ type clusterOptions struct {
 // and waits until each is healthy and the web hears from both shards.
 func startCluster(t *testing.T, opts clusterOptions) *cluster {
 	t.Helper()
-	url := needRedis(t)
+	url := opts.redis
+	if url == "" {
+		url = needRedis(t)
+	}
 	var id [4]byte
 	rand.Read(id[:])
+	prefix := "e2e:" + t.Name() + ":" + hex.EncodeToString(id[:]) + ":"
 	common := append([]string{
 		"REDIS_URL=" + url,
-		"REDIS_PREFIX=e2e:" + t.Name() + ":" + hex.EncodeToString(id[:]) + ":",
+		"REDIS_PREFIX=" + prefix,
 		"MERGER_COUNT=2",
 	}, fast...)
 	common = append(common, opts.all...)
 	env := func(extra ...string) []string { return append(append([]string{}, common...), extra...) }
 
-	c := &cluster{}
+	c := &cluster{redis: url, prefix: prefix}
 	c.web = start(t, "web", "web", env("PORT="+freePort(t), "DYNO=web.1"))
 	for shard := range 2 {
 		c.mergers = append(c.mergers, start(t, fmt.Sprintf("merger.%d", shard+1), "merger",

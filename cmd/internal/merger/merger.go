@@ -12,7 +12,14 @@
 // retention is dropped and counted (pulse.merger.<shard>.late).
 //
 // On start the merger reads its stream back over the longest window plus
-// its lateness, so a restarted merger publishes whole windows at once.
+// its lateness, so a restarted merger publishes whole windows at once, and
+// a minute further (Config.Fill): it replays that stretch in the order the
+// bus stored it, its clock following the stream, and publishes every second
+// of it whose windows the stream holds whole, oldest first, as it would
+// have published them live. A merger restarted after a crash so fills
+// the seconds it was down with the numbers it would have published, and
+// the webs' history has no hole; seconds it had published are published
+// again with the same numbers (the webs replace a point at the same time).
 //
 // A second is published only after a read of the stream, begun once the
 // second had settled, that reached the stream's end: a merger that fell
@@ -55,30 +62,46 @@ type Config struct {
 	// Window holds set options beyond Clock and SelfStats; nil means the
 	// defaults. Its Lateness must be at least Flush + Grace.
 	Window *window.SetOptions
+	// Fill is how far before its start the merger publishes the seconds
+	// its shard may have missed: it reads its stream back that much
+	// further than its longest window and lateness. Zero means
+	// DefaultFill; a negative value, none. Only seconds the stream still
+	// holds whole windows for are published, so a fill beyond the bus's
+	// retention publishes less, never short numbers.
+	Fill time.Duration
 }
+
+// DefaultFill is Config.Fill's default: a minute, which the streams'
+// retention in package run (the longest window, 5 s and a minute) holds.
+const DefaultFill = time.Minute
 
 // Merger is one merger process's shard. Create it with New and call Run
 // once.
 type Merger struct {
-	cfg   Config
-	bus   bus.Bus
-	log   *slog.Logger
-	set   *window.Set
-	apply *fragment.Applier
-	back  time.Duration // how far back to read on start
-	width time.Duration // the buckets' width: a snapshot every width
+	cfg     Config
+	bus     bus.Bus
+	log     *slog.Logger
+	set     *window.Set
+	apply   *fragment.Applier
+	back    time.Duration // how far back to read on start
+	longest time.Duration // the longest window a snapshot reads
+	width   time.Duration // the buckets' width: a snapshot every width
 	// catchUp is how far back from the latest settled second the merger
 	// publishes the seconds it missed: its lateness less its delay, past
 	// which a window may have lost a bucket.
 	catchUp time.Duration
 
-	own *ownStats // the merger's own figures, published under its shard's name
+	own       *ownStats // the merger's own figures, published under its shard's name
+	srcs      *sources  // the receivers' sources, for the missing and live figures
+	committed time.Time // when srcs last counted its gaps
 
 	batches, duplicates, failed atomic.Uint64
 	publishErrors, readErrors   atomic.Uint64
-	started                     atomic.Int64 // unix ns when Run began; 0 before
-	lastRead                    atomic.Int64 // unix ns of the latest read of the bus that did not fail
-	lastPublish                 atomic.Int64 // unix ns of the latest snapshot time published
+	missing, filled             atomic.Uint64 // batches missing from their sources' sequences; seconds published by the fill
+	liveSources                 atomic.Int64  // sources heard from in the last 10 s, at the latest snapshot
+	started                     atomic.Int64  // unix ns when Run began; 0 before
+	lastRead                    atomic.Int64  // unix ns of the latest read of the bus that did not fail
+	lastPublish                 atomic.Int64  // unix ns of the latest snapshot time published
 }
 
 // New returns a merger for cfg over b.
@@ -123,8 +146,14 @@ func New(cfg Config, b bus.Bus, log *slog.Logger) (*Merger, error) {
 	if width <= 0 {
 		width = window.DefaultWidth
 	}
-	m := &Merger{cfg: cfg, bus: b, log: log, set: set, back: longest + opts.Lateness, width: width,
-		catchUp: max(opts.Lateness-cfg.Flush-cfg.Grace, 0), own: own}
+	switch {
+	case cfg.Fill == 0:
+		cfg.Fill = DefaultFill
+	case cfg.Fill < 0:
+		cfg.Fill = 0
+	}
+	m := &Merger{cfg: cfg, bus: b, log: log, set: set, back: longest + opts.Lateness + cfg.Fill, longest: longest, width: width,
+		catchUp: max(opts.Lateness-cfg.Flush-cfg.Grace, 0), own: own, srcs: newSources(cfg.Flush + cfg.Grace)}
 	m.apply = fragment.NewApplier(set, fragment.NewSeen(fragment.DefaultSeenSources), nil)
 	return m, nil
 }
@@ -142,6 +171,9 @@ func (m *Merger) Health() (map[string]any, error) {
 		"merger_apply_errors":   m.failed.Load(),
 		"merger_publish_errors": m.publishErrors.Load(),
 		"merger_read_errors":    m.readErrors.Load(),
+		"merger_missing":        m.missing.Load(),
+		"merger_sources":        m.liveSources.Load(),
+		"merger_filled":         m.filled.Load(),
 	}
 	started := m.started.Load()
 	if started == 0 {
@@ -169,27 +201,36 @@ func (m *Merger) Health() (map[string]any, error) {
 	return info, nil
 }
 
-// Run reads the shard's stream back over the longest window, then follows
-// it and publishes a snapshot every second until ctx is done. Bus errors
-// are logged and retried with backoff; they never stop the merger.
+// Run reads the shard's stream back over the longest window, its lateness
+// and Config.Fill, publishing the seconds of the fill, then follows the
+// stream and publishes a snapshot every second until ctx is done. Bus
+// errors are logged and retried with backoff; they never stop the merger.
 func (m *Merger) Run(ctx context.Context) error {
-	now := time.Now()
-	if err := m.set.Advance(now); err != nil {
+	start := time.Now()
+	from := start.Add(-m.back)
+	if err := m.set.Advance(from); err != nil {
 		return fmt.Errorf("merger: %w", err)
 	}
-	m.started.Store(now.UnixNano())
-	start := now
-	pos := bus.At(now.Add(-m.back))
-	m.log.Info("merger started", "shard", m.cfg.Shard, "shards", m.cfg.Shards, "backfill", m.back, "delay", m.cfg.Flush+m.cfg.Grace)
+	m.own.advance(from)
+	m.started.Store(start.UnixNano())
+	pos := bus.At(from)
+	m.log.Info("merger started", "shard", m.cfg.Shard, "shards", m.cfg.Shards, "backfill", m.back, "fill", m.cfg.Fill, "delay", m.cfg.Flush+m.cfg.Grace)
 
 	const perRead = 256
 	var published time.Time
-	caughtUp, logged := false, false
+	// While backfilling, the clock follows the stream: each batch's
+	// position is the time the bus stored it, and every batch stored
+	// before it has been read. fill is the first second whose windows
+	// the stream holds whole, once its first batch is read.
+	backfill := true
+	var fill time.Time
+	caughtUp := false
 	backoff := 100 * time.Millisecond
 	for ctx.Err() == nil {
 		now := time.Now()
-		_ = m.set.Advance(now) // a ManualClock set: cannot fail
-		m.own.advance(now)
+		if !backfill {
+			m.advance(now)
+		}
 		block := m.cfg.Flush / 4
 		if !caughtUp {
 			block = time.Millisecond
@@ -210,8 +251,17 @@ func (m *Merger) Run(ctx context.Context) error {
 		backoff = 100 * time.Millisecond
 		m.lastRead.Store(time.Now().UnixNano())
 		for _, msg := range msgs {
+			clock := now
+			if backfill {
+				clock = m.streamTime(msg.ID)
+				if fill.IsZero() && m.cfg.Fill > 0 {
+					fill = m.fillFrom(from, clock)
+				}
+				m.advance(clock)
+				published = m.publishFill(ctx, published, fill)
+			}
 			pos = msg.ID
-			m.applyOne(msg.Data, now)
+			m.applyOne(msg.Data, clock)
 		}
 		// A read begun after now that reached the end of the stream has
 		// applied every batch published before now: the seconds settled
@@ -221,9 +271,9 @@ func (m *Merger) Run(ctx context.Context) error {
 		if !caughtUp {
 			continue
 		}
-		if !logged {
-			logged = true
-			m.log.Info("merger caught up", "shard", m.cfg.Shard, "batches", m.batches.Load(), "took", time.Since(start).Round(time.Millisecond))
+		if backfill {
+			backfill = false
+			m.log.Info("merger caught up", "shard", m.cfg.Shard, "batches", m.batches.Load(), "filled", m.filled.Load(), "took", time.Since(start).Round(time.Millisecond))
 		}
 		if len(msgs) == 0 {
 			// Nothing came for block from the read's start: whole until
@@ -232,9 +282,8 @@ func (m *Merger) Run(ctx context.Context) error {
 			if now = now.Add(block); now.After(time.Now()) {
 				now = time.Now()
 			}
-			_ = m.set.Advance(now)
-			m.own.advance(now)
 		}
+		m.advance(now)
 		T := m.set.Settled(m.cfg.Flush + m.cfg.Grace)
 		if !T.After(published) {
 			continue
@@ -259,9 +308,7 @@ func (m *Merger) Run(ctx context.Context) error {
 				m.log.Warn("snapshot not published", "shard", m.cfg.Shard, "at", at, "err", err)
 				continue
 			}
-			// Only a second the webs saw counts as published, for the
-			// republished figure.
-			m.apply.SetPublished(at)
+			m.lastPublish.Store(at.UnixNano())
 		}
 		// A second that could not be published is not retried: the next
 		// one covers it, and the web's history shows the gap.
@@ -271,10 +318,91 @@ func (m *Merger) Run(ctx context.Context) error {
 	return nil
 }
 
-// applyOne applies one batch, counting what happened.
+// fillFrom returns the first second the fill publishes, for a read of the
+// stream from from whose first batch was stored at first: the first whose
+// longest window starts after from's second, so that every batch of it
+// was read (a batch stored before from holds buckets up to from's second
+// at most); and none before the stream's first batch, which would read
+// a time the stream knows nothing of (a young deployment, or a Redis that
+// came back empty: its first minute is short by what it lost, as a
+// merger's first live snapshot is).
+func (m *Merger) fillFrom(from, first time.Time) time.Time {
+	return later(from.Truncate(m.width).Add(m.width+m.longest), first.Truncate(m.width).Add(m.width))
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+// streamTime returns the time the bus stored the batch at position id,
+// no later than the wall clock (the bus's clock may run ahead of ours).
+func (m *Merger) streamTime(id string) time.Time {
+	now := time.Now()
+	t, err := bus.PositionTime(id)
+	if err != nil || t.After(now) {
+		return now
+	}
+	return t
+}
+
+// advance moves the merger's clock to now, and counts the gaps in the
+// sources' sequences that stayed open for the merger's delay (every tenth
+// of a second at most: it looks at every source).
+func (m *Merger) advance(now time.Time) {
+	_ = m.set.Advance(now) // a ManualClock set: cannot fail
+	m.own.advance(now)
+	if now.Sub(m.committed) < 100*time.Millisecond {
+		return
+	}
+	m.committed = now
+	if n := m.srcs.commit(now); n > 0 {
+		m.missing.Add(n)
+		m.own.add(ownMissing, now, n)
+	}
+}
+
+// publishFill publishes, while backfilling, every second from the one
+// after published (or from fill, the first whose windows are whole) up to
+// the latest settled at the set's clock, and returns the latest it
+// published. With no fill it publishes nothing.
+func (m *Merger) publishFill(ctx context.Context, published, fill time.Time) time.Time {
+	if fill.IsZero() {
+		return published
+	}
+	T := m.set.Settled(m.cfg.Flush + m.cfg.Grace)
+	at := published.Add(m.width)
+	if published.IsZero() || at.Before(fill) {
+		at = fill
+	}
+	for ; !at.After(T); at = at.Add(m.width) {
+		if err := m.publish(ctx, at); err != nil {
+			if !errors.Is(err, window.ErrClock) {
+				m.publishErrors.Add(1)
+				m.log.Warn("snapshot not published", "shard", m.cfg.Shard, "at", at, "err", err)
+			}
+			continue
+		}
+		m.filled.Add(1)
+		published = at
+	}
+	return published
+}
+
+// applyOne applies one batch at the merger's clock now, counting what
+// happened.
 func (m *Merger) applyOne(b []byte, now time.Time) {
 	res, err := m.apply.Apply(b)
 	m.batches.Add(1)
+	if !res.Duplicate && res.Source != "" && (err == nil || errors.Is(err, fragment.ErrApply)) {
+		// Recorded as seen: a batch of its source's sequence.
+		if n := m.srcs.add(res.Source, res.Seq, now); n > 0 {
+			m.missing.Add(n)
+			m.own.add(ownMissing, now, n)
+		}
+	}
 	switch {
 	case res.Duplicate:
 		m.duplicates.Add(1)
@@ -284,8 +412,8 @@ func (m *Merger) applyOne(b []byte, now time.Time) {
 		m.own.add(ownFailed, now, 1)
 		m.log.Warn("batch not applied", "shard", m.cfg.Shard, "source", res.Source, "seq", res.Seq, "err", err)
 	}
-	m.own.add(ownRepublished, now, res.Republished)
-	m.own.add(ownLate, now, res.Late)
+	m.own.add(ownRepublished, now, uint64(res.Republished))
+	m.own.add(ownLate, now, uint64(res.Late))
 }
 
 // publish snapshots the set at T and publishes the stats of this shard.
@@ -301,11 +429,15 @@ func (m *Merger) publish(ctx context.Context, T time.Time) error {
 	}
 	pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	m.own.read(T, m.cfg.Shard, snap.Stats)
+	live := m.srcs.live(m.set.Now())
+	m.liveSources.Store(int64(live))
+	m.own.read(T, m.cfg.Shard, live, snap.Stats)
 	if err := m.bus.PublishSnapshot(pctx, m.cfg.Shard, snap.AppendJSON(nil)); err != nil {
 		return err
 	}
-	m.lastPublish.Store(T.UnixNano())
+	// Only a second the webs saw counts as published, for the
+	// republished figure.
+	m.apply.SetPublished(T)
 	return nil
 }
 

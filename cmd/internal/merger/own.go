@@ -10,16 +10,22 @@ import (
 
 // The merger's own figures. Each shard's are its own, so they are
 // published under names that carry the shard ("pulse.merger.0.late"),
-// as rates per second over 10 s, beside the shard's stats.
+// as rates per second over 10 s, beside the shard's stats; and
+// pulse.merger.<shard>.sources, the receivers' sources (one per receiver
+// worker) it got a batch from in the last 10 s.
 const (
 	ownLate        = iota // fragments dropped: older than the windows' retention
 	ownRepublished        // fragments for a second already published, merged late
 	ownDuplicates         // batches dropped as already applied
 	ownFailed             // batches not (wholly) applied: corrupt, unknown names, incompatible
+	ownMissing            // batches missing from a source's sequence: dropped by their receiver or lost on the bus (see sources)
 	ownCount
 )
 
-var ownNames = [ownCount]string{"late", "republished", "duplicates", "failed"}
+var ownNames = [ownCount]string{"late", "republished", "duplicates", "failed", "missing"}
+
+// ownSources names the count of live sources.
+const ownSources = "sources"
 
 const ownSpan = 10 * time.Second
 
@@ -49,17 +55,18 @@ func (o *ownStats) advance(now time.Time) {
 	}
 }
 
-func (o *ownStats) add(i int, now time.Time, n int) {
-	if n <= 0 {
+func (o *ownStats) add(i int, now time.Time, n uint64) {
+	if n == 0 {
 		return
 	}
 	if c, ok := o.w[i].At(now).(*stat.Count); ok {
-		c.Add(uint64(n))
+		c.Add(n)
 	}
 }
 
-// read puts every figure at T into stats as pulse.merger.<shard>.<name>.
-func (o *ownStats) read(T time.Time, shard int, stats map[string]stat.Value) {
+// read puts every figure at T into stats as pulse.merger.<shard>.<name>,
+// and live, the sources heard from lately, as pulse.merger.<shard>.sources.
+func (o *ownStats) read(T time.Time, shard, live int, stats map[string]stat.Value) {
 	for i, w := range o.w {
 		var c stat.Count
 		if err := w.Read(T, ownSpan, &c); err != nil {
@@ -67,4 +74,5 @@ func (o *ownStats) read(T time.Time, shard int, stats map[string]stat.Value) {
 		}
 		stats[fmt.Sprintf("pulse.merger.%d.%s", shard, ownNames[i])] = stat.Number(c.Rate(ownSpan, time.Second))
 	}
+	stats[fmt.Sprintf("pulse.merger.%d.%s", shard, ownSources)] = stat.Number(float64(live))
 }

@@ -36,7 +36,7 @@ func TestOwnStatsLongDelay(t *testing.T) {
 			m.own.advance(now)
 			T := now.Add(-delay).Truncate(time.Second)
 			stats := map[string]stat.Value{}
-			m.own.read(T, 0, stats)
+			m.own.read(T, 0, 0, stats)
 			v, ok := stats["pulse.merger.0.late"].Number()
 			assert.True(t, ok, "pulse.merger.0.late at %v, delay %v: %v", T, delay, stats["pulse.merger.0.late"])
 			assert.Equal(t, 0.5, v, "5 over 10 s")

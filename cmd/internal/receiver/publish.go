@@ -3,6 +3,7 @@ package receiver
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -14,9 +15,26 @@ type batchPublisher interface {
 
 // outgoing is one encoded batch waiting for the bus.
 type outgoing struct {
-	shard int
-	data  []byte
-	cut   time.Time // when it was cut; it is dropped once cut + ttl has passed
+	shard  int
+	data   []byte
+	cut    time.Time  // when it was cut; it is dropped once cut + ttl has passed
+	events uint64     // the events it counts in pulse.events (its shard's share of the cut)
+	self   selfReport // the publisher's own counts it reports
+}
+
+// selfReport is what one batch reports of the publisher's own counters:
+// the counts worker 0 recorded into pulse.publish.errors,
+// pulse.publish.dropped and pulse.publish.dropped.events since its
+// previous cut, each in the batch of its name's shard. Those counts grow
+// while the bus is down, when batches are dropped: a dropped batch hands
+// the counts it carried back to the publisher, and the next cut reports
+// them again, so that they reach the mergers once the bus is back.
+type selfReport struct{ errors, dropped, events uint64 }
+
+func (a *selfReport) add(b selfReport) {
+	a.errors += b.errors
+	a.dropped += b.dropped
+	a.events += b.events
 }
 
 // publisher hands encoded batches to the bus from a bounded queue, so that
@@ -29,13 +47,38 @@ type publisher struct {
 	ttl time.Duration
 	log *slog.Logger
 
-	published atomic.Uint64 // batches the bus took
-	failed    atomic.Uint64 // publish attempts that failed
-	dropped   atomic.Uint64 // batches given up: queue full or ttl passed
-	latency   atomic.Int64  // nanoseconds of the latest successful publish
-	maxLat    atomic.Int64  // the largest latency since the last take
-	lastOK    atomic.Int64  // unix ns of the cut of the latest batch published
-	lastDrop  atomic.Int64  // unix ns of the cut of the latest batch dropped
+	published     atomic.Uint64 // batches the bus took
+	failed        atomic.Uint64 // publish attempts that failed
+	dropped       atomic.Uint64 // batches given up: queue full or ttl passed
+	droppedEvents atomic.Uint64 // the events those batches counted in pulse.events
+	latency       atomic.Int64  // nanoseconds of the latest successful publish
+	maxLat        atomic.Int64  // the largest latency since the last take
+	lastOK        atomic.Int64  // unix ns of the cut of the latest batch published
+	lastDrop      atomic.Int64  // unix ns of the cut of the latest batch dropped
+
+	mu         sync.Mutex
+	unreported selfReport // counts carried by dropped batches, for the next cut
+}
+
+// drop gives o up, counting it and the events it counted, and keeps the
+// counts it reported for the next cut.
+func (p *publisher) drop(o outgoing) {
+	p.dropped.Add(1)
+	p.droppedEvents.Add(o.events)
+	storeMax(&p.lastDrop, o.cut.UnixNano())
+	p.mu.Lock()
+	p.unreported.add(o.self)
+	p.mu.Unlock()
+}
+
+// takeUnreported returns the counts that dropped batches carried, and
+// forgets them: the caller reports them again.
+func (p *publisher) takeUnreported() selfReport {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	r := p.unreported
+	p.unreported = selfReport{}
+	return r
 }
 
 // failing reports whether the latest cut the publisher has given up on is
@@ -64,8 +107,7 @@ func (p *publisher) offer(o outgoing) bool {
 	case p.q <- o:
 		return true
 	default:
-		p.dropped.Add(1)
-		storeMax(&p.lastDrop, o.cut.UnixNano())
+		p.drop(o)
 		return false
 	}
 }
@@ -88,8 +130,7 @@ func (p *publisher) publish(ctx context.Context, o outgoing) {
 	for attempt := 0; ; attempt++ {
 		left := time.Until(deadline)
 		if left <= 0 {
-			p.dropped.Add(1)
-			storeMax(&p.lastDrop, o.cut.UnixNano())
+			p.drop(o)
 			p.log.Warn("batch dropped: not published in time", "shard", o.shard, "bytes", len(o.data), "attempts", attempt, "timeout", p.ttl)
 			return
 		}

@@ -90,6 +90,12 @@ type Receiver struct {
 	pub   *publisher
 	ws    []*worker
 
+	// The shards of the batches that carry pulse.events and the
+	// publisher's own figures (selfstat.PublishErrors, PublishDropped,
+	// PublishDroppedEvents), for the counts a dropped batch loses.
+	eventsShard int
+	selfShards  [3]int
+
 	msgCount    atomic.Int64 // bodies whose Logplex-Msg-Count disagreed
 	mismatches  atomic.Int64 // octet-count resynchronisations
 	events      atomic.Int64 // events folded, for logs and health
@@ -127,6 +133,10 @@ func New(cfg Config, b batchPublisher, log *slog.Logger) (*Receiver, error) {
 	// Room for a few cuts of every worker and shard: a bus that is down
 	// for longer than that loses cuts, counted, rather than memory.
 	r.pub = newPublisher(b, 4*cfg.Workers*cfg.Shards+16, cfg.PublishTimeout, log)
+	r.eventsShard = fragment.Shard(window.StatEvents, cfg.Shards)
+	for i, name := range []string{selfstat.PublishErrors, selfstat.PublishDropped, selfstat.PublishDroppedEvents} {
+		r.selfShards[i] = fragment.Shard(name, cfg.Shards)
+	}
 	boot := bootID()
 	for i := range cfg.Workers {
 		opts := window.SetOptions{}
@@ -177,7 +187,10 @@ func (r *Receiver) Stats() input.StatsSnapshot { return r.st.Snapshot() }
 // stuck) or when the last cuts could not be published. Its fields include
 // every counter of the inputs under "input" ("drain.too_large",
 // "syslog.read_timeouts", ...), the ones no pulse.* stat carries among
-// them.
+// them; the jobs waiting for a worker (receiver_queue); the cuts waiting
+// for the bus and the most that may wait (receiver_publish_queue,
+// receiver_publish_queue_cap); and the cuts given up with the events
+// they counted (receiver_cuts_dropped, receiver_events_dropped).
 func (r *Receiver) Health() (map[string]any, error) {
 	last := time.Unix(0, r.lastFlush.Load())
 	inputs := map[string]int64{}
@@ -185,12 +198,15 @@ func (r *Receiver) Health() (map[string]any, error) {
 		inputs[name] = v
 	}
 	info := map[string]any{
-		"input":                     inputs,
-		"receiver_queue":            r.q.Len(),
-		"receiver_events":           r.events.Load(),
-		"receiver_published":        r.pub.published.Load(),
-		"receiver_publish_failures": r.pub.failed.Load(),
-		"receiver_cuts_dropped":     r.pub.dropped.Load(),
+		"input":                      inputs,
+		"receiver_queue":             r.q.Len(),
+		"receiver_events":            r.events.Load(),
+		"receiver_published":         r.pub.published.Load(),
+		"receiver_publish_failures":  r.pub.failed.Load(),
+		"receiver_cuts_dropped":      r.pub.dropped.Load(),
+		"receiver_events_dropped":    r.pub.droppedEvents.Load(),
+		"receiver_publish_queue":     len(r.pub.q),
+		"receiver_publish_queue_cap": cap(r.pub.q),
 	}
 	if r.lastFlush.Load() == 0 {
 		return info, nil
@@ -325,7 +341,8 @@ type worker struct {
 
 	last                                   input.StatsSnapshot // worker 0: the inputs' counters at the previous cut
 	lastMsgCount, lastMismatches, lastDemo int64
-	lastPubFailed, lastPubDropped          uint64
+	lastPub                                selfReport // worker 0: the publisher's counters at the previous cut
+	report                                 selfReport // worker 0: what this cut reports of them
 	lastOTLP                               otlp.StatsSnapshot
 }
 
@@ -409,6 +426,21 @@ func (w *worker) fold(j input.Job) {
 	w.observe(selfstat.Queue, float64(w.r.q.Len()))
 }
 
+// uncutEvents returns what pulse.events holds since the previous cut: the
+// events the next cut counts, every bucket the window keeps read at once.
+func (w *worker) uncutEvents() uint64 {
+	win := w.set.Window(window.StatEvents)
+	if win == nil || win.Now().IsZero() {
+		return 0
+	}
+	o := win.Options()
+	var c stat.Count
+	if err := win.Read(win.Now().Add(o.Skew+2*o.Width), o.Span+o.Lateness+o.Skew+4*o.Width, &c); err != nil {
+		return 0 // a bucket left retention uncut: cannot happen, Cut cuts before it advances
+	}
+	return c.Count()
+}
+
 // observe records v into the self-stat name at the set's clock.
 func (w *worker) observe(name string, v float64) {
 	win := w.set.Window(name)
@@ -431,13 +463,30 @@ func (w *worker) cut(now time.Time) {
 	if w.id == 0 {
 		w.recordSelf()
 	}
+	events := w.uncutEvents()
 	out, err := w.sender.Cut(w.set, now, nil)
 	if err != nil {
 		w.r.log.Error("cut lost", "worker", w.id, "err", err)
 		return
 	}
+	r := w.r
 	for shard, b := range out {
-		w.r.pub.offer(outgoing{shard: shard, data: b, cut: now})
+		o := outgoing{shard: shard, data: b, cut: now}
+		if shard == r.eventsShard {
+			o.events = events
+		}
+		if w.id == 0 {
+			if shard == r.selfShards[0] {
+				o.self.errors = w.report.errors
+			}
+			if shard == r.selfShards[1] {
+				o.self.dropped = w.report.dropped
+			}
+			if shard == r.selfShards[2] {
+				o.self.events = w.report.events
+			}
+		}
+		r.pub.offer(o)
 	}
 	w.r.lastFlush.Store(now.UnixNano())
 }
@@ -465,10 +514,15 @@ func (w *worker) recordSelf() {
 	w.observe(selfstat.Mismatches, d(mm, w.lastMismatches))
 	w.lastMsgCount, w.lastMismatches = mc, mm
 
-	failed, dropped := r.pub.failed.Load(), r.pub.dropped.Load()
-	w.observe(selfstat.PublishErrors, float64(failed-w.lastPubFailed))
-	w.observe(selfstat.PublishDropped, float64(dropped-w.lastPubDropped))
-	w.lastPubFailed, w.lastPubDropped = failed, dropped
+	// What the publisher counted since the previous cut, and what
+	// dropped batches carried of it before.
+	cur := selfReport{errors: r.pub.failed.Load(), dropped: r.pub.dropped.Load(), events: r.pub.droppedEvents.Load()}
+	rep := r.pub.takeUnreported()
+	rep.add(selfReport{errors: cur.errors - w.lastPub.errors, dropped: cur.dropped - w.lastPub.dropped, events: cur.events - w.lastPub.events})
+	w.lastPub, w.report = cur, rep
+	w.observe(selfstat.PublishErrors, float64(rep.errors))
+	w.observe(selfstat.PublishDropped, float64(rep.dropped))
+	w.observe(selfstat.PublishDroppedEvents, float64(rep.events))
 	if lat := r.pub.maxLat.Swap(0); lat > 0 {
 		w.observe(selfstat.PublishLatency, float64(lat)/1e6)
 	}

@@ -319,6 +319,15 @@ func TestReceiverBusDown(t *testing.T) {
 	assert.ErrorContains(t, err, "not published")
 	assert.Empty(t, readBatches(t, m, 1))
 
+	// Events folded while the bus is down, and the bus down for many
+	// publish timeouts: the batches that report the first drops are
+	// dropped too.
+	require.True(t, r.q.TryPut(input.NewJob(input.InputDrain, drainBody(3, time.Now().Add(-time.Second), 40))))
+	waitFor(t, 10*time.Second, "cuts dropped over several publish timeouts", func() bool {
+		h, _ := r.Health()
+		return h["receiver_events"] == int64(40) && h["receiver_events_dropped"].(uint64) == 40 && h["receiver_cuts_dropped"].(uint64) >= 20
+	})
+
 	b.down.Store(false)
 	waitFor(t, 10*time.Second, "the publish figures to reach the bus", func() bool {
 		c := counts(t, m, 1)
@@ -329,6 +338,61 @@ func TestReceiverBusDown(t *testing.T) {
 		return err == nil
 	})
 	require.NoError(t, stop())
+
+	// Every count reached the bus, those first carried by dropped
+	// batches included; and pulse.events on the bus plus the events of
+	// the dropped cuts is every event folded.
+	h, _ := r.Health()
+	c := counts(t, m, 1)
+	assert.Equal(t, h["receiver_cuts_dropped"], c[selfstat.PublishDropped], "pulse.publish.dropped")
+	assert.Equal(t, h["receiver_publish_failures"], c[selfstat.PublishErrors], "pulse.publish.errors")
+	assert.Equal(t, uint64(40), c[selfstat.PublishDroppedEvents], "pulse.publish.dropped.events")
+	assert.Zero(t, c[window.StatEvents], "pulse.events: every event was in a dropped cut")
+	t.Logf("%v cuts dropped, %v failed attempts, all on the bus", h["receiver_cuts_dropped"], h["receiver_publish_failures"])
+}
+
+// TestReceiverDroppedEvents drops some of a receiver's cuts, with two
+// shards and two workers: pulse.events on the bus plus
+// pulse.publish.dropped.events is every event folded, and the figures
+// in Health agree.
+func TestReceiverDroppedEvents(t *testing.T) {
+	m := newMemory(t)
+	b := &downBus{Bus: m}
+	r, err := New(Config{Defs: def.Heroku(), Shards: 2, Workers: 2, Flush: 50 * time.Millisecond, PublishTimeout: 100 * time.Millisecond}, b, nil)
+	require.NoError(t, err)
+	stop := run(t, r)
+	defer stop()
+	put := func(seed uint64, n int) {
+		t.Helper()
+		require.True(t, r.q.TryPut(input.NewJob(input.InputDrain, drainBody(seed, time.Now().Add(-time.Second), n))))
+	}
+	folded := func(n int64) func() bool {
+		return func() bool { h, _ := r.Health(); return h["receiver_events"] == n }
+	}
+	put(1, 30)
+	waitFor(t, 10*time.Second, "the first events published", func() bool { return counts(t, m, 2)[window.StatEvents] == 30 })
+	b.down.Store(true)
+	put(2, 20)
+	put(3, 25)
+	waitFor(t, 10*time.Second, "the events of the outage dropped", func() bool {
+		h, _ := r.Health()
+		return h["receiver_events"] == int64(75) && h["receiver_events_dropped"] == uint64(45)
+	})
+	b.down.Store(false)
+	put(4, 10)
+	waitFor(t, 10*time.Second, "the last events folded", folded(85))
+	// The cuts of the outage still queued are dropped after the bus is
+	// back; a later cut reports them.
+	waitFor(t, 10*time.Second, "every dropped cut reported on the bus", func() bool {
+		h, err := r.Health()
+		return err == nil && h["receiver_publish_queue"] == 0 && h["receiver_cuts_dropped"] == counts(t, m, 2)[selfstat.PublishDropped]
+	})
+	require.NoError(t, stop())
+	c := counts(t, m, 2)
+	assert.Equal(t, uint64(40), c[window.StatEvents], "pulse.events merged: the events before and after the outage")
+	assert.Equal(t, uint64(45), c[selfstat.PublishDroppedEvents], "pulse.publish.dropped.events")
+	h, _ := r.Health()
+	assert.Equal(t, h["receiver_cuts_dropped"], c[selfstat.PublishDropped])
 }
 
 func TestReceiverHealth(t *testing.T) {

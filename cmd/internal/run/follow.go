@@ -23,7 +23,10 @@ const liveLag = 30 * time.Second
 // the history (a restarted web shows its graphs at once), then as they
 // come. Each live snapshot gets pulse.lag, the time from the end of its
 // second to its arrival here, in milliseconds: the freshness of the
-// numbers on the page, the largest over the shards.
+// numbers on the page, the largest over the shards. A snapshot no newer
+// than one its shard published before (a restarted merger publishes its
+// last minute again) gets none, so the lag already shown for its second
+// stays.
 // The emitter, when there is one, gets each live snapshot as well.
 func follow(ctx context.Context, b bus.Bus, h *web.History, e *emitter.Emitter, history time.Duration, log *slog.Logger) error {
 	back := history
@@ -32,6 +35,7 @@ func follow(ctx context.Context, b bus.Bus, h *web.History, e *emitter.Emitter, 
 	}
 	pos := bus.At(time.Now().Add(-back))
 	lags := map[int]time.Duration{}
+	newest := map[int]time.Time{} // by shard: bounded by bus.MaxShards
 	backoff := 100 * time.Millisecond
 	var bad uint64
 	for ctx.Err() == nil {
@@ -61,7 +65,11 @@ func follow(ctx context.Context, b bus.Bus, h *web.History, e *emitter.Emitter, 
 				log.Warn("snapshot not read", "shard", m.Shard, "id", m.ID, "err", err, "unreadable", bad)
 				continue
 			}
-			if lag := now.Sub(snap.Time); lag >= 0 && lag < liveLag {
+			again := !snap.Time.After(newest[m.Shard])
+			if !again {
+				newest[m.Shard] = snap.Time
+			}
+			if lag := now.Sub(snap.Time); !again && lag >= 0 && lag < liveLag {
 				lags[m.Shard] = lag
 				var worst time.Duration
 				for _, l := range lags {

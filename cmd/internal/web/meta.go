@@ -112,7 +112,7 @@ func selfMeta() []statMeta {
 		m := fromDef(d)
 		m.Group = SelfGroup
 		switch d.Name {
-		case selfstat.Dropped, selfstat.PublishDropped, selfstat.PublishErrors:
+		case selfstat.Dropped, selfstat.PublishDropped, selfstat.PublishDroppedEvents, selfstat.PublishErrors:
 			m.Warn, m.Crit = ptr(0.1), ptr(10)
 		}
 		out = append(out, m)
@@ -122,14 +122,16 @@ func selfMeta() []statMeta {
 		{"republished", "Merger * republished/s"},
 		{"duplicates", "Merger * duplicate batches/s"},
 		{"failed", "Merger * failed batches/s"},
+		{"missing", "Merger * missing batches/s"},
 	} {
 		m := rate("", f.label)
 		m.Pattern = "pulse.merger.*." + f.name
-		if f.name == "failed" {
+		if f.name == "failed" || f.name == "missing" {
 			m.Warn, m.Crit = ptr(0.1), ptr(10)
 		}
 		out = append(out, m)
 	}
+	out = append(out, statMeta{Pattern: "pulse.merger.*.sources", Kind: def.KindLast, Label: "Merger * receiver sources", Group: SelfGroup})
 	return out
 }
 

@@ -62,7 +62,7 @@ func TestMeta(t *testing.T) {
 	// Then every self-stat, in the pulse group.
 	for _, name := range []string{window.StatEvents, window.StatUnparsed, window.StatSkipped, window.StatLate,
 		window.StatRejected, window.StatOverflow, window.StatFuture, selfstat.Lag, selfstat.Dropped, selfstat.Queue,
-		"pulse.merger.*.late", "pulse.merger.*.failed"} {
+		"pulse.merger.*.late", "pulse.merger.*.failed", "pulse.merger.*.missing", "pulse.merger.*.sources"} {
 		m, ok := byName[name]
 		if assert.True(t, ok, name) {
 			assert.Equal(t, SelfGroup, m.Group, name)

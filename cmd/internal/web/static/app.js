@@ -194,10 +194,25 @@
     state.snapshots++;
     if (t > state.now) state.now = t;
     const names = Object.keys(snap.stats);
-    for (const name of names) addPoint(name, t, snap.stats[name]);
-    // The stream sends the latest snapshot, in order: it is the current
-    // value of every stat, even when its time (that of the slowest shard)
-    // is before points the history already had from a faster one.
+    // The stream sends the latest snapshot merged across shards, at the
+    // time of the slowest: a faster shard's values are as of a later
+    // second, and a shard that publishes seconds it missed (a restarted
+    // merger) brings the time back. So a point is added only after the
+    // stat's newest, and when that leaves a hole (a faster shard's seconds
+    // that came while the slowest held the time back), the history
+    // (/stats), which has every point at its own time, fills it.
+    let hole = 0;
+    for (const name of names) {
+      const s = series.get(name);
+      const newest = s && s.t.length > 0 ? s.t[s.t.length - 1] : 0;
+      if (newest === 0 || t > newest) {
+        if (newest > 0 && t - newest > 1000 && (hole === 0 || newest < hole)) hole = newest;
+        addPoint(name, t, snap.stats[name]);
+      }
+    }
+    if (hole > 0) fill(hole);
+    // It is the current value of every stat, even when its time is before
+    // points the history already had from a faster shard.
     state.latest = snap.stats;
     state.latestNames = new Set(names);
     state.structure = true;
@@ -223,6 +238,28 @@
     } catch (err) {
       setStatus('Cannot load the history: ' + err.message, true);
     }
+  }
+
+  // fill fetches the history after since, to fill a hole the stream left:
+  // one request at a time, the next one (from the oldest hole asked for
+  // meanwhile) when it is done.
+  let filling = false;
+  let fillSince = 0;
+  async function fill(since) {
+    if (fillSince === 0 || since < fillSince) fillSince = since;
+    if (filling) return;
+    filling = true;
+    while (fillSince > 0) {
+      const from = fillSince;
+      fillSince = 0;
+      try {
+        onHistory(await getJSON('stats?since=' + from));
+        schedule();
+      } catch (err) {
+        break; // the next hole, or a reconnect's backfill, asks again
+      }
+    }
+    filling = false;
   }
 
   function connect() {
@@ -864,6 +901,8 @@
     perf,
     snapshots: () => state.snapshots,
     points: (name) => (series.has(name) ? series.get(name).t.length : 0),
+    // series returns a stat's points as [[t, value], ...].
+    series: (name) => (series.has(name) ? series.get(name).t.map((t, i) => [t, series.get(name).v[i]]) : []),
   });
 
   parseHash();
