@@ -164,6 +164,8 @@ func (r *Reader) octet(k int) (*Event, error) {
 		// A wrong count, however large: the frame ends where the stream
 		// shows it does, as long as that is within MaxFrame.
 		if n, ok = r.resync(k); !ok {
+			// Reading on may have moved the frame to the buffer's front.
+			digits = r.buf[r.r : r.r+k-1]
 			end := r.r + k + r.max
 			r.raw = r.buf[r.r:end:end]
 			r.skip = FormOctet

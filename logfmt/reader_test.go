@@ -279,6 +279,18 @@ func TestReaderCountOverLimit(t *testing.T) {
 		assert.Equal(t, int64(1), r.Stats().Unparsed)
 		assert.Zero(t, r.Stats().Mismatches)
 	})
+	t.Run("the error names the count after the buffer moved", func(t *testing.T) {
+		// The first line leaves the frame in the middle of the buffer, so
+		// reading on to find the frame's end moves it to the front.
+		body := strings.Repeat("a", 600) + "\n1000 <158>1 " + strings.Repeat("x", 2000) + "\n" + string(frames[8])
+		r := NewReader(strings.NewReader(body), &ReaderOptions{MaxFrame: 1024})
+		_, err := r.Next()
+		require.NoError(t, err)
+		_, err = r.Next()
+		require.ErrorIs(t, err, ErrTooLong)
+		assert.Contains(t, err.Error(), "frame with octet count 1000 runs past limit 1024")
+		assert.True(t, strings.HasPrefix(string(r.Raw()), "1000 <158>1 xxx"), "raw %.20q", r.Raw())
+	})
 }
 
 // countingReader counts the bytes read through it.
