@@ -378,11 +378,15 @@ func (r *Reader) discard() {
 			r.consume(nl + 1)
 			return
 		}
-		// Keep a tail that might hold the start of a frame start.
+		// Keep a tail that might hold the start of a frame start. One at
+		// the tail's front must follow a non-digit, as anywhere else.
 		keep := min(len(b), lookahead+4)
 		if len(b) > keep {
-			r.consume(len(b) - keep)
 			from = 0
+			if isDigit(b[len(b)-keep-1]) {
+				from = 1
+			}
+			r.consume(len(b) - keep)
 		}
 		if !r.more() {
 			r.consume(r.w - r.r)

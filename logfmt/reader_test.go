@@ -279,6 +279,18 @@ func TestReaderCountOverLimit(t *testing.T) {
 		assert.Equal(t, int64(1), r.Stats().Unparsed)
 		assert.Zero(t, r.Stats().Mismatches)
 	})
+	t.Run("skipping does not depend on the reads", func(t *testing.T) {
+		// A frame over the limit, then 170 digits ending like a frame
+		// start: 19 digits at most make a count, so there is none, read
+		// whole or a byte at a time (the skip keeps back a tail that
+		// starts inside the digits).
+		body := "0 <" + strings.Repeat("0", 170) + " <000>00"
+		whole := readAll(t, NewReader(strings.NewReader(body), &ReaderOptions{MaxFrame: 172}))
+		require.Len(t, whole, 1)
+		assert.ErrorIs(t, whole[0].err, ErrTooLong)
+		bytewise := readAll(t, NewReader(iotest.OneByteReader(strings.NewReader(body)), &ReaderOptions{MaxFrame: 172}))
+		assert.Equal(t, whole, bytewise)
+	})
 	t.Run("the error names the count after the buffer moved", func(t *testing.T) {
 		// The first line leaves the frame in the middle of the buffer, so
 		// reading on to find the frame's end moves it to the front.
