@@ -230,6 +230,7 @@ func TestReaderBadRecords(t *testing.T) {
 func TestReaderCountOverLimit(t *testing.T) {
 	frames := sampleFrames(t)
 	const vector = "1000000 <158>1 2020-01-08T22:33:57.353034+00:00 host heroku router - i'm not that long"
+	long := "<158>1 2012-11-30T06:45:26+00:00 host heroku router - at=info path=/" + strings.Repeat("x", 60)
 	tests := []struct {
 		name       string
 		body       string
@@ -244,6 +245,8 @@ func TestReaderCountOverLimit(t *testing.T) {
 			[]string{"at=info", "Process running mem=563M(110.0%)"}, 1},
 		{"count of 19 digits", "9999999999999999999 <158>1 2012-11-30T06:45:26+00:00 host heroku router - at=info", 0, []string{"at=info"}, 1},
 		{"small limit", "1025 " + string(frames[8][3:]) + string(frames[9]), 100, []string{"Process running mem=563M(110.0%)", "Error R14 (Memory quota exceeded)"}, 1},
+		// The frame is MaxFrame bytes; the next one's start runs past.
+		{"the next frame starts at the limit", "1025 " + long + string(frames[8]), len(long), []string{long[strings.Index(long, "at="):], "Process running mem=563M(110.0%)"}, 1},
 	}
 	for _, tt := range tests {
 		for _, chunked := range []bool{false, true} {
