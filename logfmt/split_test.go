@@ -45,7 +45,7 @@ func TestSplitterNext(t *testing.T) {
 	// when a frame is resynchronised, for the Reader as for a Splitter.)
 	const msg = "<158>1 2012-11-30T06:45:26+00:00 host heroku router - at=info path=/x"
 	frame := counted(msg + "\n") // as Logplex sends it
-	bare := counted(msg)          // as RFC 6587 allows
+	bare := counted(msg)         // as RFC 6587 allows
 	F, B := len(frame), len(bare)
 	f := func(name string, max int, in string, idle bool, want ...step) {
 		t.Helper()
