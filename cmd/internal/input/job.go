@@ -44,7 +44,8 @@ type Job struct {
 	// counts len(Data).
 	Size int
 
-	buf *buffer // the pooled buffer behind Data; nil when not pooled
+	buf     *buffer // the pooled buffer behind Data; nil when not pooled
+	records int     // the frames and lines in Data, for a stream input's counters
 }
 
 // NewJob returns a job for input whose Data is a copy of data, in a pooled
