@@ -213,7 +213,7 @@ func TestChunkerStream(t *testing.T) {
 			ids, _ := readIDs(t, jobs, maxFrame)
 			var want []int
 			for i := range 5000 {
-				if len(msg(i, "")) + 300 <= maxFrame {
+				if len(msg(i, ""))+300 <= maxFrame {
 					want = append(want, i)
 				}
 			}
