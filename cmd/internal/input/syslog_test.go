@@ -74,15 +74,16 @@ func writeInPieces(t *testing.T, w io.Writer, p []byte, seed uint64) {
 func TestSyslogStreams(t *testing.T) {
 	const lines = 3000
 	for _, tt := range []struct {
-		name   string
-		format logfmttest.Format
+		name string
+		in   []byte
 	}{
-		{"newline-delimited", logfmttest.Lines},
-		{"octet-counted", logfmttest.Drain},
+		{"newline-delimited", generate(lines, logfmttest.Lines)},
+		{"octet-counted", generate(lines, logfmttest.Drain)},
+		{"octet-counted without newlines", bareFrames(generate(lines, logfmttest.Drain))},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			s := startSyslog(t, nil, SyslogConfig{MaxFrame: 8 << 10}, nil)
-			in := generate(lines, tt.format)
+			in := tt.in
 			conn, err := net.Dial("tcp", s.addr)
 			require.NoError(t, err)
 			writeInPieces(t, conn, in, 1)
@@ -93,7 +94,6 @@ func TestSyslogStreams(t *testing.T) {
 			assert.True(t, bytes.Equal(in, concat(jobs)), "jobs put together differ from the input")
 			assert.Greater(t, len(jobs), 1)
 			for i, j := range jobs {
-				assert.Equal(t, byte('\n'), j[len(j)-1], "job %d ends with a newline", i)
 				assert.LessOrEqual(t, len(j), 2*(8<<10), "job %d size", i)
 			}
 			events, rs := readEvents(t, jobs)
@@ -282,21 +282,25 @@ func TestSyslogTLS(t *testing.T) {
 	require.NoError(t, err)
 	s := startSyslog(t, ln, SyslogConfig{HandshakeTimeout: time.Second, MaxFrame: 4 << 10, FlushAfter: 10 * time.Millisecond}, nil)
 
-	in := generate(1000, logfmttest.Drain)
-	conn, err := tls.Dial("tcp", s.addr, &tls.Config{RootCAs: pool})
-	require.NoError(t, err)
-	writeInPieces(t, conn, in[:len(in)/2], 2)
-	// A pause longer than FlushAfter: the server's read times out in the
-	// middle of the TLS stream and must carry on.
-	time.Sleep(50 * time.Millisecond)
-	writeInPieces(t, conn, in[len(in)/2:], 3)
-	require.NoError(t, conn.Close())
-	waitFor(t, 5*time.Second, "all bytes", func() bool { return s.st.Snapshot().SyslogBytes == int64(len(in)) })
-	jobs := takeAll(s.q)
-	assert.True(t, bytes.Equal(in, concat(jobs)), "jobs put together differ from the input")
-	events, rs := readEvents(t, jobs)
-	assert.Equal(t, 1000, events)
-	assert.Zero(t, rs.Mismatches)
+	// Octet-counted frames, then the same without newlines.
+	var sent int64
+	for i, in := range [][]byte{generate(1000, logfmttest.Drain), bareFrames(generate(1000, logfmttest.Drain))} {
+		conn, err := tls.Dial("tcp", s.addr, &tls.Config{RootCAs: pool})
+		require.NoError(t, err)
+		writeInPieces(t, conn, in[:len(in)/2], uint64(2+i))
+		// A pause longer than FlushAfter: the server's read times out in
+		// the middle of the TLS stream and must carry on.
+		time.Sleep(50 * time.Millisecond)
+		writeInPieces(t, conn, in[len(in)/2:], uint64(4+i))
+		require.NoError(t, conn.Close())
+		sent += int64(len(in))
+		waitFor(t, 5*time.Second, "all bytes", func() bool { return s.st.Snapshot().SyslogBytes == sent })
+		jobs := takeAll(s.q)
+		assert.True(t, bytes.Equal(in, concat(jobs)), "jobs put together differ from the input")
+		events, rs := readEvents(t, jobs)
+		assert.Equal(t, 1000, events)
+		assert.Zero(t, rs.Mismatches)
+	}
 
 	t.Run("plain TCP to the TLS port", func(t *testing.T) {
 		c, err := net.Dial("tcp", s.addr)
