@@ -20,8 +20,9 @@ type chunker struct {
 	input    string
 	maxFrame int
 	buf      *buffer // len(buf.b) bytes are pending
-	// since is when the oldest byte not yet offered to a cut arrived, or
-	// zero when there is none: the time the idle flush counts from.
+	// since is when the oldest byte not yet offered to an idle cut
+	// arrived (or the last cut that left bytes pending), or zero when
+	// there is none: the time the idle flush counts from.
 	since time.Time
 	// last is when the latest read that completed a record arrived (or
 	// that made a piece of one over maxFrame), or when the chunker was
@@ -118,7 +119,7 @@ func (c *chunker) due() bool {
 // buffer for ever. Its last piece, up to where the reader resynchronises,
 // is a job of its own.
 func (c *chunker) cut(now time.Time, idle bool) (j Job, ok, overlong bool) {
-	c.since = time.Time{}
+	defer c.wait(now, idle)
 	if idle {
 		c.split(now, true)
 	}
@@ -145,10 +146,18 @@ func (c *chunker) cut(now time.Time, idle bool) (j Job, ok, overlong bool) {
 	c.records -= records
 	c.force = false
 	c.split(now, false) // past a forced cut
-	if c.done > 0 {
-		c.since = now // records that this cut could not take wait for the next
-	}
 	return j, true, overlong
+}
+
+// wait sets since after a cut at now: what is left waits for more bytes,
+// or for the stream to go quiet, when a frame whose count the next bytes
+// would confirm is taken. After an idle cut only records that a forced
+// cut held back wait.
+func (c *chunker) wait(now time.Time, idle bool) {
+	c.since = time.Time{}
+	if len(c.buf.b) > 0 && (!idle || c.done > 0) {
+		c.since = now
+	}
 }
 
 // rest hands over everything pending, a partial last record included, as

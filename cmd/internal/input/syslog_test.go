@@ -126,6 +126,34 @@ func TestSyslogIdleFlush(t *testing.T) {
 	assert.EqualValues(t, 1, s.st.Snapshot().SyslogConnsOpen, "the connection stays open")
 }
 
+// TestSyslogIdleFlushFrames: octet-counted frames with no newline after
+// them, the last of which ends a burst: the bursts are cut as the buffer
+// fills, and the last frame, whose end only the stream's going quiet
+// tells, is handed over after FlushAfter.
+func TestSyslogIdleFlushFrames(t *testing.T) {
+	s := startSyslog(t, nil, SyslogConfig{MaxFrame: 1024, FlushAfter: 20 * time.Millisecond}, nil)
+	conn, err := net.Dial("tcp", s.addr)
+	require.NoError(t, err)
+	defer conn.Close()
+	var in []byte
+	n := 0
+	for _, frames := range []int{10, 25, 30, 35, 40, 45, 50, 55} { // whatever the buffer holds when the burst ends
+		var burst []byte
+		for range frames {
+			burst = append(burst, octet(msg(n, ""))...)
+			n++
+		}
+		_, err = conn.Write(burst)
+		require.NoError(t, err)
+		in = append(in, burst...)
+		waitFor(t, 2*time.Second, "the burst's last frame", func() bool { return s.st.Snapshot().SyslogBytes == int64(len(in)) })
+	}
+	ids, st := readIDs(t, takeAll(s.q), 1024)
+	assert.Len(t, ids, n)
+	assert.Zero(t, st.Mismatches+st.Unparsed)
+	assert.EqualValues(t, 1, s.st.Snapshot().SyslogConnsOpen, "the connection stays open")
+}
+
 func TestSyslogReadTimeout(t *testing.T) {
 	s := startSyslog(t, nil, SyslogConfig{ReadTimeout: 100 * time.Millisecond}, nil)
 	conn, err := net.Dial("tcp", s.addr)
