@@ -254,20 +254,6 @@ func TestSplitterAgreesWithReader(t *testing.T) {
 	}
 }
 
-// FuzzSplitter checks on any bytes that pieces cut where a Splitter says
-// a record ends read as the whole stream does.
-func FuzzSplitter(f *testing.F) {
-	for _, s := range splitSeeds(f) {
-		f.Add(s, uint8(10), uint8(2))
-	}
-	for _, s := range seeds(f) {
-		f.Add(s, uint8(0), uint8(1))
-	}
-	f.Fuzz(func(t *testing.T, data []byte, maxFrame, every uint8) {
-		checkSplitReads(t, data, 16+int(maxFrame)*4, 1+int(every%4), uint64(len(data)))
-	})
-}
-
 // TestSplitterIdle: valid frames in any framing, split with idle at every
 // possible end of what was read so far, give the frames sent.
 func TestSplitterIdle(t *testing.T) {
@@ -302,30 +288,4 @@ func TestSplitterAllocs(t *testing.T) {
 		}
 	})
 	assert.Zero(t, allocs)
-}
-
-func BenchmarkSplitter(b *testing.B) {
-	for _, tt := range []struct {
-		name     string
-		newlines bool
-	}{{"newlines", true}, {"bare", false}} {
-		b.Run(tt.name, func(b *testing.B) {
-			data := bytes.Repeat(frameBody(sampleFrames(b), tt.newlines), 20)
-			var s Splitter
-			b.ReportAllocs()
-			b.SetBytes(int64(len(data)))
-			frames := 0
-			for b.Loop() {
-				for p := data; ; {
-					n, split := s.Next(p, true)
-					if split == SplitMore || n == 0 {
-						break
-					}
-					frames++
-					p = p[n:]
-				}
-			}
-			b.ReportMetric(float64(frames)/b.Elapsed().Seconds(), "frames/s")
-		})
-	}
 }
