@@ -50,7 +50,8 @@ func (s Split) String() string {
 // the same MaxFrame and no fixed Form ends them, without parsing them. An
 // input that hands a stream to Readers in pieces (a syslog connection cut
 // into jobs for parse workers) cuts it where a Splitter says a record
-// ends: each piece then reads as that part of the whole stream would.
+// ends (after a SplitBlank, SplitRecord or SplitLongEnd, told without
+// idle): each piece then reads as that part of the whole stream would.
 // Octet-counted frames are split by their count, whether or not a newline
 // follows each (RFC 6587 §3.4.1 does not ask for one); a wrong count is
 // resynchronised as the Reader does it; lines end at their newline. A
@@ -84,9 +85,9 @@ func (s *Splitter) Reset() {
 // be the start of the next count, is then taken as whole, as a Reader
 // takes a frame its count ends at the end of its input. Otherwise Next
 // waits for the bytes after a frame that tell whether its count lands on
-// a record boundary, and lines always wait for their newline. In steady
-// state Next does not allocate; it reads each byte of a record a few
-// times at most.
+// a record boundary, and lines always wait for their newline; a frame
+// with a wrong count waits too until the Reader would know where it ends.
+// Next does not allocate.
 func (s *Splitter) Next(b []byte, idle bool) (n int, split Split) {
 	if len(b) == 0 {
 		return 0, SplitMore

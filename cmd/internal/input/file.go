@@ -16,9 +16,9 @@ import (
 const filePoll = 200 * time.Millisecond
 
 // File reads the file at path, or stdin when path is "-", into jobs of
-// whole lines (Input InputFile) on q, cut as the package comment
-// describes (a last line without a newline goes too), and counts in st
-// what it does; log may be nil.
+// whole frames and lines (Input InputFile) on q, cut as the package
+// comment describes (a last line without a newline goes too), and counts
+// in st what it does; log may be nil.
 //
 // Unlike the network inputs, File never drops a job: when the queue is
 // full it waits for room, so that replaying a file loses nothing and
@@ -31,7 +31,7 @@ const filePoll = 200 * time.Millisecond
 // end, as tail -F does: when the file shrinks (truncated) or path names
 // another file (rotated, after what was appended to the old one is read),
 // it opens path again and reads from the start. A partial last line waits
-// for its newline. It returns nil when ctx is done, and an error only when
+// for its newline (a last octet-counted frame is taken at the file's end). It returns nil when ctx is done, and an error only when
 // a read fails.
 //
 // A read from stdin that blocks is not interrupted when ctx is done

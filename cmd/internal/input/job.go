@@ -19,8 +19,8 @@ const (
 // worker through a Queue. The worker reads Data with logfmt.NewReader and
 // then calls Release.
 type Job struct {
-	// Data holds the bytes: a whole drain body, or a run of complete lines
-	// (the package comment gives the exceptions). It is owned by the
+	// Data holds the bytes: a whole drain body, or a run of whole frames
+	// and lines (the package comment gives the exceptions). It is owned by the
 	// job until Release, which returns it to a pool; do not keep it, or
 	// anything that points into it, after that.
 	Data []byte
