@@ -110,3 +110,31 @@ func BenchmarkParseTime(b *testing.B) {
 		parseTime(ts)
 	}
 }
+
+// BenchmarkSplitter splits the sample frames, with and without their
+// newlines, as an input cutting a stream into jobs does.
+func BenchmarkSplitter(b *testing.B) {
+	for _, tt := range []struct {
+		name     string
+		newlines bool
+	}{{"newlines", true}, {"bare", false}} {
+		b.Run(tt.name, func(b *testing.B) {
+			data := bytes.Repeat(frameBody(sampleFrames(b), tt.newlines), 20)
+			var s Splitter
+			b.ReportAllocs()
+			b.SetBytes(int64(len(data)))
+			frames := 0
+			for b.Loop() {
+				for p := data; ; {
+					n, split := s.Next(p, true)
+					if split == SplitMore || n == 0 {
+						break
+					}
+					frames++
+					p = p[n:]
+				}
+			}
+			b.ReportMetric(float64(frames)/b.Elapsed().Seconds(), "frames/s")
+		})
+	}
+}

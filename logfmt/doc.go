@@ -156,6 +156,16 @@
 // 19 digits; more, or a count not followed by a space and '<', is not a
 // count (ErrCount when the form is fixed to FormOctet).
 //
+// # Splitting streams
+//
+// An input that hands one stream to several Readers in pieces (a syslog
+// connection cut into jobs for parse workers) cuts it where a [Splitter]
+// says a record ends: by its count for an octet-counted frame, with or
+// without a newline after it, where the Reader resynchronises for a wrong
+// count, and at the newline for a line. A Splitter finds what a Reader
+// with the same MaxFrame would, without parsing, so each piece reads as
+// that part of the whole stream does (FuzzSplitter holds it to that).
+//
 // # Concurrency
 //
 // As everywhere in Pulse, values are owned by one goroutine: an Event or

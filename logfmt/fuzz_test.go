@@ -422,3 +422,17 @@ func onlyDecimal(b []byte) bool {
 	}
 	return len(b) > 0
 }
+
+// FuzzSplitter checks on any bytes that pieces cut where a Splitter says
+// a record ends read as the whole stream does.
+func FuzzSplitter(f *testing.F) {
+	for _, s := range splitSeeds(f) {
+		f.Add(s, uint8(10), uint8(2))
+	}
+	for _, s := range seeds(f) {
+		f.Add(s, uint8(0), uint8(1))
+	}
+	f.Fuzz(func(t *testing.T, data []byte, maxFrame, every uint8) {
+		checkSplitReads(t, data, 16+int(maxFrame)*4, 1+int(every%4), uint64(len(data)))
+	})
+}

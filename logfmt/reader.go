@@ -164,6 +164,8 @@ func (r *Reader) octet(k int) (*Event, error) {
 		// A wrong count, however large: the frame ends where the stream
 		// shows it does, as long as that is within MaxFrame.
 		if n, ok = r.resync(k); !ok {
+			// Reading on may have moved the frame to the buffer's front.
+			digits = r.buf[r.r : r.r+k-1]
 			end := r.r + k + r.max
 			r.raw = r.buf[r.r:end:end]
 			r.skip = FormOctet
@@ -194,29 +196,38 @@ func (r *Reader) octet(k int) (*Event, error) {
 
 // resync finds where a frame whose octet count was wrong really ends (its
 // '<' is at buf[r.r+k]): at the next frame start or after its first
-// newline, whichever comes first, else at the end of the input; within
-// MaxFrame bytes in each case. It reads on only until it finds one, holds
-// more than MaxFrame bytes of the frame or meets the end of the input, so
-// the answer does not depend on how the source splits its reads. ok is
-// false when the frame runs past MaxFrame.
+// newline, whichever comes first, else at the end of the input; so that
+// the frame is at most MaxFrame bytes in each case (the next frame's own
+// start may run past them). It reads on only until it finds one, holds
+// enough of the frame to tell there is none (MaxFrame bytes and a frame
+// start's length) or meets the end of the input, so the answer does not
+// depend on how the source splits its reads. ok is false when the frame
+// runs past MaxFrame.
 func (r *Reader) resync(k int) (n int, ok bool) {
 	for from := 0; ; {
 		b := r.buf[r.r+k : r.w]
 		lim := b[:min(len(b), r.max)]
 		nl := indexFrom(lim, from, '\n')
+		end := nl
+		if nl == len(lim) {
+			end = indexFrom(b[:min(len(b), r.max+frameStartLen)], len(lim), '\n')
+		}
 		// A frame start needs its bytes up to VERSION: one that was cut
 		// off by the end of the last read is looked at again.
-		if s := nextFrameStart(lim[:nl], max(1, from-frameStartLen)); s >= 0 {
+		if s := nextFrameStart(b[:end], max(1, from-frameStartLen)); s >= 0 && s <= r.max {
 			return s, true
 		}
 		if nl < len(lim) {
 			return nl + 1, true
 		}
 		from = len(lim)
-		if len(b) > r.max {
+		if len(b) >= r.max+frameStartLen || end < len(b) { // no frame start can come before that newline
 			return 0, false
 		}
 		if !r.more() {
+			if len(b) > r.max {
+				return 0, false
+			}
 			return len(b), true
 		}
 	}
@@ -376,11 +387,15 @@ func (r *Reader) discard() {
 			r.consume(nl + 1)
 			return
 		}
-		// Keep a tail that might hold the start of a frame start.
+		// Keep a tail that might hold the start of a frame start. One at
+		// the tail's front must follow a non-digit, as anywhere else.
 		keep := min(len(b), lookahead+4)
 		if len(b) > keep {
-			r.consume(len(b) - keep)
 			from = 0
+			if isDigit(b[len(b)-keep-1]) {
+				from = 1
+			}
+			r.consume(len(b) - keep)
 		}
 		if !r.more() {
 			r.consume(r.w - r.r)

@@ -230,6 +230,7 @@ func TestReaderBadRecords(t *testing.T) {
 func TestReaderCountOverLimit(t *testing.T) {
 	frames := sampleFrames(t)
 	const vector = "1000000 <158>1 2020-01-08T22:33:57.353034+00:00 host heroku router - i'm not that long"
+	long := "<158>1 2012-11-30T06:45:26+00:00 host heroku router - at=info path=/" + strings.Repeat("x", 60)
 	tests := []struct {
 		name       string
 		body       string
@@ -244,6 +245,8 @@ func TestReaderCountOverLimit(t *testing.T) {
 			[]string{"at=info", "Process running mem=563M(110.0%)"}, 1},
 		{"count of 19 digits", "9999999999999999999 <158>1 2012-11-30T06:45:26+00:00 host heroku router - at=info", 0, []string{"at=info"}, 1},
 		{"small limit", "1025 " + string(frames[8][3:]) + string(frames[9]), 100, []string{"Process running mem=563M(110.0%)", "Error R14 (Memory quota exceeded)"}, 1},
+		// The frame is MaxFrame bytes; the next one's start runs past.
+		{"the next frame starts at the limit", "1025 " + long + string(frames[8]), len(long), []string{long[strings.Index(long, "at="):], "Process running mem=563M(110.0%)"}, 1},
 	}
 	for _, tt := range tests {
 		for _, chunked := range []bool{false, true} {
@@ -278,6 +281,30 @@ func TestReaderCountOverLimit(t *testing.T) {
 		assert.Equal(t, "worker.1", string(ev.Proc))
 		assert.Equal(t, int64(1), r.Stats().Unparsed)
 		assert.Zero(t, r.Stats().Mismatches)
+	})
+	t.Run("skipping does not depend on the reads", func(t *testing.T) {
+		// A frame over the limit, then 170 digits ending like a frame
+		// start: 19 digits at most make a count, so there is none, read
+		// whole or a byte at a time (the skip keeps back a tail that
+		// starts inside the digits).
+		body := "0 <" + strings.Repeat("0", 170) + " <000>00"
+		whole := readAll(t, NewReader(strings.NewReader(body), &ReaderOptions{MaxFrame: 172}))
+		require.Len(t, whole, 1)
+		assert.ErrorIs(t, whole[0].err, ErrTooLong)
+		bytewise := readAll(t, NewReader(iotest.OneByteReader(strings.NewReader(body)), &ReaderOptions{MaxFrame: 172}))
+		assert.Equal(t, whole, bytewise)
+	})
+	t.Run("the error names the count after the buffer moved", func(t *testing.T) {
+		// The first line leaves the frame in the middle of the buffer, so
+		// reading on to find the frame's end moves it to the front.
+		body := strings.Repeat("a", 600) + "\n1000 <158>1 " + strings.Repeat("x", 2000) + "\n" + string(frames[8])
+		r := NewReader(strings.NewReader(body), &ReaderOptions{MaxFrame: 1024})
+		_, err := r.Next()
+		require.NoError(t, err)
+		_, err = r.Next()
+		require.ErrorIs(t, err, ErrTooLong)
+		assert.Contains(t, err.Error(), "frame with octet count 1000 runs past limit 1024")
+		assert.True(t, strings.HasPrefix(string(r.Raw()), "1000 <158>1 xxx"), "raw %.20q", r.Raw())
 	})
 }
 

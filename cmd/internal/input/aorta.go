@@ -31,8 +31,9 @@ const (
 
 // AortaConfig configures Aorta. Zero fields mean the defaults.
 type AortaConfig struct {
-	// ReadTimeout drops a connection that sends no complete line for this
-	// long, and connects again. Zero means DefaultReadTimeout.
+	// ReadTimeout drops a connection that sends no complete line (or
+	// frame) for this long, and connects again. Zero means
+	// DefaultReadTimeout.
 	ReadTimeout time.Duration
 	// MaxFrame is the longest line expected, as SyslogConfig.MaxFrame.
 	// Zero means logfmt.DefaultMaxFrame.

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"testing"
 	"time"
 
@@ -27,8 +28,17 @@ func BenchmarkQueue(b *testing.B) {
 }
 
 func BenchmarkChunker(b *testing.B) {
-	in := generate(5000, logfmttest.Drain)
-	c := newChunker(InputSyslog, 64<<10)
+	benchChunker(b, generate(5000, logfmttest.Drain))
+}
+
+// BenchmarkChunkerBare cuts octet-counted frames with no newline between
+// them (RFC 6587 §3.4.1), as rsyslog and syslog-ng may send them.
+func BenchmarkChunkerBare(b *testing.B) {
+	benchChunker(b, bareFrames(generate(5000, logfmttest.Drain)))
+}
+
+func benchChunker(b *testing.B, in []byte) {
+	c := newChunker(InputSyslog, 64<<10, time.Now())
 	defer c.close()
 	now := time.Now()
 	b.ReportAllocs()
@@ -38,13 +48,27 @@ func BenchmarkChunker(b *testing.B) {
 			n := copy(c.space(), p[:min(len(p), 16<<10)]) // 16 KiB reads
 			p = p[n:]
 			c.grow(n, now)
-			if c.full() {
-				if j, ok, _ := c.cut(now); ok {
+			if c.due() {
+				if j, ok, _ := c.cut(now, false); ok {
 					j.Release()
 				}
 			}
 		}
 	}
+}
+
+// bareFrames rewrites octet-counted frames that end in a newline as
+// frames without it, counted again.
+func bareFrames(in []byte) []byte {
+	var out []byte
+	for l := range bytes.Lines(in) {
+		sp := bytes.IndexByte(l, ' ')
+		m := bytes.TrimSuffix(l[sp+1:], []byte("\n"))
+		out = strconv.AppendInt(out, int64(len(m)), 10)
+		out = append(out, ' ')
+		out = append(out, m...)
+	}
+	return out
 }
 
 // benchBody is a request body that can be read again.
@@ -104,7 +128,16 @@ func BenchmarkDrainHandler(b *testing.B) {
 // BenchmarkSyslog streams octet-counted frames over one loopback TCP
 // connection, with a worker taking the jobs.
 func BenchmarkSyslog(b *testing.B) {
-	in := generate(20000, logfmttest.Drain)
+	benchSyslog(b, generate(20000, logfmttest.Drain))
+}
+
+// BenchmarkSyslogBare streams octet-counted frames with no newline between
+// them.
+func BenchmarkSyslogBare(b *testing.B) {
+	benchSyslog(b, bareFrames(generate(20000, logfmttest.Drain)))
+}
+
+func benchSyslog(b *testing.B, in []byte) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)

@@ -10,7 +10,8 @@
 // [Queue], bounded both in jobs and in bytes, to the workers, which read each
 // job's Data with logfmt.NewReader, fold the events, and call
 // [Job.Release] to give the buffer back to a pool; in steady state no job
-// allocates. Inputs parse nothing: they only find where lines end. The one
+// allocates. Inputs parse nothing: they only find where frames and lines
+// end. The one
 // exception is OpenTelemetry logs (package cmd/internal/otlp), whose
 // handler must decode a request to answer it: its jobs carry the decoded
 // request as a Batch instead of Data, counted by their Size.
@@ -29,45 +30,49 @@
 //     one job.
 //   - [ServeSyslog]: Logplex syslog drains (syslog:// and, through
 //     [ListenSyslogTLS], syslog+tls://) and any other sender of
-//     newline-delimited lines over TCP, with a connection limit and a
-//     deadline on every read.
+//     octet-counted frames or newline-delimited lines over TCP, with a
+//     connection limit and a deadline on every read.
 //   - [Aorta]: the stream of an aorta server, the input of the original
 //     Pulse, at aorta://SECRET@host:port, reconnecting with backoff.
 //   - [File]: a file or stdin, replayed or followed as it grows.
 //
 // # Framing of streams
 //
-// Syslog, aorta and file inputs cut their stream at newlines. Bytes are
-// read into a buffer of 2·MaxFrame bytes; a job is cut at the last newline
-// in the buffer, and the partial line after it is carried over to the next
-// job. Octet-counted frames (RFC 6587) as Logplex writes them end with a
-// newline that their count includes (Logplex ends every message with one,
-// on HTTPS and syslog drains alike), and newline-delimited syslog lines end
-// with one too, so every job holds whole frames or lines and the reader
-// sees each stream exactly as it was sent, only split between lines. A cut
-// is made when MaxFrame bytes are pending, and when complete lines have
-// waited FlushAfter (100 ms) for more, so a busy stream gives jobs of many
-// lines and a quiet one is not delayed. At the end of a stream, and when
-// a followed file is replaced, whatever is pending is handed over, a last
-// line without a newline included.
+// Syslog, aorta and file inputs cut their stream where a record ends, as
+// a logfmt.Splitter finds it, so that every job holds whole frames or
+// lines and each worker's reader reads its job as it would read that part
+// of the whole stream. Octet-counted frames (RFC 6587) are cut by their
+// count, whether they end with a newline inside the count (as Logplex
+// writes them), have one after them, or follow one another with nothing
+// between them (RFC 6587 §3.4.1 allows it, and rsyslog and syslog-ng
+// with octet-counted framing do it); a newline inside a message is never
+// taken for a frame's end. A wrong count is resynchronised as the reader
+// does it: the frame ends at the next frame start or its first newline
+// within MaxFrame bytes, and a count of 10¹² makes the input look no
+// further than that. Newline-delimited lines end at their newline, and a
+// stream may mix both, a line after a frame beginning after a newline.
+// Bytes are read into a buffer of 2·MaxFrame bytes; the record after the
+// last cut is carried over to the next job. A cut is made when MaxFrame
+// bytes are pending, and when complete records have waited FlushAfter
+// (100 ms) for more, so a busy stream gives jobs of many records and a
+// quiet one is not delayed. A frame whose count ends at the end of what
+// was read, with nothing after it to confirm the count, is cut when the
+// stream goes quiet for FlushAfter. At the end of a stream, and when a
+// followed file is replaced, whatever is pending is handed over, a last
+// partial record included.
 //
-// Two cases give a job that does not end at a frame's end:
+// A record longer than MaxFrame (a line without a newline, a frame with
+// no end within MaxFrame bytes) is handed over in pieces as large as the
+// buffer once it fills it (counted as overlong); the reader reports the
+// pieces, and the record's last piece, up to where the reader
+// resynchronises, is a job of its own, so the records after it are read.
+// One that fits in the buffer goes whole, and the reader skips it.
 //
-//   - A run of MaxFrame bytes without a newline is handed over as it is
-//     (counted as overlong); as a line it is longer than the reader
-//     accepts, so the reader reports it, and resynchronises in the next
-//     job. (A sender of octet-counted frames with no newline between them,
-//     which RFC 6587 allows and Logplex does not do, has every job cut so,
-//     and loses a frame at each cut.)
-//   - A frame whose message itself contains a newline, when the bytes read
-//     at a cut end inside that frame, after its inner newline: the last
-//     newline in the buffer is then the inner one. The reader sees a frame
-//     shorter than its count at the end of one job, ends it at the newline
-//     and counts a mismatch (logfmt.ReaderStats.Mismatches); the rest of
-//     the message starts the next job and is read as a line of its own (an
-//     extra event, or an unparsed line). Heroku logs a dyno's output line
-//     by line, so its messages seldom carry an inner newline, and a cut
-//     falls inside one only by chance.
+// A sender that pauses for FlushAfter exactly where a wrong count ends
+// has that count trusted, and the rest of that frame is read as a record
+// of its own; and a frame with a wrong count that is the last before a
+// pause waits for more bytes, or for the connection's end or read
+// timeout.
 //
 // # Limits
 //
@@ -77,7 +82,7 @@
 // about 600 KiB at the defaults), a syslog connection by its 2·MaxFrame
 // buffer (128 KiB), the connections by SyslogConfig.MaxConns (256), an
 // idle or slow connection by SyslogConfig.ReadTimeout (5 min) without a
-// complete line, and a TLS handshake by SyslogConfig.HandshakeTimeout (10 s); the
+// complete frame or line, and a TLS handshake by SyslogConfig.HandshakeTimeout (10 s); the
 // queue holds at most QueueConfig.Jobs jobs and QueueConfig.Bytes bytes
 // (4096 and 32 MiB), in buffers of at most about twice that. The drain
 // handler leaves request concurrency, header size and timeouts to the

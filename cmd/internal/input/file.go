@@ -1,7 +1,6 @@
 package input
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -17,9 +16,9 @@ import (
 const filePoll = 200 * time.Millisecond
 
 // File reads the file at path, or stdin when path is "-", into jobs of
-// whole lines (Input InputFile) on q, cut as the package comment
-// describes (a last line without a newline goes too), and counts in st
-// what it does; log may be nil.
+// whole frames and lines (Input InputFile) on q, cut as the package
+// comment describes (a last line without a newline goes too), and counts
+// in st what it does; log may be nil.
 //
 // Unlike the network inputs, File never drops a job: when the queue is
 // full it waits for room, so that replaying a file loses nothing and
@@ -32,7 +31,7 @@ const filePoll = 200 * time.Millisecond
 // end, as tail -F does: when the file shrinks (truncated) or path names
 // another file (rotated, after what was appended to the old one is read),
 // it opens path again and reads from the start. A partial last line waits
-// for its newline. It returns nil when ctx is done, and an error only when
+// for its newline (a last octet-counted frame is taken at the file's end). It returns nil when ctx is done, and an error only when
 // a read fails.
 //
 // A read from stdin that blocks is not interrupted when ctx is done
@@ -75,7 +74,7 @@ var errStop = errors.New("stop")
 
 func (fi *fileInput) run(ctx context.Context, f *os.File) error {
 	fi.f = f
-	fi.ch = newChunker(InputFile, logfmt.DefaultMaxFrame)
+	fi.ch = newChunker(InputFile, logfmt.DefaultMaxFrame, time.Now())
 	defer fi.ch.close()
 	err := fi.loop(ctx)
 	if ctx.Err() != nil {
@@ -96,7 +95,7 @@ func (fi *fileInput) loop(ctx context.Context) error {
 		if !fi.follow {
 			return fi.rest(ctx)
 		}
-		if j, ok, overlong := fi.ch.cut(time.Now()); ok {
+		if j, ok, overlong := fi.ch.cut(time.Now(), true); ok {
 			if err := fi.deliver(ctx, j, overlong); err != nil {
 				return err
 			}
@@ -130,8 +129,8 @@ func (fi *fileInput) readToEOF(ctx context.Context) error {
 			now := time.Now()
 			fi.ch.grow(n, now)
 			fi.off += int64(n)
-			if fi.ch.full() {
-				if j, ok, overlong := fi.ch.cut(now); ok {
+			if fi.ch.due() {
+				if j, ok, overlong := fi.ch.cut(now, false); ok {
 					if err := fi.deliver(ctx, j, overlong); err != nil {
 						return err
 					}
@@ -195,11 +194,7 @@ func (fi *fileInput) rest(ctx context.Context) error {
 
 // deliver queues j, waiting for room as long as ctx allows.
 func (fi *fileInput) deliver(ctx context.Context, j Job, overlong bool) error {
-	n := len(j.Data)
-	lines := bytes.Count(j.Data, []byte{'\n'})
-	if n > 0 && j.Data[n-1] != '\n' && !overlong {
-		lines++ // the last line, unterminated
-	}
+	n, lines := len(j.Data), j.records
 	if err := fi.q.Put(ctx, j); err != nil {
 		j.Release()
 		return fi.stopped(err)

@@ -2,7 +2,7 @@ package input
 
 import (
 	"bytes"
-	"context"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pulsehq/pulse/logfmt"
 	"github.com/pulsehq/pulse/logfmt/logfmttest"
 )
 
@@ -134,20 +135,25 @@ func (c *scriptConn) SetReadDeadline(time.Time) error { return nil }
 
 // FuzzSyslogChunker runs a connection's read loop over a stream delivered
 // in arbitrary pieces with idle flushes in between, and checks that the
-// jobs put together are the stream, that each job ends with a newline
-// unless it is overlong or the stream's unterminated end, and that no job
-// is larger than the buffer or holds much more memory than its length.
+// jobs put together are the stream, that no job is larger than the buffer
+// or holds much more memory than its length, and, when the stream never
+// went quiet and held no record over MaxFrame, that the workers read the
+// jobs as they would read the whole stream: the same records and errors,
+// and the same counts.
 func FuzzSyslogChunker(f *testing.F) {
 	f.Add([]byte(drainBody), []byte{10, 0, 200, 3}, uint16(64))
 	f.Add(generate(50, logfmttest.Lines), []byte{255, 255, 0, 1}, uint16(300))
 	f.Add(generate(50, logfmttest.Drain), []byte{7}, uint16(0))
+	f.Add(bareFrames(generate(50, logfmttest.Drain)), []byte{7, 30}, uint16(2000))
 	f.Add([]byte(strings.Repeat("no newline at all ", 200)), []byte{50, 0}, uint16(100))
 	f.Add([]byte("\n\n\n\nx"), []byte{1, 0, 0}, uint16(1))
+	f.Add([]byte("1000000000000 "+msg(1, "")+octet(msg(2, ""))+"99 "+msg(3, "\n")+octet(msg(4, ""))), []byte{3, 9}, uint16(120))
 	f.Fuzz(func(t *testing.T, data, cuts []byte, maxFrame uint16) {
 		mf := 1 + int(maxFrame)%(8<<10)
 		// Split data into pieces: each byte of cuts is a piece length,
 		// zero a timeout.
 		var pieces [][]byte
+		quiet := false
 		rest := data
 		for i := 0; len(rest) > 0 && len(pieces) < 1<<12; i++ {
 			n := len(rest)
@@ -155,6 +161,7 @@ func FuzzSyslogChunker(f *testing.F) {
 				c := int(cuts[i%len(cuts)])
 				if c == 0 {
 					pieces = append(pieces, nil)
+					quiet = true
 					continue
 				}
 				n = min(n, c*(1+i%7))
@@ -165,50 +172,139 @@ func FuzzSyslogChunker(f *testing.F) {
 		if len(rest) > 0 {
 			pieces = append(pieces, rest)
 		}
-		q := NewQueue(QueueConfig{Jobs: len(data) + 1, Bytes: 1 << 30})
-		var st Stats
-		s := &stream{
-			input: InputSyslog,
-			cfg:   streamConfig{maxFrame: mf, readTimeout: time.Hour, flushAfter: time.Hour, queueWait: 0},
-			c: streamCounters{
-				jobs: syslogJobs, bytes: syslogBytes, overlong: syslogOverlong,
-				dropped: syslogDropped, droppedBytes: syslogDroppedBytes, lines: syslogDroppedLines,
-				readTimeouts: syslogReadTimeouts, connErrors: syslogConnErrors,
-			},
-			q: q, st: &st, log: nopLogger,
-		}
-		if err := s.read(context.Background(), &scriptConn{pieces: pieces}); err != nil {
-			t.Fatal(err)
-		}
-		var out []byte
-		jobs := 0
-		for {
-			j, ok := q.TryGet()
-			if !ok {
-				break
-			}
-			jobs++
-			last := q.Len() == 0
-			if len(j.Data) == 0 {
+		jobs, snap := runStream(t, pieces, mf)
+		for _, j := range jobs {
+			if len(j) == 0 {
 				t.Fatal("empty job")
 			}
-			if j.Data[len(j.Data)-1] != '\n' && !last && st.Snapshot().SyslogOverlong == 0 {
-				t.Fatalf("job %q does not end with a newline", j.Data)
+			if len(j) > 2*mf+(1<<minClassBits) {
+				t.Fatalf("job of %d bytes with MaxFrame %d", len(j), mf)
 			}
-			if len(j.Data) > 2*mf+(1<<minClassBits) {
-				t.Fatalf("job of %d bytes with MaxFrame %d", len(j.Data), mf)
-			}
-			if cap(j.buf.b) > max(2*len(j.Data), 1<<minClassBits) {
-				t.Fatalf("job of %d bytes holds %d", len(j.Data), cap(j.buf.b))
-			}
-			out = append(out, j.Data...)
-			j.Release()
 		}
-		if !bytes.Equal(out, data) {
-			t.Fatalf("jobs put together differ from the stream:\n got %q\nwant %q", out, data)
+		if !bytes.Equal(concat(jobs), data) {
+			t.Fatalf("jobs put together differ from the stream:\n got %q\nwant %q", concat(jobs), data)
 		}
-		if snap := st.Snapshot(); snap.SyslogJobs != int64(jobs) || snap.SyslogBytes != int64(len(data)) {
-			t.Fatalf("counted %d jobs of %d bytes, want %d of %d", snap.SyslogJobs, snap.SyslogBytes, jobs, len(data))
+		if snap.SyslogJobs != int64(len(jobs)) || snap.SyslogBytes != int64(len(data)) {
+			t.Fatalf("counted %d jobs of %d bytes, want %d of %d", snap.SyslogJobs, snap.SyslogBytes, len(jobs), len(data))
+		}
+		if quiet || snap.SyslogOverlong > 0 {
+			return
+		}
+		want, wantSt := readSummary(data, mf)
+		var got []string
+		var gotSt logfmt.ReaderStats
+		for _, j := range jobs {
+			out, st := readSummary(j, mf)
+			got = append(got, out...)
+			gotSt.Events += st.Events
+			gotSt.Unparsed += st.Unparsed
+			gotSt.BadTime += st.BadTime
+			gotSt.Mismatches += st.Mismatches
+			gotSt.Bytes += st.Bytes
+		}
+		if !slices.Equal(got, want) || gotSt != wantSt {
+			t.Fatalf("jobs read apart differ from the stream read whole:\n got %q %+v\nwant %q %+v", got, gotSt, want, wantSt)
 		}
 	})
 }
+
+// readSummary reads data as a worker does, with a reader of MaxFrame
+// maxFrame, and returns each record's raw bytes, error class and message.
+func readSummary(data []byte, maxFrame int) ([]string, logfmt.ReaderStats) {
+	r := logfmt.NewReader(bytes.NewReader(data), &logfmt.ReaderOptions{MaxFrame: maxFrame})
+	var out []string
+	for {
+		ev, err := r.Next()
+		if err == io.EOF {
+			return out, r.Stats()
+		}
+		s := string(r.Raw())
+		var se *logfmt.SyntaxError
+		if errors.As(err, &se) {
+			s += " | " + se.Err.Error() + " " + se.Msg
+		}
+		if ev != nil {
+			s += " | " + ev.Form.String() + " " + string(ev.App) + " " + string(ev.Msg)
+		}
+		out = append(out, s)
+	}
+}
+
+// FuzzSyslogFrames builds a stream of well-formed messages, each in a
+// framing of its own (octet-counted with its newline in the count, with
+// none, with one after it, or newline-delimited), delivers it in
+// arbitrary pieces with idle flushes in between, and checks that the
+// workers read every message once, in order: chunking never loses or
+// duplicates a well-formed frame, however the stream is framed and split.
+func FuzzSyslogFrames(f *testing.F) {
+	f.Add([]byte("hello world"), []byte{0, 1, 2, 3}, []byte{10, 0, 200, 3})
+	f.Add([]byte("panic: boom\ngoroutine 1 [running]"), []byte{1, 1, 1, 0, 2}, []byte{1})
+	f.Add([]byte(strings.Repeat("at=info status=200 ", 50)), []byte{1, 3, 1, 3, 1}, []byte{0, 7, 0, 13})
+	f.Fuzz(func(t *testing.T, content, framing, cuts []byte) {
+		n := min(max(len(framing), 1), 64)
+		var stream []byte
+		prevBare := false
+		for i := range n {
+			form := 0
+			if len(framing) > 0 {
+				form = int(framing[i] % 4)
+			}
+			part := content[i*len(content)/n : (i+1)*len(content)/n]
+			body := make([]byte, 0, len(part))
+			for k, c := range part {
+				switch {
+				case c == '\n' && form != 3 && k+1 < len(part) && !isDigit(part[k+1]):
+					// A newline in a counted message, but no inner
+					// line that starts like a frame.
+				case c < 0x20 || c >= 0x7f:
+					c = '.'
+				}
+				body = append(body, c)
+			}
+			m := msg(i, " m="+string(body))
+			switch form {
+			case 0: // Logplex: the newline in the count
+				stream = append(stream, octet(m+"\n")...)
+			case 1: // RFC 6587 §3.4.1: nothing between frames
+				stream = append(stream, octet(m)...)
+			case 2: // a newline after the frame, outside the count
+				stream = append(stream, octet(m)+"\n"...)
+			case 3: // non-transparent framing: a line
+				if prevBare {
+					stream = append(stream, '\n')
+				}
+				stream = append(stream, m+"\n"...)
+			}
+			prevBare = form == 1
+		}
+		var pieces [][]byte
+		rest := stream
+		for i := 0; len(rest) > 0 && len(pieces) < 1<<12; i++ {
+			c := len(rest)
+			if len(cuts) > 0 {
+				if c = int(cuts[i%len(cuts)]); c == 0 {
+					pieces = append(pieces, nil)
+					continue
+				}
+			}
+			c = min(c, len(rest))
+			pieces = append(pieces, rest[:c])
+			rest = rest[c:]
+		}
+		if len(rest) > 0 {
+			pieces = append(pieces, rest)
+		}
+		jobs, snap := runStream(t, pieces, logfmt.DefaultMaxFrame)
+		ids, st := readIDs(t, jobs, logfmt.DefaultMaxFrame)
+		if len(ids) != n || st.Mismatches != 0 || st.Unparsed != 0 || snap.SyslogOverlong != 0 {
+			t.Fatalf("%d frames sent, %d read (%+v, %d overlong):\n%q\njobs %q", n, len(ids), st, snap.SyslogOverlong, stream, jobs)
+		}
+		for i, id := range ids {
+			if id != i {
+				t.Fatalf("frame %d read as %d: %v\njobs %q", i, id, ids, jobs)
+			}
+		}
+	})
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }

@@ -7,6 +7,8 @@ import (
 	"io"
 	mrand "math/rand/v2"
 	"net"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -31,10 +33,11 @@ const goodLine = "<158>1 2026-03-14T17:02:11.482113+00:00 host app web.1 - marke
 // consumer takes jobs off a queue as workers do, reads them with logfmt's
 // reader, and records what it saw.
 type consumer struct {
-	maxJob   atomic.Int64 // the longest job
-	good     atomic.Int64 // events with marker=good
-	unparsed atomic.Int64 // syntax errors
-	jobs     atomic.Int64
+	maxJob     atomic.Int64 // the longest job
+	good       atomic.Int64 // events with marker=good
+	unparsed   atomic.Int64 // syntax errors
+	mismatches atomic.Int64 // wrong octet counts
+	jobs       atomic.Int64
 }
 
 func consume(t *testing.T, q *Queue) *consumer {
@@ -71,6 +74,7 @@ func consume(t *testing.T, q *Queue) *consumer {
 					c.good.Add(1)
 				}
 			}
+			c.mismatches.Add(rd.Stats().Mismatches)
 			j.Release()
 		}
 	}()
@@ -264,4 +268,74 @@ func TestHostileSyslogBinaryJunk(t *testing.T) {
 	assert.Positive(t, c.unparsed.Load(), "the junk is counted as unparsed")
 	assert.LessOrEqual(t, c.maxJob.Load(), int64(2*logfmt.DefaultMaxFrame))
 	assert.EqualValues(t, 1, s.st.Snapshot().SyslogConnsOpen, "the connection survives")
+}
+
+// TestHostileSyslogCounts sends octet-counted frames with no newline
+// between them whose counts are wrong: short, long, 10¹², and 10¹² on
+// 10 MB with no frame start or newline in it. Each frame with a wrong
+// count that ends within MaxFrame is read where the stream shows it ends
+// and counted as a mismatch; the 10 MB one goes to the workers in pieces
+// of at most 2·MaxFrame (the connection never holds more), counted as
+// overlong and reported by the reader; every good frame after it is read
+// on the same connection.
+func TestHostileSyslogCounts(t *testing.T) {
+	// (Not ending in a digit: after a wrong count the reader would take
+	// the digits for part of the next frame's count.)
+	good := strings.TrimSuffix(goodLine, "\n") + " path=/x"
+	tests := []struct {
+		name           string
+		in             func(w io.Writer) error
+		wantGood       int64
+		wantMismatches int64
+		overlong       bool
+	}{
+		{"a count too short", func(w io.Writer) error {
+			_, err := io.WriteString(w, strconv.Itoa(len(good)-20)+" "+good+octet(good)+octet(good))
+			return err
+		}, 3, 1, false},
+		{"a count too long", func(w io.Writer) error {
+			_, err := io.WriteString(w, strconv.Itoa(len(good)+20)+" "+good+octet(good)+octet(good))
+			return err
+		}, 3, 1, false},
+		{"a count of 10^12", func(w io.Writer) error {
+			_, err := io.WriteString(w, "1000000000000 "+good+octet(good)+octet(good))
+			return err
+		}, 3, 1, false},
+		{"a count of 10^12 on 10 MB without an end", func(w io.Writer) error {
+			if _, err := io.WriteString(w, "1000000000000 <158>1 "); err != nil {
+				return err
+			}
+			chunk := bytes.Repeat([]byte("x"), 64<<10)
+			for range 160 {
+				if _, err := w.Write(chunk); err != nil {
+					return err
+				}
+			}
+			_, err := io.WriteString(w, octet(good)+octet(good))
+			return err
+		}, 2, 0, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			q := NewQueue(QueueConfig{})
+			c := consume(t, q)
+			s := startSyslog(t, nil, SyslogConfig{}, q)
+			conn, err := net.Dial("tcp", s.addr)
+			require.NoError(t, err)
+			defer conn.Close()
+			require.NoError(t, tt.in(conn), "the server reads on: the connection is not closed")
+			waitFor(t, 5*time.Second, "the good frames", func() bool { return c.good.Load() == tt.wantGood })
+			assert.Equal(t, tt.wantMismatches, c.mismatches.Load())
+			snap := s.st.Snapshot()
+			assert.Equal(t, tt.overlong, snap.SyslogOverlong > 0, "overlong: %d", snap.SyslogOverlong)
+			if tt.overlong {
+				assert.GreaterOrEqual(t, snap.SyslogOverlong, int64(10<<20)/(2*logfmt.DefaultMaxFrame), "the long frame's pieces")
+				assert.Positive(t, c.unparsed.Load(), "the reader reports the pieces")
+			} else {
+				assert.Zero(t, c.unparsed.Load())
+			}
+			assert.LessOrEqual(t, c.maxJob.Load(), int64(2*logfmt.DefaultMaxFrame), "no job holds more than the connection's buffer")
+			assert.EqualValues(t, 1, snap.SyslogConnsOpen, "the connection survives")
+		})
+	}
 }

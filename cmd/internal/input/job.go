@@ -19,8 +19,8 @@ const (
 // worker through a Queue. The worker reads Data with logfmt.NewReader and
 // then calls Release.
 type Job struct {
-	// Data holds the bytes: a whole drain body, or a run of complete lines
-	// (the package comment gives the exceptions). It is owned by the
+	// Data holds the bytes: a whole drain body, or a run of whole frames
+	// and lines (the package comment gives the exceptions). It is owned by the
 	// job until Release, which returns it to a pool; do not keep it, or
 	// anything that points into it, after that.
 	Data []byte
@@ -44,7 +44,8 @@ type Job struct {
 	// counts len(Data).
 	Size int
 
-	buf *buffer // the pooled buffer behind Data; nil when not pooled
+	buf     *buffer // the pooled buffer behind Data; nil when not pooled
+	records int     // the frames and lines in Data, for a stream input's counters
 }
 
 // NewJob returns a job for input whose Data is a copy of data, in a pooled

@@ -137,7 +137,7 @@ type StatsSnapshot struct {
 	// SyslogTLSErrors counts TLS handshakes that failed or timed out.
 	SyslogTLSErrors int64 `name:"syslog.tls_errors"`
 	// SyslogReadTimeouts counts connections closed after
-	// SyslogConfig.ReadTimeout without a complete line: idle, or a
+	// SyslogConfig.ReadTimeout without a complete frame or line: idle, or a
 	// slowloris.
 	SyslogReadTimeouts int64 `name:"syslog.read_timeouts"`
 	// SyslogConnErrors counts connections that ended with an error other
@@ -147,15 +147,14 @@ type StatsSnapshot struct {
 	SyslogJobs int64 `name:"syslog.jobs"`
 	// SyslogBytes counts the bytes of those jobs.
 	SyslogBytes int64 `name:"syslog.bytes"`
-	// SyslogOverlong counts jobs handed over without a trailing newline
-	// because MaxFrame bytes came without one.
+	// SyslogOverlong counts jobs that end inside a frame or line longer
+	// than MaxFrame: pieces of one that filled the connection's buffer.
 	SyslogOverlong int64 `name:"syslog.overlong"`
 	// SyslogDropped counts jobs dropped because the queue stayed full.
 	SyslogDropped int64 `name:"syslog.dropped"`
 	// SyslogDroppedBytes counts the bytes of the jobs dropped.
 	SyslogDroppedBytes int64 `name:"syslog.dropped_bytes"`
-	// SyslogDroppedLines counts the newlines in the jobs dropped: about
-	// the number of frames lost.
+	// SyslogDroppedLines counts the frames and lines in the jobs dropped.
 	SyslogDroppedLines int64 `name:"syslog.dropped_lines"`
 
 	// AortaConnects counts connections made to aorta.
@@ -175,25 +174,25 @@ type StatsSnapshot struct {
 	AortaJobs int64 `name:"aorta.jobs"`
 	// AortaBytes counts the bytes of those jobs.
 	AortaBytes int64 `name:"aorta.bytes"`
-	// AortaOverlong counts jobs handed over without a trailing newline
-	// because MaxFrame bytes came without one.
+	// AortaOverlong counts jobs that end inside a line longer than
+	// MaxFrame: pieces of one that filled the connection's buffer.
 	AortaOverlong int64 `name:"aorta.overlong"`
 	// AortaDropped counts jobs dropped because the queue stayed full.
 	AortaDropped int64 `name:"aorta.dropped"`
 	// AortaDroppedBytes counts the bytes of the jobs dropped.
 	AortaDroppedBytes int64 `name:"aorta.dropped_bytes"`
-	// AortaDroppedLines counts the newlines in the jobs dropped.
+	// AortaDroppedLines counts the lines (and frames) in the jobs dropped.
 	AortaDroppedLines int64 `name:"aorta.dropped_lines"`
 
-	// FileLines counts the lines read from files and stdin (a last line
-	// without a newline included).
+	// FileLines counts the lines and frames read from files and stdin (a
+	// last line without a newline included).
 	FileLines int64 `name:"file.lines"`
 	// FileJobs counts jobs queued from files.
 	FileJobs int64 `name:"file.jobs"`
 	// FileBytes counts the bytes of those jobs.
 	FileBytes int64 `name:"file.bytes"`
-	// FileOverlong counts jobs handed over without a trailing newline
-	// because MaxFrame bytes came without one.
+	// FileOverlong counts jobs that end inside a line or frame longer than
+	// MaxFrame: pieces of one that filled the buffer.
 	FileOverlong int64 `name:"file.overlong"`
 	// FileReopens counts files opened again while following them, after
 	// they were truncated or replaced.

@@ -1,7 +1,6 @@
 package input
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -40,25 +39,25 @@ type stream struct {
 // errIdle is what read returns when a connection timed out.
 var errIdle = errors.New("read timeout")
 
-// read reads conn until it ends, handing its lines to the queue: a job at
-// least every flushAfter while data comes, and one whenever maxFrame bytes
-// are pending. It returns nil when the peer closed the connection or conn
-// was closed (as at shutdown), errIdle after readTimeout without a
-// complete line, or the read error. Whatever is pending at the end is
+// read reads conn until it ends, handing its records to the queue: a job
+// at least every flushAfter while data comes, and one whenever maxFrame
+// bytes are pending. It returns nil when the peer closed the connection or
+// conn was closed (as at shutdown), errIdle after readTimeout without a
+// complete record, or the read error. Whatever is pending at the end is
 // handed over.
 //
-// Only a read that ends a line (or fills maxFrame bytes) moves the read
-// timeout on, so a sender that trickles bytes without ever finishing a
-// line (a slowloris: one byte a second keeps every per-read deadline) is
-// closed after readTimeout as a silent one is. Senders write whole
-// lines, and the rest of a line split by TCP comes within milliseconds.
+// Only a read that completes a frame or line (or a piece of one over
+// maxFrame) moves the read timeout on, so a sender that trickles bytes
+// without ever finishing one (a slowloris: one byte a second keeps every
+// per-read deadline) is closed after readTimeout as a silent one is.
+// Senders write whole records, and the rest of one split by TCP comes
+// within milliseconds.
 func (s *stream) read(ctx context.Context, conn net.Conn) error {
-	ch := newChunker(s.input, s.cfg.maxFrame)
+	ch := newChunker(s.input, s.cfg.maxFrame, time.Now())
 	defer ch.close()
-	lastData := time.Now() // the latest read that ended a line
 	var deadline time.Time
 	for {
-		want := lastData.Add(s.cfg.readTimeout)
+		want := ch.last.Add(s.cfg.readTimeout)
 		if !ch.since.IsZero() {
 			if f := ch.since.Add(s.cfg.flushAfter); f.Before(want) {
 				want = f
@@ -74,22 +73,18 @@ func (s *stream) read(ctx context.Context, conn net.Conn) error {
 			}
 			deadline = want
 		}
-		space := ch.space()
-		n, err := conn.Read(space)
+		n, err := conn.Read(ch.space())
 		now := time.Now()
 		if n > 0 {
 			ch.grow(n, now)
-			if ch.full() || bytes.IndexByte(space[:n], '\n') >= 0 {
-				lastData = now
-			}
-			if ch.full() || now.Sub(ch.since) >= s.cfg.flushAfter {
-				s.cut(ctx, ch, now)
+			if ch.due() || now.Sub(ch.since) >= s.cfg.flushAfter {
+				s.cut(ctx, ch, now, false)
 			}
 		}
 		switch {
 		case err == nil:
-		case errors.Is(err, os.ErrDeadlineExceeded) && now.Before(lastData.Add(s.cfg.readTimeout)):
-			s.cut(ctx, ch, now) // the idle flush
+		case errors.Is(err, os.ErrDeadlineExceeded) && now.Before(ch.last.Add(s.cfg.readTimeout)):
+			s.cut(ctx, ch, now, true) // the idle flush
 		case errors.Is(err, os.ErrDeadlineExceeded):
 			s.end(ctx, ch)
 			s.st.add(s.c.readTimeouts, 1)
@@ -105,9 +100,10 @@ func (s *stream) read(ctx context.Context, conn net.Conn) error {
 	}
 }
 
-// cut hands over the complete lines pending.
-func (s *stream) cut(ctx context.Context, ch *chunker, now time.Time) {
-	if j, ok, overlong := ch.cut(now); ok {
+// cut hands over the whole records pending; idle says the stream is
+// quiet (see chunker.cut).
+func (s *stream) cut(ctx context.Context, ch *chunker, now time.Time, idle bool) {
+	if j, ok, overlong := ch.cut(now, idle); ok {
 		if overlong {
 			s.st.add(s.c.overlong, 1)
 		}
@@ -133,7 +129,7 @@ func (s *stream) deliver(ctx context.Context, j Job) {
 	}
 	s.st.add(s.c.dropped, 1)
 	s.st.add(s.c.droppedBytes, n)
-	s.st.add(s.c.lines, int64(bytes.Count(j.Data, []byte{'\n'})))
+	s.st.add(s.c.lines, int64(j.records))
 	j.Release()
 	if s.dropLog.allow(time.Now()) {
 		s.log.Warn(s.input+": queue full, dropping", "queue_jobs", s.q.Len(), "queue_bytes", s.q.Bytes(), "dropped_total", s.st.c[s.c.dropped].Load())

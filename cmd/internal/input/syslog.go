@@ -21,14 +21,15 @@ const (
 	// bounding memory to a 128 KiB buffer and a goroutine each (32 MiB).
 	DefaultMaxConns = 256
 	// DefaultReadTimeout is the ReadTimeout when zero: a connection that
-	// sends no complete line for 5 minutes is closed. A quiet app's drain may well
+	// sends no complete frame or line for 5 minutes is closed. A quiet app's drain may well
 	// be silent for a minute, and Logplex reconnects when it has something
 	// to send, so closing idle connections costs nothing and frees slots
 	// held by clients that went away without a word (or a slowloris).
 	DefaultReadTimeout = 5 * time.Minute
-	// DefaultFlushAfter is the FlushAfter when zero: complete lines wait at
-	// most 100 ms for more before they are handed over, so a low-rate
-	// stream is not delayed while a busy one still makes jobs of many lines.
+	// DefaultFlushAfter is the FlushAfter when zero: complete frames and
+	// lines wait at most 100 ms for more before they are handed over, so a
+	// low-rate stream is not delayed while a busy one still makes jobs of
+	// many.
 	DefaultFlushAfter = 100 * time.Millisecond
 	// DefaultQueueWait is the QueueWait when zero: a job waits up to
 	// 100 ms for room in a full queue (pushing back on the sender through
@@ -45,19 +46,21 @@ type SyslogConfig struct {
 	// accepted and closed at once, and counted. Zero means
 	// DefaultMaxConns.
 	MaxConns int
-	// ReadTimeout closes a connection that sends no complete line (no
-	// newline, nor MaxFrame bytes) for this long: one that sends nothing
-	// after connecting, and a slowloris that trickles a byte at a time
-	// without ending a line, which a deadline on each read alone would
-	// keep open for ever. Zero means DefaultReadTimeout.
+	// ReadTimeout closes a connection that sends no complete frame or line
+	// (nor a buffer's worth of one over MaxFrame) for this long: one that
+	// sends nothing after connecting, and a slowloris that trickles a byte
+	// at a time without ending a frame or line, which a deadline on each
+	// read alone would keep open for ever. Zero means DefaultReadTimeout.
 	ReadTimeout time.Duration
-	// MaxFrame is the longest frame or line expected, the reader's
-	// logfmt.ReaderOptions.MaxFrame: MaxFrame bytes without a newline are
-	// handed over as they are. Jobs are up to about 2·MaxFrame bytes. Zero
-	// means logfmt.DefaultMaxFrame (64 KiB).
+	// MaxFrame is the longest frame or line expected, and must be the
+	// workers' logfmt.ReaderOptions.MaxFrame: a longer one is handed over
+	// in pieces, which the reader reports. Jobs are up to about 2·MaxFrame
+	// bytes. Zero means logfmt.DefaultMaxFrame (64 KiB).
 	MaxFrame int
-	// FlushAfter is the longest that complete lines wait for more before
-	// they are handed over as a job. Zero means DefaultFlushAfter.
+	// FlushAfter is the longest that complete frames and lines wait for
+	// more before they are handed over as a job, and how long a stream
+	// must be quiet before a frame whose count ends at the end of what was
+	// read is taken as whole. Zero means DefaultFlushAfter.
 	FlushAfter time.Duration
 	// QueueWait is the longest a job waits for room when the queue is
 	// full before it is dropped and counted; the connection is not read
@@ -101,9 +104,10 @@ func queueWait(d time.Duration) time.Duration {
 // ServeSyslog serves syslog over TCP, or over TLS when ln is a TLS
 // listener (see ListenSyslogTLS): Logplex syslog drains (syslog:// and
 // syslog+tls://), which send octet-counted RFC 5424 frames, and any
-// sender of newline-delimited lines. Each connection is read by a
-// goroutine of its own into jobs of whole lines (Input InputSyslog) on q,
-// as the package comment describes, with at most cfg.MaxConns
+// other sender of octet-counted frames (RFC 6587, with or without a
+// newline between them) or newline-delimited lines. Each connection is
+// read by a goroutine of its own into jobs of whole frames and lines
+// (Input InputSyslog) on q, as the package comment describes, with at most cfg.MaxConns
 // connections at once. It counts in st what it does; log, which may be
 // nil, gets a line for each connection at Debug level and for the rare
 // events.

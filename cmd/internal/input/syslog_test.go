@@ -74,15 +74,16 @@ func writeInPieces(t *testing.T, w io.Writer, p []byte, seed uint64) {
 func TestSyslogStreams(t *testing.T) {
 	const lines = 3000
 	for _, tt := range []struct {
-		name   string
-		format logfmttest.Format
+		name string
+		in   []byte
 	}{
-		{"newline-delimited", logfmttest.Lines},
-		{"octet-counted", logfmttest.Drain},
+		{"newline-delimited", generate(lines, logfmttest.Lines)},
+		{"octet-counted", generate(lines, logfmttest.Drain)},
+		{"octet-counted without newlines", bareFrames(generate(lines, logfmttest.Drain))},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			s := startSyslog(t, nil, SyslogConfig{MaxFrame: 8 << 10}, nil)
-			in := generate(lines, tt.format)
+			in := tt.in
 			conn, err := net.Dial("tcp", s.addr)
 			require.NoError(t, err)
 			writeInPieces(t, conn, in, 1)
@@ -93,7 +94,6 @@ func TestSyslogStreams(t *testing.T) {
 			assert.True(t, bytes.Equal(in, concat(jobs)), "jobs put together differ from the input")
 			assert.Greater(t, len(jobs), 1)
 			for i, j := range jobs {
-				assert.Equal(t, byte('\n'), j[len(j)-1], "job %d ends with a newline", i)
 				assert.LessOrEqual(t, len(j), 2*(8<<10), "job %d size", i)
 			}
 			events, rs := readEvents(t, jobs)
@@ -123,6 +123,34 @@ func TestSyslogIdleFlush(t *testing.T) {
 	require.NoError(t, err)
 	waitFor(t, 2*time.Second, "the next lines", func() bool { return s.q.Len() == 2 })
 	assert.Equal(t, [][]byte{[]byte("one\n"), []byte("two\nthree\n")}, takeAll(s.q))
+	assert.EqualValues(t, 1, s.st.Snapshot().SyslogConnsOpen, "the connection stays open")
+}
+
+// TestSyslogIdleFlushFrames: octet-counted frames with no newline after
+// them, the last of which ends a burst: the bursts are cut as the buffer
+// fills, and the last frame, whose end only the stream's going quiet
+// tells, is handed over after FlushAfter.
+func TestSyslogIdleFlushFrames(t *testing.T) {
+	s := startSyslog(t, nil, SyslogConfig{MaxFrame: 1024, FlushAfter: 20 * time.Millisecond}, nil)
+	conn, err := net.Dial("tcp", s.addr)
+	require.NoError(t, err)
+	defer conn.Close()
+	var in []byte
+	n := 0
+	for _, frames := range []int{10, 25, 30, 35, 40, 45, 50, 55} { // whatever the buffer holds when the burst ends
+		var burst []byte
+		for range frames {
+			burst = append(burst, octet(msg(n, ""))...)
+			n++
+		}
+		_, err = conn.Write(burst)
+		require.NoError(t, err)
+		in = append(in, burst...)
+		waitFor(t, 2*time.Second, "the burst's last frame", func() bool { return s.st.Snapshot().SyslogBytes == int64(len(in)) })
+	}
+	ids, st := readIDs(t, takeAll(s.q), 1024)
+	assert.Len(t, ids, n)
+	assert.Zero(t, st.Mismatches+st.Unparsed)
 	assert.EqualValues(t, 1, s.st.Snapshot().SyslogConnsOpen, "the connection stays open")
 }
 
@@ -282,21 +310,25 @@ func TestSyslogTLS(t *testing.T) {
 	require.NoError(t, err)
 	s := startSyslog(t, ln, SyslogConfig{HandshakeTimeout: time.Second, MaxFrame: 4 << 10, FlushAfter: 10 * time.Millisecond}, nil)
 
-	in := generate(1000, logfmttest.Drain)
-	conn, err := tls.Dial("tcp", s.addr, &tls.Config{RootCAs: pool})
-	require.NoError(t, err)
-	writeInPieces(t, conn, in[:len(in)/2], 2)
-	// A pause longer than FlushAfter: the server's read times out in the
-	// middle of the TLS stream and must carry on.
-	time.Sleep(50 * time.Millisecond)
-	writeInPieces(t, conn, in[len(in)/2:], 3)
-	require.NoError(t, conn.Close())
-	waitFor(t, 5*time.Second, "all bytes", func() bool { return s.st.Snapshot().SyslogBytes == int64(len(in)) })
-	jobs := takeAll(s.q)
-	assert.True(t, bytes.Equal(in, concat(jobs)), "jobs put together differ from the input")
-	events, rs := readEvents(t, jobs)
-	assert.Equal(t, 1000, events)
-	assert.Zero(t, rs.Mismatches)
+	// Octet-counted frames, then the same without newlines.
+	var sent int64
+	for i, in := range [][]byte{generate(1000, logfmttest.Drain), bareFrames(generate(1000, logfmttest.Drain))} {
+		conn, err := tls.Dial("tcp", s.addr, &tls.Config{RootCAs: pool})
+		require.NoError(t, err)
+		writeInPieces(t, conn, in[:len(in)/2], uint64(2+i))
+		// A pause longer than FlushAfter: the server's read times out in
+		// the middle of the TLS stream and must carry on.
+		time.Sleep(50 * time.Millisecond)
+		writeInPieces(t, conn, in[len(in)/2:], uint64(4+i))
+		require.NoError(t, conn.Close())
+		sent += int64(len(in))
+		waitFor(t, 5*time.Second, "all bytes", func() bool { return s.st.Snapshot().SyslogBytes == sent })
+		jobs := takeAll(s.q)
+		assert.True(t, bytes.Equal(in, concat(jobs)), "jobs put together differ from the input")
+		events, rs := readEvents(t, jobs)
+		assert.Equal(t, 1000, events)
+		assert.Zero(t, rs.Mismatches)
+	}
 
 	t.Run("plain TCP to the TLS port", func(t *testing.T) {
 		c, err := net.Dial("tcp", s.addr)
