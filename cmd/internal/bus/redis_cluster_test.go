@@ -372,7 +372,7 @@ func TestRedisClusterNodeDown(t *testing.T) {
 
 	require.NoError(t, node.Restart())
 	require.NoError(t, c.WaitOK(redistest.ClusterTimeout))
-	waitFor(t, 15*time.Second, func() bool { return r.PublishBatch(ctx, 1, []byte("after")) == nil })
+	require.Eventually(t, func() bool { return r.PublishBatch(ctx, 1, []byte("after")) == nil }, 15*time.Second, 10*time.Millisecond)
 	got, err = r.ReadBatches(ctx, 1, bus.Start, 10, 0)
 	require.NoError(t, err)
 	require.NotEmpty(t, got)

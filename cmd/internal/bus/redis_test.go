@@ -292,7 +292,7 @@ func TestRedisServerDown(t *testing.T) {
 		}
 		woke <- nil
 	}()
-	waitFor(t, 10*time.Second, func() bool { return r.PublishBatch(ctx, 0, []byte("after")) == nil })
+	require.Eventually(t, func() bool { return r.PublishBatch(ctx, 0, []byte("after")) == nil }, 10*time.Second, 10*time.Millisecond)
 	select {
 	case msgs := <-woke:
 		require.NotEmpty(t, msgs, "follower got nothing after the restart")
@@ -304,18 +304,6 @@ func TestRedisServerDown(t *testing.T) {
 	snaps, err := r.ReadSnapshots(ctx, bus.Start, 10, 0)
 	require.NoError(t, err)
 	assert.Len(t, snaps, 1)
-}
-
-// waitFor polls cond until it holds, failing t after timeout.
-func waitFor(t *testing.T, timeout time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("condition not met in %v", timeout)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 // TestRedisReadCut checks that reads apply the retention exactly while

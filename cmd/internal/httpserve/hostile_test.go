@@ -146,10 +146,11 @@ func TestHostileIdleHTTPConns(t *testing.T) {
 		}
 	}()
 	require.Zero(t, dialErrs.Load())
-	waitFor(t, 10*time.Second, "every connection accepted or rejected", func() bool {
+	require.Eventually(t, func() bool {
 		st := ln.Stats()
 		return st.Accepted+st.Rejected == uint64(n)
-	})
+	}, 10*time.Second, 10*time.Millisecond, "every connection accepted or rejected")
+
 	t.Logf("%d connections dialled in %v", n, time.Since(start))
 	st := ln.Stats()
 	assert.LessOrEqual(t, maxOpen.Load(), int64(maxConns), "the limit is held")
@@ -159,7 +160,7 @@ func TestHostileIdleHTTPConns(t *testing.T) {
 	assert.Greater(t, st.Rejected, uint64(n/2), "the connections over the limit are rejected")
 	assert.Equal(t, 1, strings.Count(logs.String(), "connection limit reached"), "one warning, not one a connection")
 
-	waitFor(t, 3*timeout, "the header timeout to close the idle ones", func() bool { return ln.Stats().Open == 0 })
+	require.Eventually(t, func() bool { return ln.Stats().Open == 0 }, 3*timeout, 10*time.Millisecond, "the header timeout to close the idle ones")
 	st = ln.Stats()
 	assert.Equal(t, st.Accepted, st.Timeouts, "each idle connection served is closed by the header timeout and counted")
 	assert.Equal(t, uint64(n), st.Accepted+st.Rejected)
@@ -187,7 +188,7 @@ func TestHostileHeaderTooLarge(t *testing.T) {
 	resp.Body.Close()
 	assert.Equal(t, http.StatusRequestHeaderFieldsTooLarge, resp.StatusCode)
 	assert.Equal(t, http.StatusOK, get(t, addr), "served again")
-	waitFor(t, 5*time.Second, "the connections closed", func() bool { return ln.Stats().Open == 0 })
+	require.Eventually(t, func() bool { return ln.Stats().Open == 0 }, 5*time.Second, 10*time.Millisecond, "the connections closed")
 }
 
 // TestLimitKeepAlive checks that a keep-alive client's requests are not
@@ -207,16 +208,4 @@ func TestLimitKeepAlive(t *testing.T) {
 	assert.EqualValues(t, 1, st.Accepted, "one keep-alive connection")
 	assert.Zero(t, st.Timeouts)
 	assert.Zero(t, st.Rejected)
-}
-
-// waitFor polls cond until it holds, failing the test after d.
-func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }

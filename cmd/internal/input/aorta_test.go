@@ -107,7 +107,7 @@ func TestAortaReconnects(t *testing.T) {
 	q := NewQueue(QueueConfig{})
 	var st Stats
 	stop := runAorta(t, "aorta://s3cret@"+addr, AortaConfig{MinBackoff: time.Millisecond, MaxBackoff: 10 * time.Millisecond, FlushAfter: 5 * time.Millisecond}, q, &st)
-	waitFor(t, 5*time.Second, "both connections' lines", func() bool { return st.Snapshot().AortaBytes == int64(len("first 1\nfirst 2\nsecond 1\n")) })
+	require.Eventually(t, func() bool { return st.Snapshot().AortaBytes == int64(len("first 1\nfirst 2\nsecond 1\n")) }, 5*time.Second, 10*time.Millisecond, "both connections' lines")
 	assert.Equal(t, "s3cret", <-secrets)
 	assert.Equal(t, "s3cret", <-secrets)
 	var got []string
@@ -134,7 +134,7 @@ func TestAortaReadTimeout(t *testing.T) {
 	addr := aortaServer(t, func(i int, conn net.Conn, secret string) { <-hold })
 	var st Stats
 	runAorta(t, "aorta://s3cret@"+addr, AortaConfig{ReadTimeout: 30 * time.Millisecond, MinBackoff: time.Millisecond}, NewQueue(QueueConfig{}), &st)
-	waitFor(t, 5*time.Second, "two read timeouts", func() bool { return st.Snapshot().AortaReadTimeouts >= 2 })
+	require.Eventually(t, func() bool { return st.Snapshot().AortaReadTimeouts >= 2 }, 5*time.Second, 10*time.Millisecond, "two read timeouts")
 	assert.GreaterOrEqual(t, st.Snapshot().AortaConnects, int64(2))
 }
 
@@ -145,7 +145,7 @@ func TestAortaDialErrors(t *testing.T) {
 	ln.Close() // nothing listens there now
 	var st Stats
 	stop := runAorta(t, "aorta://s3cret@"+addr, AortaConfig{MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond}, NewQueue(QueueConfig{}), &st)
-	waitFor(t, 5*time.Second, "three failed dials", func() bool { return st.Snapshot().AortaDialErrors >= 3 })
+	require.Eventually(t, func() bool { return st.Snapshot().AortaDialErrors >= 3 }, 5*time.Second, 10*time.Millisecond, "three failed dials")
 	require.NoError(t, stop())
 	snap := st.Snapshot()
 	assert.Zero(t, snap.AortaConnects)

@@ -78,7 +78,7 @@ func TestFileCancelWhileBlocked(t *testing.T) {
 	require.NoError(t, os.WriteFile(path, generate(5000, logfmttest.Lines), 0o600))
 	q := NewQueue(QueueConfig{Jobs: 1})
 	stop := goRun(t, "File", func(ctx context.Context) error { return File(ctx, path, false, q, new(Stats), nil) })
-	waitFor(t, 2*time.Second, "a full queue", func() bool { return q.Len() == 1 })
+	require.Eventually(t, func() bool { return q.Len() == 1 }, 2*time.Second, 10*time.Millisecond, "a full queue")
 	assert.ErrorIs(t, stop(), context.Canceled, "stopped before the end of the file")
 	takeAll(q)
 }
@@ -94,10 +94,11 @@ func TestFileFollow(t *testing.T) {
 	var got strings.Builder
 	expect := func(what, want string) {
 		t.Helper()
-		waitFor(t, 5*time.Second, what, func() bool {
+		require.Eventually(t, func() bool {
 			got.Write(concat(takeAll(q)))
 			return got.String() == want
-		})
+		}, 5*time.Second, 10*time.Millisecond, what)
+
 	}
 	appendTo := func(p, s string) {
 		t.Helper()

@@ -103,7 +103,7 @@ func TestHostileSyslogLongLine(t *testing.T) {
 	}
 	_, err = conn.Write([]byte("\n" + goodLine))
 	require.NoError(t, err)
-	waitFor(t, 5*time.Second, "the good line after the long one", func() bool { return c.good.Load() == 1 })
+	require.Eventually(t, func() bool { return c.good.Load() == 1 }, 5*time.Second, 10*time.Millisecond, "the good line after the long one")
 
 	snap := s.st.Snapshot()
 	assert.GreaterOrEqual(t, snap.SyslogOverlong, int64(size/(2*logfmt.DefaultMaxFrame)), "the long line's jobs are counted as overlong")
@@ -162,13 +162,13 @@ loop:
 	}
 	assert.GreaterOrEqual(t, took, timeout, "closed at the read timeout")
 	assert.Less(t, took, 5*time.Second, "closed at the read timeout, not kept by its trickle")
-	waitFor(t, 2*time.Second, "the timeout counted", func() bool { return s.st.Snapshot().SyslogReadTimeouts == 1 })
+	require.Eventually(t, func() bool { return s.st.Snapshot().SyslogReadTimeouts == 1 }, 2*time.Second, 10*time.Millisecond, "the timeout counted")
 
 	// The good sender outlived the timeout, line by line.
 	_, err = good.Write([]byte(goodLine))
 	require.NoError(t, err)
 	sentLines++
-	waitFor(t, 2*time.Second, "every good line", func() bool { return c.good.Load() == int64(sentLines) })
+	require.Eventually(t, func() bool { return c.good.Load() == int64(sentLines) }, 2*time.Second, 10*time.Millisecond, "every good line")
 	assert.EqualValues(t, 1, s.st.Snapshot().SyslogConnsOpen, "the good sender is still connected")
 	assert.EqualValues(t, 1, s.st.Snapshot().SyslogReadTimeouts)
 }
@@ -223,10 +223,11 @@ func TestHostileSyslogIdleConns(t *testing.T) {
 		}
 	}()
 	require.Zero(t, dialErrs.Load(), "dials")
-	waitFor(t, 10*time.Second, "every connection accepted or rejected", func() bool {
+	require.Eventually(t, func() bool {
 		snap := s.st.Snapshot()
 		return snap.SyslogConns+snap.SyslogConnsRejected == int64(n)
-	})
+	}, 10*time.Second, 10*time.Millisecond, "every connection accepted or rejected")
+
 	snap := s.st.Snapshot()
 	assert.EqualValues(t, maxConns, snap.SyslogConnsOpen, "the limit is held")
 	assert.EqualValues(t, n-maxConns, snap.SyslogConnsRejected, "every connection over the limit is counted")
@@ -235,13 +236,13 @@ func TestHostileSyslogIdleConns(t *testing.T) {
 		conn.Close()
 		conns[i] = nil
 	}
-	waitFor(t, 5*time.Second, "the idle connections to go", func() bool { return s.st.Snapshot().SyslogConnsOpen == 0 })
+	require.Eventually(t, func() bool { return s.st.Snapshot().SyslogConnsOpen == 0 }, 5*time.Second, 10*time.Millisecond, "the idle connections to go")
 	conn, err := net.Dial("tcp", s.addr)
 	require.NoError(t, err)
 	defer conn.Close()
 	_, err = conn.Write([]byte(goodLine))
 	require.NoError(t, err)
-	waitFor(t, 5*time.Second, "a good sender served again", func() bool { return c.good.Load() == 1 })
+	require.Eventually(t, func() bool { return c.good.Load() == 1 }, 5*time.Second, 10*time.Millisecond, "a good sender served again")
 }
 
 // TestHostileSyslogBinaryJunk sends 1 MiB of random bytes (NULs, invalid
@@ -264,7 +265,7 @@ func TestHostileSyslogBinaryJunk(t *testing.T) {
 	writeInPieces(t, conn, junk, 3)
 	_, err = conn.Write([]byte("\n" + goodLine))
 	require.NoError(t, err)
-	waitFor(t, 5*time.Second, "the good line after the junk", func() bool { return c.good.Load() == 1 })
+	require.Eventually(t, func() bool { return c.good.Load() == 1 }, 5*time.Second, 10*time.Millisecond, "the good line after the junk")
 	assert.Positive(t, c.unparsed.Load(), "the junk is counted as unparsed")
 	assert.LessOrEqual(t, c.maxJob.Load(), int64(2*logfmt.DefaultMaxFrame))
 	assert.EqualValues(t, 1, s.st.Snapshot().SyslogConnsOpen, "the connection survives")
@@ -324,7 +325,7 @@ func TestHostileSyslogCounts(t *testing.T) {
 			require.NoError(t, err)
 			defer conn.Close()
 			require.NoError(t, tt.in(conn), "the server reads on: the connection is not closed")
-			waitFor(t, 5*time.Second, "the good frames", func() bool { return c.good.Load() == tt.wantGood })
+			require.Eventually(t, func() bool { return c.good.Load() == tt.wantGood }, 5*time.Second, 10*time.Millisecond, "the good frames")
 			assert.Equal(t, tt.wantMismatches, c.mismatches.Load())
 			snap := s.st.Snapshot()
 			assert.Equal(t, tt.overlong, snap.SyslogOverlong > 0, "overlong: %d", snap.SyslogOverlong)

@@ -164,7 +164,7 @@ func TestQueueConcurrency(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	waitFor(t, 5*time.Second, "the queue to empty", func() bool { return q.Len() == 0 })
+	require.Eventually(t, func() bool { return q.Len() == 0 }, 5*time.Second, 10*time.Millisecond, "the queue to empty")
 	cancel()
 	cg.Wait()
 	assert.Equal(t, put.Load(), got.Load())

@@ -110,11 +110,12 @@ func TestMergerDuplicate(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, uint64(3), h["merger_batches"])
 	assert.Equal(t, uint64(1), h["merger_duplicates"])
-	waitFor(t, 10*time.Second, "pulse.merger.0.duplicates", func() bool {
+	require.Eventually(t, func() bool {
 		s := lastSnapshot(t, b, 0)
 		v, _ := s.Stats["pulse.merger.0.duplicates"].Number()
 		return v > 0
-	})
+	}, 10*time.Second, 10*time.Millisecond, "pulse.merger.0.duplicates")
+
 	s := lastSnapshot(t, b, 0)
 	assert.Equal(t, 0.1, number(t, s.Snapshot, "pulse.merger.0.duplicates"), "one batch over 10 s")
 	for _, n := range namesIn(0, 1) {
@@ -172,10 +173,11 @@ func TestMergerReadErrors(t *testing.T) {
 		a := newReceiver(t, "a")
 		a.fold(t, now.Add(-time.Second), 6)
 		a.publish(t, mem, 1, now)
-		waitFor(t, 10*time.Second, "failed reads in Health", func() bool {
+		require.Eventually(t, func() bool {
 			h, _ := m.Health()
 			return h["merger_read_errors"].(uint64) >= 2
-		})
+		}, 10*time.Second, 10*time.Millisecond, "failed reads in Health")
+
 		b.down.Store(false)
 		waitSnapshot(t, mem, 0, "the batch applied once the bus is back", func(s snapshot) bool {
 			return number(t, s.Snapshot, namesIn(0, 1)[0]) == 6
@@ -188,15 +190,17 @@ func TestMergerReadErrors(t *testing.T) {
 		mem := newMemory(t)
 		m := newMerger(t, mem, 0, 1)
 		stop := run(t, m)
-		waitFor(t, 10*time.Second, "a first snapshot", func() bool {
+		require.Eventually(t, func() bool {
 			h, _ := m.Health()
 			return h["merger_published_age_ms"] != nil
-		})
+		}, 10*time.Second, 10*time.Millisecond, "a first snapshot")
+
 		require.NoError(t, mem.Close())
-		waitFor(t, 10*time.Second, "failed reads in Health", func() bool {
+		require.Eventually(t, func() bool {
 			h, _ := m.Health()
 			return h["merger_read_errors"].(uint64) >= 2
-		})
+		}, 10*time.Second, 10*time.Millisecond, "failed reads in Health")
+
 		// A merger that cannot read publishes nothing: its snapshots would
 		// miss every batch since.
 		h, _ := m.Health()
@@ -225,23 +229,26 @@ func TestMergerRedisRestart(t *testing.T) {
 	waitSnapshot(t, b, 0, "the first batch", func(s snapshot) bool { return number(t, s.Snapshot, name) == 5 })
 
 	require.NoError(t, srv.Stop())
-	waitFor(t, 10*time.Second, "failed reads", func() bool {
+	require.Eventually(t, func() bool {
 		h, _ := m.Health()
 		return h["merger_read_errors"].(uint64) >= 2
-	})
+	}, 10*time.Second, 10*time.Millisecond, "failed reads")
+
 	require.NoError(t, srv.Restart())
 
 	now = time.Now()
 	c := newReceiver(t, "b")
 	c.fold(t, now, 3)
-	waitFor(t, 10*time.Second, "Redis to take a batch again", func() bool {
+	require.Eventually(t, func() bool {
 		return c.tryPublish(b, 1, now) == nil
-	})
+	}, 10*time.Second, 10*time.Millisecond, "Redis to take a batch again")
+
 	waitSnapshot(t, b, 0, "both batches, one from before the restart", func(s snapshot) bool { return number(t, s.Snapshot, name) == 8 })
-	waitFor(t, 10*time.Second, "Health to recover", func() bool {
+	require.Eventually(t, func() bool {
 		_, err := m.Health()
 		return err == nil
-	})
+	}, 10*time.Second, 10*time.Millisecond, "Health to recover")
+
 }
 
 // TestMergerFromReceivers runs a receiver of two workers and two merger
@@ -284,14 +291,15 @@ func TestMergerFromReceivers(t *testing.T) {
 	// bus applied; then a snapshot of each shard after that, and after the
 	// traffic's last second.
 	events := int64(bytes.Count(traffic.Bytes(), []byte{'\n'}))
-	waitFor(t, 10*time.Second, "the receiver to fold every event", func() bool {
+	require.Eventually(t, func() bool {
 		h, _ := r.Health()
 		return h["receiver_events"] == events
-	})
+	}, 10*time.Second, 10*time.Millisecond, "the receiver to fold every event")
+
 	// A cut on the bus now, or waiting for the publisher, may have been
 	// made before the last fold; the one after it was not.
 	before := seqs(t, b)
-	waitFor(t, 10*time.Second, "the receiver to publish two more cuts of every worker", func() bool {
+	require.Eventually(t, func() bool {
 		now := seqs(t, b)
 		for _, src := range r.Sources() {
 			if now[src] < before[src]+2 {
@@ -299,14 +307,16 @@ func TestMergerFromReceivers(t *testing.T) {
 			}
 		}
 		return true
-	})
+	}, 10*time.Second, 10*time.Millisecond, "the receiver to publish two more cuts of every worker")
+
 	for shard, m := range ms {
 		msgs, err := b.ReadBatches(t.Context(), shard, bus.Start, 100_000, 0)
 		require.NoError(t, err)
-		waitFor(t, 10*time.Second, "the merger to apply the batches", func() bool {
+		require.Eventually(t, func() bool {
 			h, _ := m.Health()
 			return h["merger_batches"].(uint64) >= uint64(len(msgs))
-		})
+		}, 10*time.Second, 10*time.Millisecond, "the merger to apply the batches")
+
 	}
 	applied := time.Now()
 	end := start.Add(2 * time.Second)
@@ -519,18 +529,6 @@ func run(t *testing.T, m *Merger) (stop func() error) {
 	return stop
 }
 
-// waitFor polls cond until it holds or timeout passes, when it fails t.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // receiver is a receiver's set and sender, folding events by hand.
 type receiver struct {
 	set     *window.Set
@@ -655,10 +653,11 @@ func lastSnapshot(t *testing.T, b bus.Bus, shard int) snapshot {
 func waitSnapshots(t *testing.T, b bus.Bus, shard, n int) []snapshot {
 	t.Helper()
 	var s []snapshot
-	waitFor(t, 15*time.Second, fmt.Sprintf("%d snapshots of shard %d", n, shard), func() bool {
+	require.Eventually(t, func() bool {
 		s = snapshots(t, b, shard)
 		return len(s) >= n
-	})
+	}, 15*time.Second, 10*time.Millisecond, fmt.Sprintf("%d snapshots of shard %d", n, shard))
+
 	return s
 }
 
@@ -666,7 +665,7 @@ func waitSnapshots(t *testing.T, b bus.Bus, shard, n int) []snapshot {
 func waitSnapshot(t *testing.T, b bus.Bus, shard int, what string, cond func(snapshot) bool) snapshot {
 	t.Helper()
 	var got snapshot
-	waitFor(t, 15*time.Second, what, func() bool {
+	require.Eventually(t, func() bool {
 		for _, s := range snapshots(t, b, shard) {
 			if cond(s) {
 				got = s
@@ -674,7 +673,8 @@ func waitSnapshot(t *testing.T, b bus.Bus, shard int, what string, cond func(sna
 			}
 		}
 		return false
-	})
+	}, 15*time.Second, 10*time.Millisecond, what)
+
 	return got
 }
 

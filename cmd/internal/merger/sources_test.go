@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestSources follows sequences of batches: gaps count as missing once
@@ -95,10 +96,11 @@ func TestMergerMissingAndSources(t *testing.T) {
 		}
 		c.publish(t, b, 1, now)
 	}
-	waitFor(t, 10*time.Second, "the missing batch counted", func() bool {
+	require.Eventually(t, func() bool {
 		h, _ := m.Health()
 		return h["merger_missing"] == uint64(1)
-	})
+	}, 10*time.Second, 10*time.Millisecond, "the missing batch counted")
+
 	s := waitSnapshot(t, b, 0, "pulse.merger.0.missing", func(s snapshot) bool {
 		v, _ := s.Stats["pulse.merger.0.missing"].Number()
 		return v > 0

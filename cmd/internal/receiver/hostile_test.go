@@ -141,7 +141,7 @@ func TestHostileDrain(t *testing.T) {
 		b := frame(routerMsg(now)) + frame(routerMsg(now)) + frame(routerMsg(now))
 		assert.Equal(t, http.StatusNoContent, h.post(strings.NewReader(b), "5", nil))
 		extra = append(extra, []byte(b))
-		waitFor(t, 5*time.Second, "pulse.msgcount", func() bool { return busCounts(1)[selfstat.MsgCount] == 1 })
+		require.Eventually(t, func() bool { return busCounts(1)[selfstat.MsgCount] == 1 }, 5*time.Second, 10*time.Millisecond, "pulse.msgcount")
 		h.postGood()
 	})
 	t.Run("Logplex-Msg-Count of 10^12", func(t *testing.T) {
@@ -156,7 +156,7 @@ func TestHostileDrain(t *testing.T) {
 		b := "1000000000000 " + routerMsg(time.Now().Add(-time.Second)) + "\n"
 		assert.Equal(t, http.StatusNoContent, h.post(strings.NewReader(b), "1", nil))
 		extra = append(extra, []byte(frame(routerMsg(time.Now())))) // the reader resynchronises: the frame is folded
-		waitFor(t, 5*time.Second, "pulse.mismatches", func() bool { return busCounts(1)[selfstat.Mismatches] == 1 })
+		require.Eventually(t, func() bool { return busCounts(1)[selfstat.Mismatches] == 1 }, 5*time.Second, 10*time.Millisecond, "pulse.mismatches")
 		h.postGood()
 	})
 	t.Run("10 MB line", func(t *testing.T) {
@@ -181,7 +181,7 @@ func TestHostileDrain(t *testing.T) {
 			junk[i] = byte(rnd.Uint32())
 		}
 		assert.Equal(t, http.StatusNoContent, h.post(bytes.NewReader(junk), "", nil))
-		waitFor(t, 5*time.Second, "pulse.unparsed", func() bool { return busCounts(1)[window.StatUnparsed] > 0 })
+		require.Eventually(t, func() bool { return busCounts(1)[window.StatUnparsed] > 0 }, 5*time.Second, 10*time.Millisecond, "pulse.unparsed")
 		h.postGood()
 	})
 	t.Run("wrong auth", func(t *testing.T) {
@@ -214,17 +214,18 @@ func TestHostileDrain(t *testing.T) {
 		pr.Close()
 		assert.Less(t, time.Since(start), 4*time.Second, "cut off at the read timeout")
 		assert.EqualValues(t, 1, h.r.Stats().DrainReadErrors)
-		waitFor(t, 2*time.Second, "the timeout counted", func() bool { return h.ln.Stats().Timeouts >= 1 })
+		require.Eventually(t, func() bool { return h.ln.Stats().Timeouts >= 1 }, 2*time.Second, 10*time.Millisecond, "the timeout counted")
 		h.postGood()
 	})
 
 	// Every good body and every folded hostile frame is on the bus; the
 	// refused ones are counted as rejected, nothing else.
 	want := foldCounts(t, append(append([][]byte{}, h.good...), extra...), false)
-	waitFor(t, 10*time.Second, "every good event published", func() bool {
+	require.Eventually(t, func() bool {
 		got := busCounts(1)
 		return got[window.StatEvents] >= want[window.StatEvents] && got["router.requests"] >= want["router.requests"]
-	})
+	}, 10*time.Second, 10*time.Millisecond, "every good event published")
+
 	got := busCounts(1)
 	for name, n := range want {
 		if name == window.StatUnparsed {
@@ -232,9 +233,9 @@ func TestHostileDrain(t *testing.T) {
 		}
 		assert.Equal(t, n, got[name], "%s", name)
 	}
-	waitFor(t, 5*time.Second, "pulse.input.rejected", func() bool {
-		return busCounts(1)[selfstat.InputRejected] == 3+3 // 413 ×3, 401 ×3
-	})
+	require.Eventually(t, func() bool {
+		return busCounts(1)[selfstat.InputRejected] == 3+3
+	}, 5*time.Second, 10*time.Millisecond, "pulse.input.rejected")
 
 	// Every input counter is in /healthz's fields, those that no pulse.*
 	// stat carries among them.

@@ -99,11 +99,12 @@ func TestReceiverOTLP(t *testing.T) {
 	assert.EqualValues(t, bodies*frames, r.OTLPStats().Records)
 
 	stop := run(t, r)
-	waitFor(t, 10*time.Second, "every record and the OTLP figures published", func() bool {
+	require.Eventually(t, func() bool {
 		c := counts(t, m, 1)
 		return c[window.StatEvents] == bodies*frames && c[selfstat.OTLPRecords] == bodies*frames &&
 			c[selfstat.InputRejected] == 1 && c[window.StatUnparsed] == 1 && c[selfstat.Dropped] == 7
-	})
+	}, 10*time.Second, 10*time.Millisecond, "every record and the OTLP figures published")
+
 	require.NoError(t, stop())
 	want := foldCounts(t, all, false)
 	got := counts(t, m, 1)

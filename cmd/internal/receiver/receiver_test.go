@@ -46,12 +46,14 @@ func TestReceiverPublishesEveryCut(t *testing.T) {
 		assert.Equal(t, http.StatusNoContent, post(r, b, strconv.Itoa(frames)), "body %d", i)
 	}
 	stop := run(t, r)
-	waitFor(t, 10*time.Second, "every event published", func() bool {
+	require.Eventually(t, func() bool {
 		return counts(t, m, shards)[window.StatEvents] == bodies*frames
-	})
-	waitFor(t, 10*time.Second, "three cuts of every worker", func() bool {
+	}, 10*time.Second, 10*time.Millisecond, "every event published")
+
+	require.Eventually(t, func() bool {
 		return len(readBatches(t, m, shards)) >= 3*shards*workers
-	})
+	}, 10*time.Second, 10*time.Millisecond, "three cuts of every worker")
+
 	require.NoError(t, stop())
 
 	pub := readBatches(t, m, shards)
@@ -139,10 +141,11 @@ func TestReceiverSelfStats(t *testing.T) {
 		assert.Equal(t, http.StatusNoContent, post(r, drainBody(2, start, 10), "10"))
 		assert.Equal(t, http.StatusNoContent, post(r, drainBody(3, start, 10), "")) // none to check
 		stop := run(t, r)
-		waitFor(t, 10*time.Second, "the events and the mismatch published", func() bool {
+		require.Eventually(t, func() bool {
 			c := counts(t, m, 1)
 			return c[window.StatEvents] == 30 && c[selfstat.MsgCount] >= 1
-		})
+		}, 10*time.Second, 10*time.Millisecond, "the events and the mismatch published")
+
 		require.NoError(t, stop())
 		assert.Equal(t, uint64(1), counts(t, m, 1)[selfstat.MsgCount])
 	})
@@ -156,9 +159,10 @@ func TestReceiverSelfStats(t *testing.T) {
 		assert.Equal(t, http.StatusServiceUnavailable, post(r, drainBody(3, start, 7), "7"))
 		require.Equal(t, int64(17), r.Stats().DrainDroppedFrames)
 		stop := run(t, r)
-		waitFor(t, 10*time.Second, "the drops published", func() bool {
+		require.Eventually(t, func() bool {
 			return counts(t, m, 1)[selfstat.Dropped] == 17
-		})
+		}, 10*time.Second, 10*time.Millisecond, "the drops published")
+
 		require.NoError(t, stop())
 		c := counts(t, m, 1)
 		assert.Equal(t, uint64(10), c[window.StatEvents], "only the queued body is folded")
@@ -172,9 +176,10 @@ func TestReceiverSelfStats(t *testing.T) {
 		r.queueDemo(drainBody(1, start, 10), time.Now())
 		r.queueDemo(drainBody(2, start, 13), time.Now())
 		stop := run(t, r)
-		waitFor(t, 10*time.Second, "the drops published", func() bool {
+		require.Eventually(t, func() bool {
 			return counts(t, m, 1)[selfstat.Dropped] == 13
-		})
+		}, 10*time.Second, 10*time.Millisecond, "the drops published")
+
 		require.NoError(t, stop())
 		c := counts(t, m, 1)
 		assert.Equal(t, uint64(10), c[window.StatEvents])
@@ -213,9 +218,10 @@ func TestReceiverTime(t *testing.T) {
 			j.MsgCount = tt.frames
 			require.True(t, r.q.TryPut(j))
 			stop := run(t, r)
-			waitFor(t, 10*time.Second, "the job folded and cut", func() bool {
+			require.Eventually(t, func() bool {
 				return r.q.Len() == 0 && len(readBatches(t, m, 1)) >= 2
-			})
+			}, 10*time.Second, 10*time.Millisecond, "the job folded and cut")
+
 			require.NoError(t, stop())
 			after := time.Now()
 
@@ -311,10 +317,11 @@ func TestReceiverBusDown(t *testing.T) {
 	stop := run(t, r)
 	defer stop()
 
-	waitFor(t, 10*time.Second, "Health to report the dropped cuts", func() bool {
+	require.Eventually(t, func() bool {
 		h, err := r.Health()
 		return err != nil && h["receiver_cuts_dropped"].(uint64) >= 2 && h["receiver_publish_failures"].(uint64) >= 2
-	})
+	}, 10*time.Second, 10*time.Millisecond, "Health to report the dropped cuts")
+
 	_, err = r.Health()
 	assert.ErrorContains(t, err, "not published")
 	assert.Empty(t, readBatches(t, m, 1))
@@ -323,20 +330,22 @@ func TestReceiverBusDown(t *testing.T) {
 	// publish timeouts: the batches that report the first drops are
 	// dropped too.
 	require.True(t, r.q.TryPut(input.NewJob(input.InputDrain, drainBody(3, time.Now().Add(-time.Second), 40))))
-	waitFor(t, 10*time.Second, "cuts dropped over several publish timeouts", func() bool {
+	require.Eventually(t, func() bool {
 		h, _ := r.Health()
 		return h["receiver_events"] == int64(40) && h["receiver_events_dropped"].(uint64) == 40 && h["receiver_cuts_dropped"].(uint64) >= 20
-	})
+	}, 10*time.Second, 10*time.Millisecond, "cuts dropped over several publish timeouts")
 
 	b.down.Store(false)
-	waitFor(t, 10*time.Second, "the publish figures to reach the bus", func() bool {
+	require.Eventually(t, func() bool {
 		c := counts(t, m, 1)
 		return c[selfstat.PublishDropped] > 0 && c[selfstat.PublishErrors] > 0
-	})
-	waitFor(t, 10*time.Second, "Health to recover", func() bool {
+	}, 10*time.Second, 10*time.Millisecond, "the publish figures to reach the bus")
+
+	require.Eventually(t, func() bool {
 		_, err := r.Health()
 		return err == nil
-	})
+	}, 10*time.Second, 10*time.Millisecond, "Health to recover")
+
 	require.NoError(t, stop())
 
 	// Every count reached the bus, those first carried by dropped
@@ -370,23 +379,25 @@ func TestReceiverDroppedEvents(t *testing.T) {
 		return func() bool { h, _ := r.Health(); return h["receiver_events"] == n }
 	}
 	put(1, 30)
-	waitFor(t, 10*time.Second, "the first events published", func() bool { return counts(t, m, 2)[window.StatEvents] == 30 })
+	require.Eventually(t, func() bool { return counts(t, m, 2)[window.StatEvents] == 30 }, 10*time.Second, 10*time.Millisecond, "the first events published")
 	b.down.Store(true)
 	put(2, 20)
 	put(3, 25)
-	waitFor(t, 10*time.Second, "the events of the outage dropped", func() bool {
+	require.Eventually(t, func() bool {
 		h, _ := r.Health()
 		return h["receiver_events"] == int64(75) && h["receiver_events_dropped"] == uint64(45)
-	})
+	}, 10*time.Second, 10*time.Millisecond, "the events of the outage dropped")
+
 	b.down.Store(false)
 	put(4, 10)
-	waitFor(t, 10*time.Second, "the last events folded", folded(85))
+	require.Eventually(t, folded(85), 10*time.Second, 10*time.Millisecond, "the last events folded")
 	// The cuts of the outage still queued are dropped after the bus is
 	// back; a later cut reports them.
-	waitFor(t, 10*time.Second, "every dropped cut reported on the bus", func() bool {
+	require.Eventually(t, func() bool {
 		h, err := r.Health()
 		return err == nil && h["receiver_publish_queue"] == 0 && h["receiver_cuts_dropped"] == counts(t, m, 2)[selfstat.PublishDropped]
-	})
+	}, 10*time.Second, 10*time.Millisecond, "every dropped cut reported on the bus")
+
 	require.NoError(t, stop())
 	c := counts(t, m, 2)
 	assert.Equal(t, uint64(40), c[window.StatEvents], "pulse.events merged: the events before and after the outage")
@@ -405,10 +416,11 @@ func TestReceiverHealth(t *testing.T) {
 
 	require.True(t, r.q.TryPut(input.NewJob(input.InputDrain, drainBody(1, time.Now().Add(-time.Second), 10))))
 	stop := run(t, r)
-	waitFor(t, 10*time.Second, "the events folded and published", func() bool {
+	require.Eventually(t, func() bool {
 		h, err := r.Health()
 		return err == nil && h["receiver_events"] == int64(10) && h["receiver_published"].(uint64) >= 2
-	})
+	}, 10*time.Second, 10*time.Millisecond, "the events folded and published")
+
 	h, _ = r.Health()
 	for _, k := range []string{"receiver_queue", "receiver_events", "receiver_published", "receiver_publish_failures", "receiver_cuts_dropped", "receiver_last_cut_ms"} {
 		assert.Contains(t, h, k)
@@ -418,10 +430,11 @@ func TestReceiverHealth(t *testing.T) {
 	require.NoError(t, stop())
 
 	// Stopped: no cut for three flush intervals (and a second) is an error.
-	waitFor(t, 10*time.Second, "Health to report the missing cuts", func() bool {
+	require.Eventually(t, func() bool {
 		_, err := r.Health()
 		return err != nil
-	})
+	}, 10*time.Second, 10*time.Millisecond, "Health to report the missing cuts")
+
 	_, err = r.Health()
 	assert.ErrorContains(t, err, "no cut")
 }
@@ -459,18 +472,6 @@ func run(t *testing.T, r *Receiver) (stop func() error) {
 	}
 	t.Cleanup(func() { stop() })
 	return stop
-}
-
-// waitFor polls cond until it holds or timeout passes, when it fails t.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 // drainBody returns n generated drain frames starting at start.

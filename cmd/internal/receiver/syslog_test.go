@@ -62,9 +62,10 @@ func TestReceiverSyslogFraming(t *testing.T) {
 	writePieces(t, tc, secure, 2)
 	require.NoError(t, tc.Close())
 
-	waitFor(t, 20*time.Second, "every event published", func() bool {
+	require.Eventually(t, func() bool {
 		return counts(t, m, shards)[window.StatEvents] >= 2*frames
-	})
+	}, 20*time.Second, 10*time.Millisecond, "every event published")
+
 	require.NoError(t, stop())
 
 	got := counts(t, m, shards)

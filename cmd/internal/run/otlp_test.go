@@ -50,13 +50,13 @@ func TestRunOTLP(t *testing.T) {
 			t.Log(logs.String())
 		}
 	}()
-	waitFor(t, 10*time.Second, "the dashboard's address in the log", func() bool {
+	require.Eventually(t, func() bool {
 		m := dashboard.FindStringSubmatch(logs.String())
 		if m != nil {
 			base = m[1]
 		}
 		return m != nil
-	})
+	}, 10*time.Second, 10*time.Millisecond, "the dashboard's address in the log")
 
 	client := &http.Client{Timeout: 5 * time.Second}
 	send := func(body []byte, auth string) int {
@@ -149,16 +149,4 @@ func TestRunOTLP(t *testing.T) {
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
-}
-
-// waitFor polls cond until it holds or timeout passes, when it fails t.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
