@@ -76,7 +76,8 @@ func Aorta(ctx context.Context, rawURL string, cfg AortaConfig, q *Queue, st *St
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &stream{
-		input: InputAorta,
+		dropLog: logLimit(),
+		input:   InputAorta,
 		cfg: streamConfig{
 			maxFrame:    orDefault(cfg.MaxFrame, logfmt.DefaultMaxFrame),
 			readTimeout: orDefault(cfg.ReadTimeout, DefaultReadTimeout),

@@ -327,8 +327,9 @@ func runStream(t testing.TB, pieces [][]byte, maxFrame int) ([][]byte, StatsSnap
 	q := NewQueue(QueueConfig{Jobs: len(pieces) + 2*total/maxFrame + 16, Bytes: 1 << 30})
 	var st Stats
 	s := &stream{
-		input: InputSyslog,
-		cfg:   streamConfig{maxFrame: maxFrame, readTimeout: time.Hour, flushAfter: time.Hour, queueWait: 0},
+		dropLog: logLimit(),
+		input:   InputSyslog,
+		cfg:     streamConfig{maxFrame: maxFrame, readTimeout: time.Hour, flushAfter: time.Hour, queueWait: 0},
 		c: streamCounters{
 			jobs: syslogJobs, bytes: syslogBytes, overlong: syslogOverlong,
 			dropped: syslogDropped, droppedBytes: syslogDroppedBytes, lines: syslogDroppedLines,

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/pulsehq/pulse/cmd/internal/httpserve"
+	"golang.org/x/time/rate"
 )
 
 // Defaults of DrainConfig.
@@ -105,6 +106,7 @@ func NewDrainHandler(cfg DrainConfig, q *Queue, st *Stats, log *slog.Logger) htt
 		log = slog.New(slog.DiscardHandler)
 	}
 	h := &drainHandler{
+		dropLog: logLimit(), authLog: logLimit(), largeLog: logLimit(),
 		maxBody: cfg.MaxBody,
 		ids:     newFrameIDs(cfg.DedupeTokens, cfg.DedupeIDs),
 		q:       q,
@@ -127,7 +129,7 @@ type drainHandler struct {
 	st      *Stats
 	log     *slog.Logger
 
-	dropLog, authLog, largeLog limiter
+	dropLog, authLog, largeLog *rate.Sometimes // log lines of floods
 }
 
 func (h *drainHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -141,9 +143,9 @@ func (h *drainHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if h.auth && !h.creds.Match(r) {
 		st.add(drainUnauthorized, 1)
-		if h.authLog.allow(time.Now()) {
+		h.authLog.Do(func() {
 			h.log.Warn("drain: unauthorized request", "remote", r.RemoteAddr, "total", st.c[drainUnauthorized].Load())
-		}
+		})
 		w.Header().Set("WWW-Authenticate", `Basic realm="pulse"`)
 		http.Error(w, "unauthorized", http.StatusUnauthorized)
 		return
@@ -215,9 +217,9 @@ func (h *drainHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		st.add(drainDroppedBytes, int64(len(job.Data)))
 		st.add(drainDroppedFrames, int64(max(msgCount, 0)))
 		job.Release()
-		if h.dropLog.allow(job.Arrival) {
+		h.dropLog.Do(func() {
 			h.log.Warn("drain: queue full, answering 503", "queue_jobs", h.q.Len(), "queue_bytes", h.q.Bytes(), "dropped_total", st.c[drainDropped].Load())
-		}
+		})
 		w.Header().Set("Retry-After", "1")
 		http.Error(w, "queue full, retry", http.StatusServiceUnavailable)
 	}
@@ -227,9 +229,9 @@ func (h *drainHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (h *drainHandler) tooLarge(w http.ResponseWriter, r *http.Request) {
 	h.st.add(drainTooLarge, 1)
 	h.countShuttle(r)
-	if h.largeLog.allow(time.Now()) {
+	h.largeLog.Do(func() {
 		h.log.Warn("drain: body too large", "remote", r.RemoteAddr, "content_length", r.ContentLength, "max_body", h.maxBody)
-	}
+	})
 	http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
 }
 

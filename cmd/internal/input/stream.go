@@ -8,6 +8,8 @@ import (
 	"net"
 	"os"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // streamConfig is what reading one stream connection needs.
@@ -33,7 +35,7 @@ type stream struct {
 	q       *Queue
 	st      *Stats
 	log     *slog.Logger
-	dropLog limiter
+	dropLog *rate.Sometimes // the log lines of drops
 }
 
 // errIdle is what read returns when a connection timed out.
@@ -131,9 +133,9 @@ func (s *stream) deliver(ctx context.Context, j Job) {
 	s.st.add(s.c.droppedBytes, n)
 	s.st.add(s.c.lines, int64(j.records))
 	j.Release()
-	if s.dropLog.allow(time.Now()) {
+	s.dropLog.Do(func() {
 		s.log.Warn(s.input+": queue full, dropping", "queue_jobs", s.q.Len(), "queue_bytes", s.q.Bytes(), "dropped_total", s.st.c[s.c.dropped].Load())
-	}
+	})
 }
 
 // wait waits up to queueWait to queue j.

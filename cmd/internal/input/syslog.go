@@ -120,8 +120,9 @@ func ServeSyslog(ctx context.Context, ln net.Listener, cfg SyslogConfig, q *Queu
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &stream{
-		input: InputSyslog,
-		cfg:   cfg.stream(),
+		dropLog: logLimit(),
+		input:   InputSyslog,
+		cfg:     cfg.stream(),
 		c: streamCounters{
 			jobs: syslogJobs, bytes: syslogBytes, overlong: syslogOverlong,
 			dropped: syslogDropped, droppedBytes: syslogDroppedBytes, lines: syslogDroppedLines,
@@ -141,7 +142,7 @@ func ServeSyslog(ctx context.Context, ln net.Listener, cfg SyslogConfig, q *Queu
 		backoff time.Duration
 	)
 	defer wg.Wait()
-	var rejectLog limiter
+	rejectLog := logLimit()
 	for {
 		conn, err := ln.Accept()
 		if err != nil {
@@ -167,9 +168,9 @@ func ServeSyslog(ctx context.Context, ln net.Listener, cfg SyslogConfig, q *Queu
 		if open.Load() >= int64(maxConns) {
 			conn.Close()
 			st.add(syslogConnsRejected, 1)
-			if rejectLog.allow(time.Now()) {
+			rejectLog.Do(func() {
 				log.Warn("syslog: connection limit reached, closing new connections", "max_conns", maxConns, "remote", conn.RemoteAddr().String())
-			}
+			})
 			continue
 		}
 		open.Add(1)

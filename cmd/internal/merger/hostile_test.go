@@ -2,6 +2,7 @@ package merger
 
 import (
 	"bytes"
+	"fmt"
 	"log/slog"
 	mrand "math/rand/v2"
 	"strings"
@@ -146,4 +147,30 @@ func with(b []byte, i int, v byte) []byte {
 	c := bytes.Clone(b)
 	c[i] = v
 	return c
+}
+
+// TestHostileBatchFlood puts 500 junk batches on the bus: every one is
+// counted, but only the first logFirst get a log line each (then one
+// every logEvery), so a forger cannot flood the merger's log; the
+// counters, /healthz and the "caught up" line have them all.
+func TestHostileBatchFlood(t *testing.T) {
+	t.Parallel()
+	b := newMemory(t)
+	var logs logbuf.Buffer
+	m, err := New(Config{Defs: testDefs(), Flush: testFlush, Grace: testGrace}, b, slog.New(slog.NewTextHandler(&logs, nil)))
+	require.NoError(t, err)
+	const n = 500
+	for i := range n {
+		require.NoError(t, b.PublishBatch(t.Context(), 0, []byte(fmt.Sprintf("junk %d", i))))
+	}
+	run(t, m)
+	require.Eventually(t, func() bool {
+		h, err := m.Health()
+		return err == nil && h["merger_apply_errors"] == uint64(n)
+	}, 15*time.Second, 10*time.Millisecond, "every junk batch counted")
+	lines := strings.Count(logs.String(), "batch not applied")
+	// logFirst lines, and one more for each logEvery the test took.
+	assert.GreaterOrEqual(t, lines, logFirst)
+	assert.LessOrEqual(t, lines, logFirst+2, "the log is not flooded")
+	assert.Contains(t, logs.String(), `msg="merger caught up" shard=0 batches=500 failed=500`, "the line after the backlog says how many failed")
 }

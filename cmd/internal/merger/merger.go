@@ -46,6 +46,7 @@ import (
 	"github.com/pulsehq/pulse/fragment"
 	"github.com/pulsehq/pulse/stat/def"
 	"github.com/pulsehq/pulse/window"
+	"golang.org/x/time/rate"
 )
 
 // Config configures a Merger. Zero fields mean the defaults given.
@@ -75,6 +76,13 @@ type Config struct {
 // retention in package run (the longest window, 5 s and a minute) holds.
 const DefaultFill = time.Minute
 
+// A merger logs the first logFirst failures of a kind (batches not
+// applied, snapshots not published), then at most one every logEvery.
+const (
+	logFirst = 8
+	logEvery = 10 * time.Second
+)
+
 // Merger is one merger process's shard. Create it with New and call Run
 // once.
 type Merger struct {
@@ -94,6 +102,12 @@ type Merger struct {
 	own       *ownStats // the merger's own figures, published under its shard's name
 	srcs      *sources  // the receivers' sources, for the missing and live figures
 	committed time.Time // when srcs last counted its gaps
+
+	// applyLog and publishLog keep a flood of failures (a forger writing
+	// junk to the stream, Redis down) from flooding the log: the first
+	// logFirst failures get a line each, then one every logEvery; the
+	// counters have them all.
+	applyLog, publishLog rate.Sometimes
 
 	batches, duplicates, failed atomic.Uint64
 	publishErrors, readErrors   atomic.Uint64
@@ -153,7 +167,9 @@ func New(cfg Config, b bus.Bus, log *slog.Logger) (*Merger, error) {
 		cfg.Fill = 0
 	}
 	m := &Merger{cfg: cfg, bus: b, log: log, set: set, back: longest + opts.Lateness + cfg.Fill, longest: longest, width: width,
-		catchUp: max(opts.Lateness-cfg.Flush-cfg.Grace, 0), own: own, srcs: newSources(cfg.Flush + cfg.Grace)}
+		catchUp: max(opts.Lateness-cfg.Flush-cfg.Grace, 0), own: own, srcs: newSources(cfg.Flush + cfg.Grace),
+		applyLog:   rate.Sometimes{First: logFirst, Interval: logEvery},
+		publishLog: rate.Sometimes{First: logFirst, Interval: logEvery}}
 	m.apply = fragment.NewApplier(set, fragment.NewSeen(fragment.DefaultSeenSources), nil)
 	return m, nil
 }
@@ -273,7 +289,7 @@ func (m *Merger) Run(ctx context.Context) error {
 		}
 		if backfill {
 			backfill = false
-			m.log.Info("merger caught up", "shard", m.cfg.Shard, "batches", m.batches.Load(), "filled", m.filled.Load(), "took", time.Since(start).Round(time.Millisecond))
+			m.log.Info("merger caught up", "shard", m.cfg.Shard, "batches", m.batches.Load(), "failed", m.failed.Load(), "filled", m.filled.Load(), "took", time.Since(start).Round(time.Millisecond))
 		}
 		if len(msgs) == 0 {
 			// Nothing came for block from the read's start: whole until
@@ -304,8 +320,7 @@ func (m *Merger) Run(ctx context.Context) error {
 				if at.Before(T) && errors.Is(err, window.ErrClock) {
 					continue // a window no longer whole at a missed second: leave it out
 				}
-				m.publishErrors.Add(1)
-				m.log.Warn("snapshot not published", "shard", m.cfg.Shard, "at", at, "err", err)
+				m.publishFailed(at, err)
 				continue
 			}
 			m.lastPublish.Store(at.UnixNano())
@@ -314,7 +329,7 @@ func (m *Merger) Run(ctx context.Context) error {
 		// one covers it, and the web's history shows the gap.
 		published = T
 	}
-	m.log.Info("merger stopped", "shard", m.cfg.Shard, "batches", m.batches.Load(), "duplicates", m.duplicates.Load())
+	m.log.Info("merger stopped", "shard", m.cfg.Shard, "batches", m.batches.Load(), "duplicates", m.duplicates.Load(), "failed", m.failed.Load(), "publish_errors", m.publishErrors.Load())
 	return nil
 }
 
@@ -380,8 +395,7 @@ func (m *Merger) publishFill(ctx context.Context, published, fill time.Time) tim
 	for ; !at.After(T); at = at.Add(m.width) {
 		if err := m.publish(ctx, at); err != nil {
 			if !errors.Is(err, window.ErrClock) {
-				m.publishErrors.Add(1)
-				m.log.Warn("snapshot not published", "shard", m.cfg.Shard, "at", at, "err", err)
+				m.publishFailed(at, err)
 			}
 			continue
 		}
@@ -410,10 +424,21 @@ func (m *Merger) applyOne(b []byte, now time.Time) {
 	case err != nil:
 		m.failed.Add(1)
 		m.own.add(ownFailed, now, 1)
-		m.log.Warn("batch not applied", "shard", m.cfg.Shard, "source", res.Source, "seq", res.Seq, "err", err)
+		m.applyLog.Do(func() {
+			m.log.Warn("batch not applied", "shard", m.cfg.Shard, "source", res.Source, "seq", res.Seq, "err", err, "failed_total", m.failed.Load())
+		})
 	}
 	m.own.add(ownRepublished, now, uint64(res.Republished))
 	m.own.add(ownLate, now, uint64(res.Late))
+}
+
+// publishFailed counts a snapshot at that was not published, and logs it
+// unless such lines are flooding.
+func (m *Merger) publishFailed(at time.Time, err error) {
+	n := m.publishErrors.Add(1)
+	m.publishLog.Do(func() {
+		m.log.Warn("snapshot not published", "shard", m.cfg.Shard, "at", at, "err", err, "failed_total", n)
+	})
 }
 
 // publish snapshots the set at T and publishes the stats of this shard.

@@ -9,10 +9,10 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/pulsehq/pulse/cmd/internal/httpserve"
+	"golang.org/x/time/rate"
 
 	"github.com/pulsehq/pulse/cmd/internal/input"
 )
@@ -102,7 +102,8 @@ func NewHandler(cfg Config, q *input.Queue, st *Stats, log *slog.Logger) http.Ha
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	h := &handler{maxBody: cfg.MaxBody, maxDecoded: cfg.MaxDecoded, q: q, st: st, log: log}
+	h := &handler{dropLog: &rate.Sometimes{Interval: logEvery}, authLog: &rate.Sometimes{Interval: logEvery}, badLog: &rate.Sometimes{Interval: logEvery},
+		maxBody: cfg.MaxBody, maxDecoded: cfg.MaxDecoded, q: q, st: st, log: log}
 	if cfg.Auth != "" {
 		h.basic = true
 		h.creds, _ = httpserve.ParseCredentials(cfg.Auth)
@@ -122,7 +123,7 @@ type handler struct {
 	q                        *input.Queue
 	st                       *Stats
 	log                      *slog.Logger
-	dropLog, authLog, badLog limiter
+	dropLog, authLog, badLog *rate.Sometimes // log lines of floods: the first, then one every logEvery
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -137,9 +138,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if (h.basic || h.bearer) && !h.authorized(r) {
 		st.add(unauthorized, 1)
-		if h.authLog.allow(time.Now()) {
+		h.authLog.Do(func() {
 			h.log.Warn("otlp: unauthorized request", "remote", r.RemoteAddr, "total", st.c[unauthorized].Load())
-		}
+		})
 		if h.basic {
 			w.Header().Add("WWW-Authenticate", `Basic realm="pulse"`)
 		}
@@ -204,9 +205,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !h.q.TryPut(job) {
 		st.add(dropped, 1)
 		st.add(droppedRecords, int64(v.records))
-		if h.dropLog.allow(arrival) {
+		h.dropLog.Do(func() {
 			h.log.Warn("otlp: queue full, answering 503", "queue_jobs", h.q.Len(), "queue_bytes", h.q.Bytes(), "dropped_total", st.c[dropped].Load())
-		}
+		})
 		w.Header().Set("Retry-After", "1")
 		writeStatus(w, enc, http.StatusServiceUnavailable, "queue full, retry")
 		return
@@ -222,18 +223,18 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // tooLarge answers 413.
 func (h *handler) tooLarge(w http.ResponseWriter, r *http.Request, enc encoding, msg string) {
 	h.st.add(tooLarge, 1)
-	if h.badLog.allow(time.Now()) {
+	h.badLog.Do(func() {
 		h.log.Warn("otlp: body too large", "remote", r.RemoteAddr, "content_length", r.ContentLength, "err", msg)
-	}
+	})
 	writeStatus(w, enc, http.StatusRequestEntityTooLarge, msg)
 }
 
 // badPayload answers 400 for a body that could not be decoded.
 func (h *handler) badPayload(w http.ResponseWriter, r *http.Request, enc encoding, err error) {
 	h.st.add(badPayload, 1)
-	if h.badLog.allow(time.Now()) {
+	h.badLog.Do(func() {
 		h.log.Warn("otlp: bad payload", "remote", r.RemoteAddr, "err", err)
-	}
+	})
 	writeStatus(w, enc, http.StatusBadRequest, err.Error())
 }
 
@@ -301,16 +302,3 @@ func gzipEncoded(ce string) (gzipped, ok bool) {
 // logEvery is the shortest interval between two log lines about events
 // that come in floods; the counters have them all.
 const logEvery = 10 * time.Second
-
-// A limiter lets one event through every logEvery. The zero value is
-// ready; it is safe for use by multiple goroutines.
-type limiter struct {
-	next atomic.Int64 // unix nanoseconds before which nothing passes
-}
-
-// allow reports whether an event at now may be logged.
-func (l *limiter) allow(now time.Time) bool {
-	t := now.UnixNano()
-	n := l.next.Load()
-	return t >= n && l.next.CompareAndSwap(n, t+int64(logEvery))
-}
