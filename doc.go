@@ -25,7 +25,8 @@
 // a snapshot each second, of the seconds that every receiver has flushed.
 // A web follows the snapshots and serves them. The command pulse runs every
 // role in one process on an in-memory bus (`pulse run`), or any of them as
-// separate processes over Redis streams; `pulse replay` is the same path
+// separate processes over Redis streams (one server, or a Redis Cluster
+// across which the shards' streams spread); `pulse replay` is the same path
 // without a bus, and reports the same numbers for the same input. The
 // roles' code lives under cmd/internal and is not part of the library's
 // API; the README documents their configuration and guarantees.
