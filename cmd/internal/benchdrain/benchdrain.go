@@ -153,6 +153,11 @@ type Config struct {
 	// StatsURL, when set, is a web's /stats/latest, read at each sample
 	// for the pulse.dropped and pulse.events the dashboard shows.
 	StatsURL string
+	// Watch posts nothing: the run only probes and samples, for
+	// Duration. Run it as a process of its own beside the one that
+	// posts, so that the load client's own work does not delay the
+	// probes. It needs HealthURL, PID or StatsURL.
+	Watch bool
 }
 
 // Result is what a run measured. Its JSON form is what --json prints.
@@ -199,6 +204,8 @@ type Result struct {
 	// averages at the start and at the end (/proc/loadavg).
 	LoadAvg    []float64 `json:"loadavg,omitempty"`
 	LoadAvgEnd []float64 `json:"loadavg_end,omitempty"`
+	// Watch reports a run that posted nothing (Config.Watch).
+	Watch bool `json:"watch,omitempty"`
 	// Health is what the probes of Config.HealthURL saw.
 	Health *HealthResult `json:"health,omitempty"`
 	// Receiver is the receiver's own count of the run, when
@@ -253,6 +260,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	fs.Duration(&cfg.SampleEvery, "sample-every", "", DefaultSampleEvery, "interval between samples of --pid and --stats")
 	fs.Duration(&cfg.SampleWarmup, "sample-warmup", "", 0, "measure RSS growth from the first sample this far into the run")
 	fs.String(&cfg.StatsURL, "stats", "", "", "read pulse.dropped and pulse.events from this web's /stats/latest `URL` at each sample")
+	fs.Bool(&cfg.Watch, "watch", "", false, "post nothing: only probe and sample for --duration (run it beside the process that posts)")
 	fs.Bool(&search, "search", "", false, "find the highest rate with no 503 and no error, in steps of --duration from --rate or --event-rate")
 	fs.Float64(&sc.Precision, "search-precision", "", DefaultPrecision, "stop when the rates that passed and failed are within this `fraction`")
 	fs.Int(&sc.MaxSteps, "search-steps", "", DefaultMaxSteps, "the most `steps` of a search")
@@ -351,6 +359,8 @@ func (cfg *Config) check() error {
 		return fmt.Errorf("benchdrain: --sample-every %v must be positive", cfg.SampleEvery)
 	case cfg.SampleWarmup < 0:
 		return fmt.Errorf("benchdrain: --sample-warmup %v must not be negative", cfg.SampleWarmup)
+	case cfg.Watch && cfg.HealthURL == "" && cfg.PID == 0 && cfg.StatsURL == "":
+		return fmt.Errorf("benchdrain: --watch needs --health, --pid or --stats")
 	}
 	for _, f := range []struct{ name, url string }{{"health", cfg.HealthURL}, {"stats", cfg.StatsURL}} {
 		if f.url == "" {
@@ -461,7 +471,10 @@ func Bench(ctx context.Context, cfg Config) (*Result, error) {
 	user := u.User
 	u.User = nil
 	target := u.String()
-	bodies := Bodies(cfg)
+	var bodies [][]byte
+	if !cfg.Watch {
+		bodies = Bodies(cfg)
+	}
 	var prefix [8]byte
 	rand.Read(prefix[:])
 	b := &bench{
@@ -491,11 +504,13 @@ func Bench(ctx context.Context, cfg Config) (*Result, error) {
 	defer timer.Stop()
 	var bg sync.WaitGroup
 	loadDone := make(chan struct{})
-	bg.Add(1)
-	go func() {
-		defer bg.Done()
-		b.refresh(ctx, loadDone)
-	}()
+	if !cfg.Watch {
+		bg.Add(1)
+		go func() {
+			defer bg.Done()
+			b.refresh(ctx, loadDone)
+		}()
+	}
 	if mon != nil {
 		bg.Add(1)
 		go func() {
@@ -503,7 +518,15 @@ func Bench(ctx context.Context, cfg Config) (*Result, error) {
 			mon.run(ctx, began, loadDone)
 		}()
 	}
-	tallies := make([]*tally, cfg.Clients)
+	clients := cfg.Clients
+	if cfg.Watch {
+		clients = 0
+		select {
+		case <-b.stop:
+		case <-ctx.Done():
+		}
+	}
+	tallies := make([]*tally, clients)
 	var wg sync.WaitGroup
 	for i := range tallies {
 		tallies[i] = &tally{status: map[int]int64{}}
@@ -521,7 +544,7 @@ func Bench(ctx context.Context, cfg Config) (*Result, error) {
 	res := &Result{
 		URL: u.Redacted(), Clients: cfg.Clients, Frames: cfg.Frames, Rate: cfg.Rate,
 		Duration: cfg.Duration.Seconds(), Elapsed: elapsed.Seconds(), Status: map[int]int64{},
-		EventRate: cfg.Rate * float64(cfg.Frames), LoadAvg: load,
+		EventRate: cfg.Rate * float64(cfg.Frames), LoadAvg: load, Watch: cfg.Watch,
 	}
 	if user != nil {
 		u.User = user
@@ -634,6 +657,9 @@ func (b *bench) client1(ctx context.Context, t *tally) {
 				}
 			}
 		}
+		if time.Since(b.began) >= b.cfg.Duration {
+			return // the timer's goroutine may not have run yet on a busy machine
+		}
 		b.post(ctx, n, t)
 	}
 }
@@ -691,6 +717,16 @@ func (r *Result) writeText(w io.Writer) error {
 	if r.Rate > 0 {
 		rate = fmt.Sprintf("at %g bodies/s (%g events/s)", r.Rate, r.EventRate)
 	}
+	if r.Watch {
+		fmt.Fprintf(&sb, "pulse bench drain --watch: posting nothing for %gs\n", r.Duration)
+		if len(r.LoadAvg) == 3 && len(r.LoadAvgEnd) == 3 {
+			fmt.Fprintf(&sb, "load      %.2f %.2f %.2f at the start, %.2f %.2f %.2f at the end\n",
+				r.LoadAvg[0], r.LoadAvg[1], r.LoadAvg[2], r.LoadAvgEnd[0], r.LoadAvgEnd[1], r.LoadAvgEnd[2])
+		}
+		r.writeMonitor(&sb)
+		_, err := io.WriteString(w, sb.String())
+		return err
+	}
 	fmt.Fprintf(&sb, "pulse bench drain: %d clients posting %d-frame bodies to %s for %gs, %s\n",
 		r.Clients, r.Frames, r.URL, r.Duration, rate)
 	fmt.Fprintf(&sb, "requests  %d in %.2fs, %.1f/s\n", r.Requests, r.Elapsed, r.RequestsPerSec)
@@ -732,7 +768,10 @@ func (r *Result) writeMonitor(sb *strings.Builder) {
 			fmt.Fprintf(sb, "          %s\n", e)
 		}
 	}
-	if rc := r.Receiver; rc != nil {
+	if rc := r.Receiver; rc != nil && r.Watch {
+		fmt.Fprintf(sb, "receiver  drain.requests %d, drain.accepted %d, drain.dropped %d, dropped frames %d, duplicates %d; events folded %d\n",
+			rc.Requests, rc.Accepted, rc.Dropped, rc.DroppedFrames, rc.Duplicates, rc.Events)
+	} else if rc != nil {
 		fmt.Fprintf(sb, "receiver  drain.accepted %d (%s 2xx here), drain.dropped %d (%s 503s here), dropped frames %d, duplicates %d; events folded %d",
 			rc.Accepted, agree(rc.AcceptedAgree), rc.Dropped, agree(rc.DroppedAgree), rc.DroppedFrames, rc.Duplicates, rc.Events)
 		if rc.Queue > 0 {

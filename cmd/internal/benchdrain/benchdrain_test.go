@@ -426,6 +426,7 @@ func TestRunErrors(t *testing.T) {
 		{name: "search-steps", args: []string{"--search", "--search-steps", "-1"}, msg: "benchdrain: --search-steps -1 must be between 1 and 1000"},
 		{name: "search-pause", args: []string{"--search", "--search-pause", "-1s"}, msg: "benchdrain: --search-pause -1s must not be negative"},
 		{name: "search-min-offered", args: []string{"--search", "--search-min-offered", "1.5"}, msg: "benchdrain: --search-min-offered 1.5 must be above 0 and at most 1"},
+		{name: "watch alone", args: []string{"--watch"}, msg: "benchdrain: --watch needs --health, --pid or --stats"},
 		{name: "argument", args: []string{"extra"}, msg: `benchdrain: unexpected argument "extra"`},
 		{name: "unknown flag", args: []string{"--nope"}, msg: "flag provided but not defined: -nope"},
 	}

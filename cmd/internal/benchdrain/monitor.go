@@ -86,7 +86,7 @@ type ReceiverCounts struct {
 	Queue int64 `json:"queue"`
 	// DroppedAgree reports whether Dropped equals the run's 503 answers,
 	// and AcceptedAgree whether Accepted + Duplicates equals its 2xx
-	// answers.
+	// answers; both are false in a Watch run.
 	DroppedAgree  bool `json:"dropped_agree"`
 	AcceptedAgree bool `json:"accepted_agree"`
 }
@@ -270,7 +270,10 @@ func (m *monitor) run(ctx context.Context, began time.Time, stop <-chan struct{}
 				break loop
 			}
 		}
-		if ctx.Err() == nil {
+		m.mu.Lock()
+		last := m.series[len(m.series)-1].T
+		m.mu.Unlock()
+		if ctx.Err() == nil && time.Since(began).Seconds()-last > 0.1 {
 			m.sample(ctx) // the end of the load
 		}
 	}
@@ -445,8 +448,10 @@ func (m *monitor) fill(res *Result, end *receiverHealth) {
 				ok += n
 			}
 		}
-		rc.DroppedAgree = rc.Dropped == res.Status[http.StatusServiceUnavailable]
-		rc.AcceptedAgree = rc.Accepted+rc.Duplicates == ok
+		if !res.Watch {
+			rc.DroppedAgree = rc.Dropped == res.Status[http.StatusServiceUnavailable]
+			rc.AcceptedAgree = rc.Accepted+rc.Duplicates == ok
+		}
 		res.Receiver = rc
 	}
 	res.Samples = m.series

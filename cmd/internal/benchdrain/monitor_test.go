@@ -321,3 +321,44 @@ func TestRunMonitorFlags(t *testing.T) {
 	require.NotNil(t, res.Process)
 	assert.GreaterOrEqual(t, res.Process.Samples, 2)
 }
+
+// TestBenchWatch: --watch posts nothing and reports what it saw of the
+// receiver, whose drain another client posts to meanwhile.
+func TestBenchWatch(t *testing.T) {
+	base := startPulse(t)
+	type out struct {
+		res *Result
+		err error
+	}
+	watched := make(chan out, 1)
+	go func() {
+		res, err := Bench(context.Background(), Config{
+			URL: base + "/logs", Duration: 600 * time.Millisecond, Watch: true,
+			HealthURL: base + "/healthz", HealthEvery: 20 * time.Millisecond,
+			PID: os.Getpid(), SampleEvery: 200 * time.Millisecond,
+		})
+		watched <- out{res, err}
+	}()
+	time.Sleep(100 * time.Millisecond)
+	load, err := Bench(context.Background(), Config{URL: base + "/logs", Clients: 2, Duration: 200 * time.Millisecond, Frames: 10, Bodies: 5})
+	require.NoError(t, err)
+	w := <-watched
+	require.NoError(t, w.err)
+	res := w.res
+	assert.True(t, res.Watch)
+	assert.Zero(t, res.Requests)
+	assert.Empty(t, res.Status)
+	require.NotNil(t, res.Health)
+	assert.Positive(t, res.Health.Probes)
+	require.NotNil(t, res.Receiver)
+	assert.Equal(t, load.Status[204], res.Receiver.Accepted, "the other client's bodies")
+	assert.Equal(t, load.Events, res.Receiver.Events)
+	assert.False(t, res.Receiver.AcceptedAgree)
+	require.NotNil(t, res.Process)
+	assert.GreaterOrEqual(t, res.Process.Samples, 3)
+
+	var sb strings.Builder
+	require.NoError(t, res.writeText(&sb))
+	assert.True(t, strings.HasPrefix(sb.String(), "pulse bench drain --watch: posting nothing for 0.6s\nload      "), sb.String())
+	assert.Regexp(t, `\nreceiver  drain\.requests \d+, drain\.accepted \d+, drain\.dropped 0, dropped frames 0, duplicates 0; events folded \d+\n`, sb.String())
+}
