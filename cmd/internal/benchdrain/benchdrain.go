@@ -780,14 +780,18 @@ func (r *Result) writeMonitor(sb *strings.Builder) {
 		sb.WriteString("\n")
 	}
 	if p := r.Process; p != nil {
-		fmt.Fprintf(sb, "process   pid %d, %d samples: RSS first %s, last %s, min %s, max %s; from %s at %gs: %+.1f %% at the end, %+.1f %% at most; CPU %.1f s, %.2f cores\n",
+		fmt.Fprintf(sb, "process   pid %d, %d samples: RSS first %s, last %s, min %s, max %s; from %s at %gs: %+.1f %% at the end, %+.1f %% at most; CPU %.1f s, %.2f cores",
 			p.PID, p.Samples, mb(p.RSSFirstKB), mb(p.RSSLastKB), mb(p.RSSMinKB), mb(p.RSSMaxKB),
 			mb(p.RSSBaseKB), math.Round(p.BaseAtS*10)/10, p.GrowthPct, p.MaxGrowthPct, p.CPU, p.Cores)
+		if p.WaitPerS != nil {
+			fmt.Fprintf(sb, "; waiting for a CPU %.1f s (%.2f threads on average)", *p.Wait, *p.WaitPerS)
+		}
+		sb.WriteString("\n")
 	}
 	if len(r.Samples) > 0 {
-		sb.WriteString("samples   t_s rss_mb cpu_s queue dropped pulse.dropped/s pulse.events/s\n")
+		sb.WriteString("samples   t_s rss_mb cpu_s runq_wait_s queue dropped pulse.dropped/s pulse.events/s\n")
 		for _, s := range r.Samples {
-			fmt.Fprintf(sb, "          %.1f %s %s %s %s %s %s\n", s.T, mbOrDash(s.RSSKB), optF(s.CPU, 1),
+			fmt.Fprintf(sb, "          %.1f %s %s %s %s %s %s %s\n", s.T, mbOrDash(s.RSSKB), optF(s.CPU, 1), optF(s.Wait, 1),
 				optI(s.Queue), optI(s.Dropped), optF(s.PulseDropped, 0), optF(s.PulseEvents, 0))
 		}
 	}

@@ -113,6 +113,14 @@ type ProcessResult struct {
 	// between them.
 	CPU   float64 `json:"cpu_s"`
 	Cores float64 `json:"cores"`
+	// Wait is the time the process's threads spent runnable but waiting
+	// for a CPU between the first and the last sample, in seconds
+	// (/proc/PID/task/*/schedstat), and WaitPerS that over the time
+	// between them: the number of its threads waiting for a CPU on
+	// average, which other processes on a busy machine make large. Both
+	// are absent when the kernel keeps no schedstat.
+	Wait     *float64 `json:"runq_wait_s,omitempty"`
+	WaitPerS *float64 `json:"runq_wait_per_s,omitempty"`
 }
 
 // Sample is one reading, every Config.SampleEvery and at the start and
@@ -124,6 +132,9 @@ type Sample struct {
 	// seconds (from /proc), when it was read.
 	RSSKB int64    `json:"rss_kb,omitempty"`
 	CPU   *float64 `json:"cpu_s,omitempty"`
+	// Wait is the time the threads of Config.PID have waited for a CPU
+	// so far, in seconds, when the kernel keeps schedstat.
+	Wait *float64 `json:"runq_wait_s,omitempty"`
 	// Queue and Dropped are receiver_queue and drain.dropped (since the
 	// start) from the latest probe of Config.HealthURL.
 	Queue   *int64 `json:"queue,omitempty"`
@@ -335,6 +346,9 @@ func (m *monitor) sample(ctx context.Context) {
 	if m.cfg.PID != 0 {
 		if rss, cpu, err := readProc(m.cfg.PID); err == nil {
 			s.RSSKB, s.CPU = rss, &cpu
+			if w, err := readWait(m.cfg.PID); err == nil {
+				s.Wait = &w
+			}
 		}
 	}
 	if h := m.latest.Load(); h != nil {
@@ -465,15 +479,16 @@ func (m *monitor) fill(res *Result, end *receiverHealth) {
 func summarise(pid int, series []Sample, warmup float64) *ProcessResult {
 	p := &ProcessResult{PID: pid}
 	var firstT, lastT, firstCPU, lastCPU float64
+	var firstWait, lastWait *float64
 	for _, s := range series {
 		if s.CPU == nil {
 			continue
 		}
 		if p.Samples == 0 {
-			p.RSSFirstKB, p.RSSMinKB, firstT, firstCPU = s.RSSKB, s.RSSKB, s.T, *s.CPU
+			p.RSSFirstKB, p.RSSMinKB, firstT, firstCPU, firstWait = s.RSSKB, s.RSSKB, s.T, *s.CPU, s.Wait
 		}
 		p.Samples++
-		p.RSSLastKB, lastT, lastCPU = s.RSSKB, s.T, *s.CPU
+		p.RSSLastKB, lastT, lastCPU, lastWait = s.RSSKB, s.T, *s.CPU, s.Wait
 		p.RSSMinKB = min(p.RSSMinKB, s.RSSKB)
 		p.RSSMaxKB = max(p.RSSMaxKB, s.RSSKB)
 		if p.RSSBaseKB == 0 && s.T >= warmup {
@@ -487,10 +502,52 @@ func summarise(pid int, series []Sample, warmup float64) *ProcessResult {
 		p.GrowthPct = growth(p.RSSBaseKB, p.RSSLastKB)
 	}
 	p.CPU = lastCPU - firstCPU
+	if firstWait != nil && lastWait != nil {
+		// A thread that ended took its wait with it: never below 0.
+		w := max(*lastWait-*firstWait, 0)
+		p.Wait = &w
+	}
 	if lastT > firstT {
 		p.Cores = p.CPU / (lastT - firstT)
+		if p.Wait != nil {
+			w := *p.Wait / (lastT - firstT)
+			p.WaitPerS = &w
+		}
 	}
 	return p
+}
+
+// readWait returns the time the threads of process pid have spent
+// waiting for a CPU, in seconds: the second field of each
+// /proc/PID/task/TID/schedstat, in nanoseconds, summed.
+func readWait(pid int) (float64, error) {
+	dir := fmt.Sprintf("/proc/%d/task", pid)
+	tasks, err := os.ReadDir(dir)
+	if err != nil {
+		return 0, err
+	}
+	var ns uint64
+	for _, t := range tasks {
+		b, err := os.ReadFile(dir + "/" + t.Name() + "/schedstat")
+		if errors.Is(err, os.ErrNotExist) {
+			if _, serr := os.Stat(dir + "/" + t.Name()); serr != nil {
+				continue // the thread ended meanwhile
+			}
+		}
+		if err != nil {
+			return 0, err
+		}
+		f := strings.Fields(string(b))
+		if len(f) < 2 {
+			return 0, fmt.Errorf("benchdrain: %s/%s/schedstat: %d fields", dir, t.Name(), len(f))
+		}
+		w, err := strconv.ParseUint(f[1], 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("benchdrain: %s/%s/schedstat: %w", dir, t.Name(), err)
+		}
+		ns += w
+	}
+	return float64(ns) / 1e9, nil
 }
 
 func growth(base, v int64) float64 { return 100 * float64(v-base) / float64(base) }

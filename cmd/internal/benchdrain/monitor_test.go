@@ -155,7 +155,7 @@ func TestBenchMonitor(t *testing.T) {
 	assert.Contains(t, out, "probes of "+base+"/healthz every 20ms: 200: ")
 	assert.Regexp(t, `receiver  drain\.accepted \d+ \(= 2xx here\), drain\.dropped \d+ \(= 503s here\), dropped frames \d+, duplicates 0; events folded \d+\n`, out)
 	assert.Regexp(t, `process   pid \d+, \d+ samples: RSS first \d+\.\d MB`, out)
-	assert.Contains(t, out, "samples   t_s rss_mb cpu_s queue dropped pulse.dropped/s pulse.events/s\n")
+	assert.Contains(t, out, "samples   t_s rss_mb cpu_s runq_wait_s queue dropped pulse.dropped/s pulse.events/s\n")
 
 	// The receiver shows the drops as pulse.dropped, which the dashboard
 	// draws: within a few snapshots.
@@ -265,6 +265,14 @@ func TestReadProc(t *testing.T) {
 	assert.GreaterOrEqual(t, cpu, 0.0)
 	_, _, err = readProc(1 << 30)
 	require.Error(t, err)
+	if _, err := os.Stat("/proc/self/schedstat"); err != nil {
+		t.Skipf("no schedstat on this kernel: %v", err)
+	}
+	w, err := readWait(os.Getpid())
+	require.NoError(t, err)
+	assert.GreaterOrEqual(t, w, 0.0)
+	_, err = readWait(1 << 30)
+	require.Error(t, err)
 }
 
 func TestSummarise(t *testing.T) {
@@ -276,10 +284,12 @@ func TestSummarise(t *testing.T) {
 		{T: 20, RSSKB: 5000, CPU: f(5)},
 		{T: 30, RSSKB: 4400, CPU: f(6)},
 	}
+	series[0].Wait, series[4].Wait = f(2), f(8)
 	p := summarise(9, series, 10)
 	assert.Equal(t, &ProcessResult{
 		PID: 9, Samples: 4, RSSFirstKB: 1000, RSSLastKB: 4400, RSSMinKB: 1000, RSSMaxKB: 5000,
 		RSSBaseKB: 4000, BaseAtS: 10, GrowthPct: 10, MaxGrowthPct: 25, CPU: 5, Cores: 5.0 / 30,
+		Wait: f(6), WaitPerS: f(0.2),
 	}, p)
 	p = summarise(9, series, 0)
 	assert.Equal(t, int64(1000), p.RSSBaseKB)

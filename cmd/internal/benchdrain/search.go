@@ -204,7 +204,7 @@ func (r *SearchResult) writeText(w io.Writer, cfg Config) error {
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "pulse bench drain --search: %d clients posting %d-frame bodies, steps of %gs\n",
 		cfg.Clients, cfg.Frames, cfg.Duration.Seconds())
-	sb.WriteString("step  bodies/s   events/s  offered/s  accepted/s     503  errors  p99_ms  health_p99_ms  queue_max  load  verdict\n")
+	sb.WriteString("step  bodies/s   events/s  offered/s  accepted/s     503  errors  p99_ms  health_p99_ms  queue_max  cores  runq_wait  load  verdict\n")
 	for i, st := range r.Steps {
 		res := st.Result
 		hp99, qmax := "-", "-"
@@ -212,6 +212,13 @@ func (r *SearchResult) writeText(w io.Writer, cfg Config) error {
 			hp99 = fmt.Sprintf("%.1f", res.Health.Latency.P99)
 			if res.Health.QueueMax >= 0 {
 				qmax = fmt.Sprint(res.Health.QueueMax)
+			}
+		}
+		cores, wait := "-", "-"
+		if p := res.Process; p != nil {
+			cores = fmt.Sprintf("%.2f", p.Cores)
+			if p.WaitPerS != nil {
+				wait = fmt.Sprintf("%.2f", *p.WaitPerS)
 			}
 		}
 		load := "-"
@@ -222,9 +229,9 @@ func (r *SearchResult) writeText(w io.Writer, cfg Config) error {
 		if !st.Pass {
 			verdict = "fail: " + st.Why
 		}
-		fmt.Fprintf(&sb, "%4d  %8.1f  %9.0f  %9.0f  %10.0f  %6d  %6d  %6.1f  %13s  %9s  %4s  %s\n",
+		fmt.Fprintf(&sb, "%4d  %8.1f  %9.0f  %9.0f  %10.0f  %6d  %6d  %6.1f  %13s  %9s  %5s  %9s  %4s  %s\n",
 			i+1, st.Rate, st.EventRate, res.OfferedEventsPerSec, res.EventsPerSec,
-			res.Status[http.StatusServiceUnavailable], res.Errors, res.Latency.P99, hp99, qmax, load, verdict)
+			res.Status[http.StatusServiceUnavailable], res.Errors, res.Latency.P99, hp99, qmax, cores, wait, load, verdict)
 	}
 	switch {
 	case r.Rate == 0:
