@@ -120,23 +120,24 @@ warmup() {
 
 secs() { awk -v d="$1" 'BEGIN {n = d + 0; if (d ~ /m$/) n *= 60; print n}'; }
 
-# watcher SECONDS FILE: the watcher, in the background; sets WATCH_PID.
+# watcher SECONDS WARMUP FILE: the watcher, in the background; RSS growth
+# is measured from the sample WARMUP into the run. Sets WATCH_PID.
 watcher() {
 	"$BIN" bench drain --watch --duration "${1}s" --health "$BASE/healthz" --health-every 100ms \
-		--pid "$PULSE_PID" --stats "$BASE/stats/latest" --sample-every 10s --sample-warmup 60s >"$2" &
+		--pid "$PULSE_PID" --stats "$BASE/stats/latest" --sample-every 10s --sample-warmup "$2" >"$3" &
 	WATCH_PID=$!
 }
 
-# run NAME EVENTS_PER_S DURATION CLIENTS: one load run with the watcher
-# beside it.
+# run NAME EVENTS_PER_S DURATION CLIENTS WARMUP: one load run with the
+# watcher beside it.
 run() {
-	local name=$1 rate=$2 dur=$3 clients=$4 s
+	local name=$1 rate=$2 dur=$3 clients=$4 warm=$5 s
 	s=$(secs "$dur")
 	say
 	say "## $name: $rate events/s asked for $dur, $clients clients"
 	say "\$ pulse bench drain --url $BASE/logs --clients $clients ${TRAFFIC[*]} --event-rate $rate --duration $dur --health $BASE/healthz --health-every 1s"
-	say "\$ pulse bench drain --watch --duration $((s + 5))s --health $BASE/healthz --health-every 100ms --pid PULSE_PID --stats $BASE/stats/latest --sample-every 10s --sample-warmup 60s"
-	watcher $((s + 5)) "$TMP/watch-$name"
+	say "\$ pulse bench drain --watch --duration $((s + 5))s --health $BASE/healthz --health-every 100ms --pid PULSE_PID --stats $BASE/stats/latest --sample-every 10s --sample-warmup $warm"
+	watcher $((s + 5)) "$warm" "$TMP/watch-$name"
 	sleep 1
 	"$BIN" bench drain --url "$BASE/logs" --clients "$clients" "${TRAFFIC[@]}" --event-rate "$rate" --duration "$dur" \
 		--health "$BASE/healthz" --health-every 1s
@@ -174,7 +175,7 @@ over() {
 	for x in 2 10; do
 		start_pulse
 		warmup $((RATE / 10))
-		run "x$x" $((RATE * x)) "$OVER" "$CLIENTS_OVER"
+		run "x$x" $((RATE * x)) "$OVER" "$CLIENTS_OVER" 10s # the queue is full by then
 	done
 	if [ "$SHOT" = 1 ]; then
 		start_pulse
@@ -196,7 +197,7 @@ soak() {
 	: "${RATE:?set RATE (events/s), or run all}"
 	start_pulse
 	warmup $((RATE / 10))
-	run soak "$RATE" "$SOAK" "$CLIENTS"
+	run soak "$RATE" "$SOAK" "$CLIENTS" 60s
 }
 
 build

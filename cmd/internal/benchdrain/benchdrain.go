@@ -787,6 +787,10 @@ func (r *Result) writeMonitor(sb *strings.Builder) {
 			fmt.Fprintf(sb, "; waiting for a CPU %.1f s (%.2f threads on average)", *p.Wait, *p.WaitPerS)
 		}
 		sb.WriteString("\n")
+		if p.RSSMedian1KB > 0 {
+			fmt.Fprintf(sb, "          RSS median from %gs, first half %s, second half %s: %+.1f %%\n",
+				math.Round(p.BaseAtS*10)/10, mb(p.RSSMedian1KB), mb(p.RSSMedian2KB), p.MedianGrowthPct)
+		}
 	}
 	if len(r.Samples) > 0 {
 		sb.WriteString("samples   t_s rss_mb cpu_s runq_wait_s queue dropped pulse.dropped/s pulse.events/s\n")

@@ -108,6 +108,14 @@ type ProcessResult struct {
 	BaseAtS      float64 `json:"base_at_s"`
 	GrowthPct    float64 `json:"growth_pct"`
 	MaxGrowthPct float64 `json:"max_growth_pct"`
+	// RSSMedian1KB and RSSMedian2KB are the medians of the first and the
+	// second half of the samples from the base on, and MedianGrowthPct
+	// the second against the first: a trend that a receiver's queue
+	// filling and emptying between two samples does not move. Zero with
+	// fewer than two samples from the base on.
+	RSSMedian1KB    int64   `json:"rss_median_1_kb"`
+	RSSMedian2KB    int64   `json:"rss_median_2_kb"`
+	MedianGrowthPct float64 `json:"median_growth_pct"`
 	// CPU is the process's CPU time (user and system) between the first
 	// and the last sample, in seconds, and Cores that over the time
 	// between them.
@@ -480,6 +488,7 @@ func summarise(pid int, series []Sample, warmup float64) *ProcessResult {
 	p := &ProcessResult{PID: pid}
 	var firstT, lastT, firstCPU, lastCPU float64
 	var firstWait, lastWait *float64
+	var fromBase []int64
 	for _, s := range series {
 		if s.CPU == nil {
 			continue
@@ -496,7 +505,12 @@ func summarise(pid int, series []Sample, warmup float64) *ProcessResult {
 		}
 		if p.RSSBaseKB > 0 {
 			p.MaxGrowthPct = max(p.MaxGrowthPct, growth(p.RSSBaseKB, s.RSSKB))
+			fromBase = append(fromBase, s.RSSKB)
 		}
+	}
+	if n := len(fromBase); n >= 2 {
+		p.RSSMedian1KB, p.RSSMedian2KB = median(fromBase[:n/2]), median(fromBase[(n+1)/2:])
+		p.MedianGrowthPct = growth(p.RSSMedian1KB, p.RSSMedian2KB)
 	}
 	if p.RSSBaseKB > 0 {
 		p.GrowthPct = growth(p.RSSBaseKB, p.RSSLastKB)
@@ -551,6 +565,18 @@ func readWait(pid int) (float64, error) {
 }
 
 func growth(base, v int64) float64 { return 100 * float64(v-base) / float64(base) }
+
+// median returns the median of vs (the mean of the middle two for an
+// even count), without changing vs.
+func median(vs []int64) int64 {
+	s := slices.Clone(vs)
+	slices.Sort(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}
 
 func ms64(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 

@@ -290,10 +290,16 @@ func TestSummarise(t *testing.T) {
 		PID: 9, Samples: 4, RSSFirstKB: 1000, RSSLastKB: 4400, RSSMinKB: 1000, RSSMaxKB: 5000,
 		RSSBaseKB: 4000, BaseAtS: 10, GrowthPct: 10, MaxGrowthPct: 25, CPU: 5, Cores: 5.0 / 30,
 		Wait: f(6), WaitPerS: f(0.2),
+		// From the base on: 4000 | 5000 4400 (the middle one of three
+		// in neither half).
+		RSSMedian1KB: 4000, RSSMedian2KB: 4400, MedianGrowthPct: 10,
 	}, p)
 	p = summarise(9, series, 0)
 	assert.Equal(t, int64(1000), p.RSSBaseKB)
 	assert.InDelta(t, 340, p.GrowthPct, 1e-9)
+	assert.Equal(t, int64(2500), p.RSSMedian1KB, "1000 4000")
+	assert.Equal(t, int64(4700), p.RSSMedian2KB, "5000 4400")
+	assert.InDelta(t, 88, p.MedianGrowthPct, 1e-9)
 	assert.Equal(t, &ProcessResult{PID: 9}, summarise(9, nil, 0))
 }
 
