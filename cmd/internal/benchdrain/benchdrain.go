@@ -1,6 +1,9 @@
 // Package benchdrain implements `pulse bench drain`: it posts generated
 // Logplex drain bodies to a receiver's drain URL from many keep-alive
-// clients and reports throughput, status codes and latency.
+// clients and reports throughput, status codes and latency; optionally it
+// probes the receiver's /healthz, samples a process's memory and CPU and
+// the dashboard's figures, and searches for the highest rate the receiver
+// takes without a 503 (Search).
 package benchdrain
 
 import (
@@ -12,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	mrand "math/rand/v2"
 	"net"
@@ -38,8 +42,22 @@ const detail = `Posts Logplex drain bodies (octet-counted frames of generated He
 traffic, pre-generated before the clock starts) to a drain URL from
 concurrent keep-alive clients for a duration, and reports requests, events
 sent (frames of bodies answered 2xx), events/s, status codes and latency.
-Event times start now, so a live receiver takes them; runs much longer
-than a minute repeat bodies whose events a receiver counts as late.`
+Event times start now, and the bodies are generated again every --refresh
+with event times from then, so a live receiver takes them however long
+the run.
+
+Monitoring: --health probes a URL (a receiver's /healthz) every
+--health-every on a new connection each time and reports its latency,
+and, when it answers with a receiver's counters, the receiver's own count
+of bodies accepted and dropped over the run (read once its queue is empty)
+against the 503s seen here. --pid samples a process's RSS and CPU from
+/proc every --sample-every, and --stats the figures a web's
+/stats/latest shows (pulse.dropped, pulse.events).
+
+--search finds the highest rate with no 503 and no error: steps of
+--duration at --rate (or --event-rate), doubling until a step fails, then
+bisecting until the rates that passed and failed are within
+--search-precision, each step reported.`
 
 // Defaults and limits of Config.
 const (
@@ -48,6 +66,7 @@ const (
 	DefaultFrames   = 100
 	DefaultBodies   = 100
 	DefaultTimeout  = 30 * time.Second
+	DefaultRefresh  = 10 * time.Second
 	// MaxClients, MaxFrames and MaxTotalFrames bound the clients and the
 	// pre-generated frames (Bodies × Frames, a few hundred bytes each).
 	MaxClients     = 10000
@@ -94,6 +113,51 @@ type Config struct {
 	Token string
 	// Timeout bounds each request. Zero means DefaultTimeout (30 s).
 	Timeout time.Duration
+
+	// EventRate is the target in events/s over all clients: when
+	// positive, Rate is EventRate / Frames (setting both is an error).
+	EventRate float64
+	// Refresh is how often the bodies are generated again, with event
+	// times starting then (Start plus the time since the run began, when
+	// Start is set), so that a long run's events are not late. Zero
+	// means DefaultRefresh (10 s).
+	Refresh time.Duration
+
+	// HealthURL, when set, is fetched (GET, a new connection each time,
+	// user:pass in it sent as basic auth) every HealthEvery during the
+	// run, one probe at a time: Result.Health. When it answers a
+	// receiver's /healthz (pulse run's, or a receiver role's), its drain
+	// counters at the start and at the end give Result.Receiver.
+	HealthURL string
+	// HealthEvery is the interval between probes; zero means
+	// DefaultHealthEvery (100 ms).
+	HealthEvery time.Duration
+	// HealthSlow is the latency over which a probe counts as slow
+	// (HealthResult.Slow); zero means DefaultHealthSlow (100 ms).
+	HealthSlow time.Duration
+	// Settle bounds the wait, after the load, for the receiver's queue to
+	// empty before its counters are read. Zero means DefaultSettle
+	// (10 s).
+	Settle time.Duration
+	// PID, when not zero, is a process whose RSS and CPU time are read
+	// from /proc at the start, every SampleEvery and at the end of the
+	// load: Result.Samples and Result.Process.
+	PID int
+	// SampleEvery is the interval between samples; zero means
+	// DefaultSampleEvery (10 s).
+	SampleEvery time.Duration
+	// SampleWarmup is how far into the run the sample is taken from
+	// which RSS growth is measured (ProcessResult.RSSBaseKB); zero means
+	// the first sample.
+	SampleWarmup time.Duration
+	// StatsURL, when set, is a web's /stats/latest, read at each sample
+	// for the pulse.dropped and pulse.events the dashboard shows.
+	StatsURL string
+	// Watch posts nothing: the run only probes and samples, for
+	// Duration. Run it as a process of its own beside the one that
+	// posts, so that the load client's own work does not delay the
+	// probes. It needs HealthURL, PID or StatsURL.
+	Watch bool
 }
 
 // Result is what a run measured. Its JSON form is what --json prints.
@@ -129,6 +193,28 @@ type Result struct {
 	// percentile (exact up to 512 requests, then within stat.Quantiles'
 	// bound) and the maximum.
 	Latency Latency `json:"latency_ms"`
+
+	// EventRate is the target rate in events/s (Rate × Frames), 0 for
+	// none.
+	EventRate float64 `json:"event_rate"`
+	// OfferedEventsPerSec counts the frames of every request sent,
+	// whatever its answer, over Elapsed.
+	OfferedEventsPerSec float64 `json:"offered_events_per_s"`
+	// LoadAvg and LoadAvgEnd are the machine's 1, 5 and 15-minute load
+	// averages at the start and at the end (/proc/loadavg).
+	LoadAvg    []float64 `json:"loadavg,omitempty"`
+	LoadAvgEnd []float64 `json:"loadavg_end,omitempty"`
+	// Watch reports a run that posted nothing (Config.Watch).
+	Watch bool `json:"watch,omitempty"`
+	// Health is what the probes of Config.HealthURL saw.
+	Health *HealthResult `json:"health,omitempty"`
+	// Receiver is the receiver's own count of the run, when
+	// Config.HealthURL shows it.
+	Receiver *ReceiverCounts `json:"receiver,omitempty"`
+	// Process sums up the samples of Config.PID, and Samples holds every
+	// sample taken.
+	Process *ProcessResult `json:"process,omitempty"`
+	Samples []Sample       `json:"samples,omitempty"`
 }
 
 // Latency is a latency summary in milliseconds.
@@ -147,6 +233,8 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	fs := cli.NewFlagSet("pulse bench drain", "pulse bench drain [flags]", detail, stderr)
 	var (
 		cfg    Config
+		sc     SearchConfig
+		search bool
 		start  string
 		asJSON bool
 	)
@@ -162,6 +250,22 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	fs.String(&cfg.Token, "token", "", "", "Logplex-Drain-Token `header` (default a d.<uuid> made from the seed)")
 	fs.Duration(&cfg.Timeout, "timeout", "", DefaultTimeout, "bound on each request")
 	fs.Bool(&asJSON, "json", "", false, "print the result as JSON")
+	fs.Float64(&cfg.EventRate, "event-rate", "", 0, "target `events/s` over all clients: sets --rate to this / --frames")
+	fs.Duration(&cfg.Refresh, "refresh", "", DefaultRefresh, "generate the bodies again, with event times from then, this often")
+	fs.String(&cfg.HealthURL, "health", "", "", "probe this `URL` (a receiver's /healthz) during the run and report its latency and the receiver's drain counters")
+	fs.Duration(&cfg.HealthEvery, "health-every", "", DefaultHealthEvery, "interval between probes of --health")
+	fs.Duration(&cfg.HealthSlow, "health-slow", "", DefaultHealthSlow, "count probes slower than this")
+	fs.Duration(&cfg.Settle, "settle", "", DefaultSettle, "after the load, wait at most this for the receiver's queue to empty before reading its counters")
+	fs.Int(&cfg.PID, "pid", "", 0, "sample this process's RSS and CPU from /proc (`pid`)")
+	fs.Duration(&cfg.SampleEvery, "sample-every", "", DefaultSampleEvery, "interval between samples of --pid and --stats")
+	fs.Duration(&cfg.SampleWarmup, "sample-warmup", "", 0, "measure RSS growth from the first sample this far into the run")
+	fs.String(&cfg.StatsURL, "stats", "", "", "read pulse.dropped and pulse.events from this web's /stats/latest `URL` at each sample")
+	fs.Bool(&cfg.Watch, "watch", "", false, "post nothing: only probe and sample for --duration (run it beside the process that posts)")
+	fs.Bool(&search, "search", "", false, "find the highest rate with no 503 and no error, in steps of --duration from --rate or --event-rate")
+	fs.Float64(&sc.Precision, "search-precision", "", DefaultPrecision, "stop when the rates that passed and failed are within this `fraction`")
+	fs.Int(&sc.MaxSteps, "search-steps", "", DefaultMaxSteps, "the most `steps` of a search")
+	fs.Duration(&sc.Pause, "search-pause", "", DefaultPause, "rest between steps (after the receiver's queue is empty)")
+	fs.Float64(&sc.MinOffered, "search-min-offered", "", DefaultMinOffered, "a step fails when it posts less than this `fraction` of its target")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -177,6 +281,12 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	if err := cfg.check(); err != nil {
 		return fs.UsageError(err)
+	}
+	if search {
+		if err := sc.check(); err != nil {
+			return fs.UsageError(err)
+		}
+		return runSearch(ctx, cfg, sc, asJSON, stdout)
 	}
 	res, err := Bench(ctx, cfg)
 	if err != nil && res == nil {
@@ -231,6 +341,57 @@ func (cfg *Config) check() error {
 		return fmt.Errorf("benchdrain: --timeout %v must be positive", cfg.Timeout)
 	case strings.ContainsAny(cfg.Token, "\r\n"):
 		return fmt.Errorf("benchdrain: --token must be one line")
+	case !(cfg.EventRate >= 0) || math.IsInf(cfg.EventRate, 1):
+		return fmt.Errorf("benchdrain: --event-rate %v must be 0 or a positive number", cfg.EventRate)
+	case cfg.EventRate > 0 && cfg.Rate > 0 && cfg.Rate != cfg.EventRate/float64(cfg.Frames):
+		return fmt.Errorf("benchdrain: --rate %v and --event-rate %v disagree; give one", cfg.Rate, cfg.EventRate)
+	case cfg.Refresh <= 0:
+		return fmt.Errorf("benchdrain: --refresh %v must be positive", cfg.Refresh)
+	case cfg.HealthEvery <= 0:
+		return fmt.Errorf("benchdrain: --health-every %v must be positive", cfg.HealthEvery)
+	case cfg.HealthSlow <= 0:
+		return fmt.Errorf("benchdrain: --health-slow %v must be positive", cfg.HealthSlow)
+	case cfg.Settle <= 0:
+		return fmt.Errorf("benchdrain: --settle %v must be positive", cfg.Settle)
+	case cfg.PID < 0:
+		return fmt.Errorf("benchdrain: --pid %d must be a process id", cfg.PID)
+	case cfg.SampleEvery <= 0:
+		return fmt.Errorf("benchdrain: --sample-every %v must be positive", cfg.SampleEvery)
+	case cfg.SampleWarmup < 0:
+		return fmt.Errorf("benchdrain: --sample-warmup %v must not be negative", cfg.SampleWarmup)
+	case cfg.Watch && cfg.HealthURL == "" && cfg.PID == 0 && cfg.StatsURL == "":
+		return fmt.Errorf("benchdrain: --watch needs --health, --pid or --stats")
+	}
+	for _, f := range []struct{ name, url string }{{"health", cfg.HealthURL}, {"stats", cfg.StatsURL}} {
+		if f.url == "" {
+			continue
+		}
+		if err := checkURL(f.name, f.url); err != nil {
+			return err
+		}
+	}
+	if cfg.PID != 0 {
+		if _, _, err := readProc(cfg.PID); err != nil {
+			return fmt.Errorf("benchdrain: --pid %d: %w", cfg.PID, err)
+		}
+	}
+	if cfg.EventRate > 0 {
+		cfg.Rate = cfg.EventRate / float64(cfg.Frames)
+	}
+	return nil
+}
+
+// checkURL checks the http or https URL of flag name.
+func checkURL(name, s string) error {
+	u, err := url.Parse(s)
+	switch {
+	case err != nil:
+		if ue := (*url.Error)(nil); errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return fmt.Errorf("benchdrain: --%s: %w", name, err)
+	case u.Scheme != "http" && u.Scheme != "https" || u.Host == "":
+		return fmt.Errorf("benchdrain: --%s %q must be an http or https URL", name, u.Redacted())
 	}
 	return nil
 }
@@ -253,6 +414,21 @@ func (cfg *Config) defaults() {
 	}
 	if cfg.Timeout == 0 {
 		cfg.Timeout = DefaultTimeout
+	}
+	if cfg.Refresh == 0 {
+		cfg.Refresh = DefaultRefresh
+	}
+	if cfg.HealthEvery == 0 {
+		cfg.HealthEvery = DefaultHealthEvery
+	}
+	if cfg.HealthSlow == 0 {
+		cfg.HealthSlow = DefaultHealthSlow
+	}
+	if cfg.Settle == 0 {
+		cfg.Settle = DefaultSettle
+	}
+	if cfg.SampleEvery == 0 {
+		cfg.SampleEvery = DefaultSampleEvery
 	}
 	if cfg.Token == "" {
 		r := mrand.New(mrand.NewPCG(cfg.Seed, 0x70756c7365))
@@ -295,11 +471,14 @@ func Bench(ctx context.Context, cfg Config) (*Result, error) {
 	user := u.User
 	u.User = nil
 	target := u.String()
-	bodies := Bodies(cfg)
+	var bodies [][]byte
+	if !cfg.Watch {
+		bodies = Bodies(cfg)
+	}
 	var prefix [8]byte
 	rand.Read(prefix[:])
 	b := &bench{
-		cfg: cfg, target: target, user: user, bodies: bodies,
+		cfg: cfg, target: target, user: user,
 		frameID:  strings.ToUpper(hex.EncodeToString(prefix[:])),
 		msgCount: strconv.Itoa(cfg.Frames),
 		client: &http.Client{Transport: &http.Transport{
@@ -311,13 +490,43 @@ func Bench(ctx context.Context, cfg Config) (*Result, error) {
 		}},
 		stop: make(chan struct{}),
 	}
+	b.bodies.Store(&bodies)
 	defer b.client.CloseIdleConnections()
+	mon := newMonitor(cfg)
+	if mon != nil {
+		mon.start(ctx)
+	}
+	load := loadAvg()
 
 	began := time.Now()
 	b.began = began
 	timer := time.AfterFunc(cfg.Duration, func() { close(b.stop) })
 	defer timer.Stop()
-	tallies := make([]*tally, cfg.Clients)
+	var bg sync.WaitGroup
+	loadDone := make(chan struct{})
+	if !cfg.Watch {
+		bg.Add(1)
+		go func() {
+			defer bg.Done()
+			b.refresh(ctx, loadDone)
+		}()
+	}
+	if mon != nil {
+		bg.Add(1)
+		go func() {
+			defer bg.Done()
+			mon.run(ctx, began, loadDone)
+		}()
+	}
+	clients := cfg.Clients
+	if cfg.Watch {
+		clients = 0
+		select {
+		case <-b.stop:
+		case <-ctx.Done():
+		}
+	}
+	tallies := make([]*tally, clients)
 	var wg sync.WaitGroup
 	for i := range tallies {
 		tallies[i] = &tally{status: map[int]int64{}}
@@ -329,10 +538,13 @@ func Bench(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	wg.Wait()
 	elapsed := time.Since(began)
+	close(loadDone)
+	bg.Wait()
 
 	res := &Result{
 		URL: u.Redacted(), Clients: cfg.Clients, Frames: cfg.Frames, Rate: cfg.Rate,
 		Duration: cfg.Duration.Seconds(), Elapsed: elapsed.Seconds(), Status: map[int]int64{},
+		EventRate: cfg.Rate * float64(cfg.Frames), LoadAvg: load, Watch: cfg.Watch,
 	}
 	if user != nil {
 		u.User = user
@@ -357,13 +569,42 @@ func Bench(ctx context.Context, cfg Config) (*Result, error) {
 	if s := elapsed.Seconds(); s > 0 {
 		res.RequestsPerSec = float64(res.Requests) / s
 		res.EventsPerSec = float64(res.Events) / s
+		res.OfferedEventsPerSec = float64(res.Requests*int64(cfg.Frames)) / s
 	}
 	if lat.Count() > 0 {
 		res.Latency.P50, _ = lat.Quantile(0.5)
 		res.Latency.P99, _ = lat.Quantile(0.99)
 		res.Latency.Max, _ = lat.Max()
 	}
+	if mon != nil {
+		mon.fill(res, mon.settle(ctx))
+	}
+	res.LoadAvgEnd = loadAvg()
 	return res, ctx.Err()
+}
+
+// refresh generates the bodies again every Refresh until done is closed
+// or ctx ends.
+func (b *bench) refresh(ctx context.Context, done <-chan struct{}) {
+	t := time.NewTicker(b.cfg.Refresh)
+	defer t.Stop()
+	for {
+		select {
+		case now := <-t.C:
+			cfg := b.cfg
+			if cfg.Start.IsZero() {
+				cfg.Start = now.UTC()
+			} else {
+				cfg.Start = cfg.Start.Add(now.Sub(b.began))
+			}
+			bodies := Bodies(cfg)
+			b.bodies.Store(&bodies)
+		case <-done:
+			return
+		case <-ctx.Done():
+			return
+		}
+	}
 }
 
 const maxSamples = 5
@@ -372,8 +613,8 @@ type bench struct {
 	cfg      Config
 	target   string
 	user     *url.Userinfo
-	bodies   [][]byte
-	frameID  string // random prefix of every Logplex-Frame-Id of the run
+	bodies   atomic.Pointer[[][]byte] // generated again every Refresh
+	frameID  string                   // random prefix of every Logplex-Frame-Id of the run
 	msgCount string
 	client   *http.Client
 	began    time.Time
@@ -416,13 +657,17 @@ func (b *bench) client1(ctx context.Context, t *tally) {
 				}
 			}
 		}
+		if time.Since(b.began) >= b.cfg.Duration {
+			return // the timer's goroutine may not have run yet on a busy machine
+		}
 		b.post(ctx, n, t)
 	}
 }
 
 // post sends request n and records its outcome.
 func (b *bench) post(ctx context.Context, n int64, t *tally) {
-	body := b.bodies[n%int64(len(b.bodies))]
+	bodies := *b.bodies.Load()
+	body := bodies[n%int64(len(bodies))]
 	rctx, cancel := context.WithTimeout(ctx, b.cfg.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(rctx, http.MethodPost, b.target, bytes.NewReader(body))
@@ -470,25 +715,28 @@ func (r *Result) writeText(w io.Writer) error {
 	var sb strings.Builder
 	rate := "as fast as answered"
 	if r.Rate > 0 {
-		rate = fmt.Sprintf("at %g bodies/s", r.Rate)
+		rate = fmt.Sprintf("at %g bodies/s (%g events/s)", r.Rate, r.EventRate)
+	}
+	if r.Watch {
+		fmt.Fprintf(&sb, "pulse bench drain --watch: posting nothing for %gs\n", r.Duration)
+		if len(r.LoadAvg) == 3 && len(r.LoadAvgEnd) == 3 {
+			fmt.Fprintf(&sb, "load      %.2f %.2f %.2f at the start, %.2f %.2f %.2f at the end\n",
+				r.LoadAvg[0], r.LoadAvg[1], r.LoadAvg[2], r.LoadAvgEnd[0], r.LoadAvgEnd[1], r.LoadAvgEnd[2])
+		}
+		r.writeMonitor(&sb)
+		_, err := io.WriteString(w, sb.String())
+		return err
 	}
 	fmt.Fprintf(&sb, "pulse bench drain: %d clients posting %d-frame bodies to %s for %gs, %s\n",
 		r.Clients, r.Frames, r.URL, r.Duration, rate)
 	fmt.Fprintf(&sb, "requests  %d in %.2fs, %.1f/s\n", r.Requests, r.Elapsed, r.RequestsPerSec)
-	fmt.Fprintf(&sb, "events    %d, %.1f/s (frames of bodies answered 2xx), %.1f MB/s\n",
-		r.Events, r.EventsPerSec, float64(r.Bytes)/1e6/max(r.Elapsed, 1e-9))
+	fmt.Fprintf(&sb, "events    %d, %.1f/s (frames of bodies answered 2xx), %.1f MB/s; offered %.1f/s\n",
+		r.Events, r.EventsPerSec, float64(r.Bytes)/1e6/max(r.Elapsed, 1e-9), r.OfferedEventsPerSec)
 	sb.WriteString("status   ")
 	if len(r.Status) == 0 {
 		sb.WriteString(" none")
 	}
-	codes := slices.Sorted(func(yield func(int) bool) {
-		for c := range r.Status {
-			if !yield(c) {
-				return
-			}
-		}
-	})
-	for _, c := range codes {
+	for _, c := range slices.Sorted(maps.Keys(r.Status)) {
 		fmt.Fprintf(&sb, " %d: %d", c, r.Status[c])
 	}
 	fmt.Fprintf(&sb, "\nerrors    %d\n", r.Errors)
@@ -496,8 +744,102 @@ func (r *Result) writeText(w io.Writer) error {
 		fmt.Fprintf(&sb, "          %s\n", e)
 	}
 	fmt.Fprintf(&sb, "latency   p50 %s  p99 %s  max %s\n", ms(r.Latency.P50), ms(r.Latency.P99), ms(r.Latency.Max))
+	if len(r.LoadAvg) == 3 && len(r.LoadAvgEnd) == 3 {
+		fmt.Fprintf(&sb, "load      %.2f %.2f %.2f at the start, %.2f %.2f %.2f at the end\n",
+			r.LoadAvg[0], r.LoadAvg[1], r.LoadAvg[2], r.LoadAvgEnd[0], r.LoadAvgEnd[1], r.LoadAvgEnd[2])
+	}
+	r.writeMonitor(&sb)
 	_, err := io.WriteString(w, sb.String())
 	return err
+}
+
+// writeMonitor writes what the probes and samples saw, when there were
+// any.
+func (r *Result) writeMonitor(sb *strings.Builder) {
+	if h := r.Health; h != nil {
+		fmt.Fprintf(sb, "health    %d probes of %s every %s: %s; errors %d; over %s: %d; p50 %s  p99 %s  max %s",
+			h.Probes, h.URL, ms(h.EveryMS), statusText(h.Status), h.Errors, ms(h.SlowMS), h.Slow,
+			ms(h.Latency.P50), ms(h.Latency.P99), ms(h.Latency.Max))
+		if h.QueueMax >= 0 {
+			fmt.Fprintf(sb, "; receiver queue max %d", h.QueueMax)
+		}
+		sb.WriteString("\n")
+		for _, e := range h.ErrorSamples {
+			fmt.Fprintf(sb, "          %s\n", e)
+		}
+	}
+	if rc := r.Receiver; rc != nil && r.Watch {
+		fmt.Fprintf(sb, "receiver  drain.requests %d, drain.accepted %d, drain.dropped %d, dropped frames %d, duplicates %d; events folded %d\n",
+			rc.Requests, rc.Accepted, rc.Dropped, rc.DroppedFrames, rc.Duplicates, rc.Events)
+	} else if rc != nil {
+		fmt.Fprintf(sb, "receiver  drain.accepted %d (%s 2xx here), drain.dropped %d (%s 503s here), dropped frames %d, duplicates %d; events folded %d",
+			rc.Accepted, agree(rc.AcceptedAgree), rc.Dropped, agree(rc.DroppedAgree), rc.DroppedFrames, rc.Duplicates, rc.Events)
+		if rc.Queue > 0 {
+			fmt.Fprintf(sb, " (queue not empty: %d)", rc.Queue)
+		}
+		sb.WriteString("\n")
+	}
+	if p := r.Process; p != nil {
+		fmt.Fprintf(sb, "process   pid %d, %d samples: RSS first %s, last %s, min %s, max %s; from %s at %gs: %+.1f %% at the end, %+.1f %% at most; CPU %.1f s, %.2f cores",
+			p.PID, p.Samples, mb(p.RSSFirstKB), mb(p.RSSLastKB), mb(p.RSSMinKB), mb(p.RSSMaxKB),
+			mb(p.RSSBaseKB), math.Round(p.BaseAtS*10)/10, p.GrowthPct, p.MaxGrowthPct, p.CPU, p.Cores)
+		if p.WaitPerS != nil {
+			fmt.Fprintf(sb, "; waiting for a CPU %.1f s (%.2f threads on average)", *p.Wait, *p.WaitPerS)
+		}
+		sb.WriteString("\n")
+		if p.RSSMedian1KB > 0 {
+			fmt.Fprintf(sb, "          RSS median from %gs, first half %s, second half %s: %+.1f %%\n",
+				math.Round(p.BaseAtS*10)/10, mb(p.RSSMedian1KB), mb(p.RSSMedian2KB), p.MedianGrowthPct)
+		}
+	}
+	if len(r.Samples) > 0 {
+		sb.WriteString("samples   t_s rss_mb cpu_s runq_wait_s queue dropped pulse.dropped/s pulse.events/s\n")
+		for _, s := range r.Samples {
+			fmt.Fprintf(sb, "          %.1f %s %s %s %s %s %s %s\n", s.T, mbOrDash(s.RSSKB), optF(s.CPU, 1), optF(s.Wait, 1),
+				optI(s.Queue), optI(s.Dropped), optF(s.PulseDropped, 0), optF(s.PulseEvents, 0))
+		}
+	}
+}
+
+func agree(ok bool) string {
+	if ok {
+		return "="
+	}
+	return "≠"
+}
+
+func statusText(st map[int]int64) string {
+	if len(st) == 0 {
+		return "no answer"
+	}
+	var parts []string
+	for _, c := range slices.Sorted(maps.Keys(st)) {
+		parts = append(parts, fmt.Sprintf("%d: %d", c, st[c]))
+	}
+	return strings.Join(parts, " ")
+}
+
+func mb(kb int64) string { return fmt.Sprintf("%.1f MB", float64(kb)*1024/1e6) }
+
+func mbOrDash(kb int64) string {
+	if kb == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.1f", float64(kb)*1024/1e6)
+}
+
+func optF(v *float64, prec int) string {
+	if v == nil {
+		return "-"
+	}
+	return strconv.FormatFloat(*v, 'f', prec, 64)
+}
+
+func optI(v *int64) string {
+	if v == nil {
+		return "-"
+	}
+	return strconv.FormatInt(*v, 10)
 }
 
 func ms(v float64) string {

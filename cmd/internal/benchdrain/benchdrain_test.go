@@ -35,6 +35,7 @@ type drain struct {
 	frames int
 
 	requests, answered2xx, frames2xx, frames503 atomic.Int64
+	latest                                      atomic.Int64 // the latest event time seen, Unix ns
 	mu                                          sync.Mutex
 	ids                                         map[string]bool
 	status                                      map[int]int64
@@ -86,9 +87,17 @@ func (d *drain) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	rd := logfmt.NewReader(r.Body, nil)
 	for {
-		_, err := rd.Next()
+		ev, err := rd.Next()
 		if errors.Is(err, io.EOF) {
 			break
+		}
+		if err == nil {
+			for t := ev.Time.UnixNano(); ; {
+				old := d.latest.Load()
+				if t <= old || d.latest.CompareAndSwap(old, t) {
+					break
+				}
+			}
 		}
 		if err != nil {
 			d.problem("frame: %v", err)
@@ -186,13 +195,14 @@ func TestBenchText(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, d.bad)
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	require.Len(t, lines, 6, out)
+	require.Len(t, lines, 7, out)
 	assert.Equal(t, "pulse bench drain: 2 clients posting 10-frame bodies to "+srv.URL+"/logs for 0.1s, as fast as answered", lines[0])
 	assert.Regexp(t, `^requests  \d+ in \d+\.\d\ds, \d+\.\d/s$`, lines[1])
-	assert.Regexp(t, `^events    \d+, \d+\.\d/s \(frames of bodies answered 2xx\), \d+\.\d MB/s$`, lines[2])
+	assert.Regexp(t, `^events    \d+, \d+\.\d/s \(frames of bodies answered 2xx\), \d+\.\d MB/s; offered \d+\.\d/s$`, lines[2])
 	assert.Regexp(t, `^status    204: \d+ 503: \d+$`, lines[3])
 	assert.Equal(t, "errors    0", lines[4])
 	assert.Regexp(t, `^latency   p50 \S+  p99 \S+  max \S+$`, lines[5])
+	assert.Regexp(t, `^load      \d+\.\d\d \d+\.\d\d \d+\.\d\d at the start, \d+\.\d\d \d+\.\d\d \d+\.\d\d at the end$`, lines[6])
 }
 
 func TestBenchAuthAndToken(t *testing.T) {
@@ -226,6 +236,42 @@ func TestBenchRate(t *testing.T) {
 	// most requests 0 to 12.
 	assert.LessOrEqual(t, res.Requests, int64(13))
 	assert.Equal(t, 40.0, res.Rate)
+}
+
+// TestBenchRefresh: the bodies are generated again every Refresh with
+// event times moved on by the time since the start, so a long run does
+// not post late events.
+func TestBenchRefresh(t *testing.T) {
+	start := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	cfg := Config{Clients: 1, Duration: 500 * time.Millisecond, Frames: 1, Bodies: 1, Start: start, Rate: 100}
+	span := func(cfg Config) time.Duration {
+		d := newDrain(t, 1, 0)
+		srv := httptest.NewServer(d)
+		defer srv.Close()
+		cfg.URL = srv.URL + "/logs"
+		res, err := Bench(context.Background(), cfg)
+		require.NoError(t, err)
+		assert.Empty(t, d.bad)
+		assert.Positive(t, res.Events)
+		return time.Unix(0, d.latest.Load()).Sub(start)
+	}
+	cfg.Refresh = time.Hour
+	assert.Less(t, span(cfg), 100*time.Millisecond, "one body, never generated again: its one event time")
+	cfg.Refresh = 50 * time.Millisecond
+	assert.GreaterOrEqual(t, span(cfg), 50*time.Millisecond, "the bodies were generated again after 50 ms or later")
+}
+
+// TestBenchEventRate: --event-rate sets the rate in bodies/s.
+func TestBenchEventRate(t *testing.T) {
+	d := newDrain(t, 4, 0)
+	srv := httptest.NewServer(d)
+	defer srv.Close()
+	res, err := Bench(context.Background(), Config{URL: srv.URL + "/logs", Clients: 2, Duration: 300 * time.Millisecond, Frames: 4, EventRate: 160})
+	require.NoError(t, err)
+	assert.Equal(t, 40.0, res.Rate)
+	assert.Equal(t, 160.0, res.EventRate)
+	// Request i starts at i/40 s or later, and none after 300 ms.
+	assert.LessOrEqual(t, res.Requests, int64(13))
 }
 
 func TestBenchErrors(t *testing.T) {
@@ -363,6 +409,24 @@ func TestRunErrors(t *testing.T) {
 		{name: "gen-rate NaN", args: []string{"--gen-rate", "NaN"}, msg: "benchdrain: --gen-rate NaN must be between 0 and 1e+09"},
 		{name: "timeout", args: []string{"--timeout", "-1s"}, msg: "benchdrain: --timeout -1s must be positive"},
 		{name: "start", args: []string{"--start", "yesterday"}, msg: `benchdrain: --start "yesterday" is not an RFC 3339 time`},
+		{name: "event-rate", args: []string{"--event-rate", "-1"}, msg: "benchdrain: --event-rate -1 must be 0 or a positive number"},
+		{name: "rate and event-rate", args: []string{"--rate", "10", "--event-rate", "500"}, msg: "benchdrain: --rate 10 and --event-rate 500 disagree; give one"},
+		{name: "refresh", args: []string{"--refresh", "-1s"}, msg: "benchdrain: --refresh -1s must be positive"},
+		{name: "health url", args: []string{"--health", "ftp://x/healthz"}, msg: `benchdrain: --health "ftp://x/healthz" must be an http or https URL`},
+		{name: "health url with a password", args: []string{"--health", "http://u:s3cret@host:bad/healthz"}, msg: `benchdrain: --health: invalid port ":bad" after host`},
+		{name: "stats url", args: []string{"--stats", "localhost:5000"}, msg: `benchdrain: --stats "localhost:5000" must be an http or https URL`},
+		{name: "health-every", args: []string{"--health-every", "-1ms"}, msg: "benchdrain: --health-every -1ms must be positive"},
+		{name: "health-slow", args: []string{"--health-slow", "-1ms"}, msg: "benchdrain: --health-slow -1ms must be positive"},
+		{name: "settle", args: []string{"--settle", "-1s"}, msg: "benchdrain: --settle -1s must be positive"},
+		{name: "pid", args: []string{"--pid", "-2"}, msg: "benchdrain: --pid -2 must be a process id"},
+		{name: "pid gone", args: []string{"--pid", "1073741824"}, msg: "benchdrain: --pid 1073741824: open /proc/1073741824/status: no such file or directory"},
+		{name: "sample-every", args: []string{"--sample-every", "-1s"}, msg: "benchdrain: --sample-every -1s must be positive"},
+		{name: "sample-warmup", args: []string{"--sample-warmup", "-1s"}, msg: "benchdrain: --sample-warmup -1s must not be negative"},
+		{name: "search-precision", args: []string{"--search", "--search-precision", "-1"}, msg: "benchdrain: --search-precision -1 must be above 0 and at most 10"},
+		{name: "search-steps", args: []string{"--search", "--search-steps", "-1"}, msg: "benchdrain: --search-steps -1 must be between 1 and 1000"},
+		{name: "search-pause", args: []string{"--search", "--search-pause", "-1s"}, msg: "benchdrain: --search-pause -1s must not be negative"},
+		{name: "search-min-offered", args: []string{"--search", "--search-min-offered", "1.5"}, msg: "benchdrain: --search-min-offered 1.5 must be above 0 and at most 1"},
+		{name: "watch alone", args: []string{"--watch"}, msg: "benchdrain: --watch needs --health, --pid or --stats"},
 		{name: "argument", args: []string{"extra"}, msg: `benchdrain: unexpected argument "extra"`},
 		{name: "unknown flag", args: []string{"--nope"}, msg: "flag provided but not defined: -nope"},
 	}

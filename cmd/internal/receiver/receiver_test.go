@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -609,4 +610,37 @@ func (b *downBus) PublishBatch(ctx context.Context, shard int, data []byte) erro
 		return fmt.Errorf("test bus: down")
 	}
 	return b.Bus.PublishBatch(ctx, shard, data)
+}
+
+// TestWorkerYields: a worker with jobs waiting lets the process's other
+// goroutines run after each job, rather than only when the scheduler
+// preempts it (every 10 ms): with one P, a goroutine waiting for its turn
+// runs after the worker's first job, not after the queue is empty.
+func TestWorkerYields(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	const jobs = 200
+	r, err := New(Config{Defs: def.Heroku(), Workers: 1, Flush: time.Hour}, newMemory(t), nil)
+	require.NoError(t, err)
+	start := time.Now().Add(-time.Second)
+	for i := range jobs {
+		require.Equal(t, http.StatusNoContent, post(r, drainBody(uint64(i+1), start, 1), "1"))
+	}
+	seen := make(chan int64, 1)
+	go func() {
+		// Wait for the worker to start; each Gosched puts this goroutine
+		// behind the others that can run.
+		for r.events.Load() == 0 {
+			runtime.Gosched()
+		}
+		seen <- r.events.Load()
+	}()
+	stop := run(t, r)
+	var got int64
+	select {
+	case got = <-seen:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the waiting goroutine never ran")
+	}
+	require.NoError(t, stop())
+	assert.LessOrEqual(t, got, int64(3), "events folded when another goroutine got its turn (of %d jobs of one event)", jobs)
 }

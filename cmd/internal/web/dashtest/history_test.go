@@ -338,3 +338,44 @@ func TestDashboardPerformance(t *testing.T) {
 	b.screenshot("dashboard-150.png")
 	assert.Empty(t, b.errors(), "console errors")
 }
+
+// While the receivers drop input (pulse.dropped, pulse.publish.dropped
+// above 0), a banner above every group says so and links to the tile;
+// it goes when the drops stop.
+func TestDashboardDrops(t *testing.T) {
+	t.Parallel()
+	s := newServer(t, []def.Def{{Name: "a", Kind: def.KindRate, Per: time.Second, Label: "A/s", Group: "g"}})
+	start := time.Now().Add(-time.Minute).Truncate(time.Second)
+	sec := 0
+	add := func(dropped, cuts float64) {
+		sec++
+		s.add(start.Add(time.Duration(sec)*time.Second), map[string]stat.Value{
+			"a": stat.Number(1), "pulse.dropped": stat.Number(dropped), "pulse.publish.dropped": stat.Number(cuts),
+		})
+	}
+	b := newBrowser(t, 1000, 700)
+	add(0, 0)
+	b.navigate(s.url + "/")
+	b.waitJS(`document.querySelector('.tile[data-name="pulse.dropped"]')`, 5*time.Second, "the pulse.dropped tile")
+	assert.True(t, eval[bool](b, `document.getElementById('drops').hidden`), "no banner without drops")
+
+	add(146000, 0)
+	b.waitJS(`!document.getElementById('drops').hidden`, 5*time.Second, "the drops banner")
+	assert.Equal(t, "Dropping input: 146k events/s dropped (a receiver's queue was full) over the last 10 s; the figures below leave it out",
+		eval[string](b, `document.getElementById('drops').textContent`))
+	assert.Equal(t, "#stat=pulse.dropped", eval[string](b, `document.querySelector('#drops a').getAttribute('href')`))
+	top := eval[[]float64](b, `(() => { const r = document.getElementById('drops').getBoundingClientRect(), g = document.querySelector('.group').getBoundingClientRect(); return [r.top, r.bottom, g.top]; })()`)
+	assert.Less(t, top[0], 100.0, "at the top of the window")
+	assert.LessOrEqual(t, top[1], top[2], "above the first group")
+	b.screenshot("dashboard-drops.png")
+
+	add(0, 2)
+	b.waitJS(`document.getElementById('drops').textContent.includes('cuts')`, 5*time.Second, "the cuts")
+	assert.Equal(t, "Dropping input: 2 cuts/s not published over the last 10 s; the figures below leave it out",
+		eval[string](b, `document.getElementById('drops').textContent`))
+	assert.Equal(t, "#stat=pulse.publish.dropped", eval[string](b, `document.querySelector('#drops a').getAttribute('href')`))
+
+	add(0, 0)
+	b.waitJS(`document.getElementById('drops').hidden`, 5*time.Second, "the banner gone")
+	assert.Empty(t, b.errors(), "console errors")
+}

@@ -32,6 +32,7 @@
   const main = $('groups');
   const statusEl = $('status');
   const staleEl = $('stale');
+  const dropsEl = $('drops');
   const tip = $('tip');
   const viewNav = $('view');
   const viewName = $('viewname');
@@ -217,7 +218,7 @@
     state.latestNames = new Set(names);
     state.structure = true;
     if (state.snapshots % 10 === 0) trim();
-    checkStale();
+    checkStale(); // and checkDrops
     for (const tile of tiles.values()) tile.dirty = true;
     schedule();
   }
@@ -315,6 +316,7 @@
     state.latest = latest;
     state.latestNames = new Set(Object.keys(latest));
     state.structure = true;
+    checkDrops();
     schedule();
   }
 
@@ -758,9 +760,38 @@
     setText(staleEl, msg);
     if (staleEl.hidden === stale) staleEl.hidden = !stale;
     document.body.classList.toggle('stale', stale);
+    checkDrops();
   }
 
   setInterval(checkStale, 1000);
+
+  // checkDrops shows a banner above every group while the receivers drop
+  // input (pulse.dropped: events refused or dropped because a queue was
+  // full) or cuts (pulse.publish.dropped), both rates over the last 10 s:
+  // the figures on the page leave that input out, and the tiles that say
+  // so are at the bottom of the page. Under the stale banner it is not
+  // shown: the drops it would report are as old as the data.
+  function checkDrops() {
+    const l = state.latest || {};
+    const rate = (name) => (Object.prototype.hasOwnProperty.call(l, name) && typeof l[name] === 'number' && l[name] > 0 ? l[name] : 0);
+    const events = rate('pulse.dropped');
+    const cuts = rate('pulse.publish.dropped');
+    const parts = [];
+    if (events > 0) parts.push(F.num(events) + ' events/s dropped (a receiver\'s queue was full)');
+    if (cuts > 0) parts.push(F.num(cuts) + ' cuts/s not published');
+    const on = parts.length > 0 && !document.body.classList.contains('stale');
+    if (on) {
+      const msg = 'Dropping input: ' + parts.join(', ') + ' over the last 10 s; the figures below leave it out';
+      if (dropsEl.pulseText !== msg) {
+        dropsEl.pulseText = msg;
+        const a = el('a');
+        a.setAttribute('href', hashFor('stat', events > 0 || cuts === 0 ? 'pulse.dropped' : 'pulse.publish.dropped'));
+        a.textContent = msg;
+        dropsEl.replaceChildren(a);
+      }
+    }
+    if (dropsEl.hidden === on) dropsEl.hidden = !on;
+  }
 
   // The borders of the tiles at crit blink, unless the user asked for
   // less motion.
