@@ -21,6 +21,7 @@ import (
 	"github.com/pulsehq/pulse/cmd/internal/bus"
 	recv "github.com/pulsehq/pulse/cmd/internal/receiver"
 	"github.com/pulsehq/pulse/cmd/internal/redistest"
+	"github.com/pulsehq/pulse/cmd/internal/runtest"
 	"github.com/pulsehq/pulse/cmd/internal/selfstat"
 	"github.com/pulsehq/pulse/fragment"
 	"github.com/pulsehq/pulse/logfmt"
@@ -508,25 +509,7 @@ func newMerger(t *testing.T, b bus.Bus, shard, shards int) *Merger {
 // returns its error. Cleanup stops it too.
 func run(t *testing.T, m *Merger) (stop func() error) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- m.Run(ctx) }()
-	var stopped atomic.Bool
-	var result error
-	stop = func() error {
-		if stopped.Swap(true) {
-			return result
-		}
-		cancel()
-		select {
-		case result = <-done:
-		case <-time.After(10 * time.Second):
-			result = errors.New("Run did not return within 10 s of cancel")
-		}
-		return result
-	}
-	t.Cleanup(func() { stop() })
-	return stop
+	return runtest.Start(t, m.Run)
 }
 
 // receiver is a receiver's set and sender, folding events by hand.

@@ -1,46 +1,19 @@
 package otlp
 
 import (
-	"go/ast"
-	"go/parser"
-	"go/token"
 	"reflect"
 	"strings"
 	"testing"
-	"unicode"
 
+	"github.com/pulsehq/pulse/cmd/internal/counters/counterstest"
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
 
 // TestStatsFieldOrder checks that the counter constants in stats.go run in
 // the order of StatsSnapshot's fields and are named after them, which
 // Snapshot relies on.
 func TestStatsFieldOrder(t *testing.T) {
-	f, err := parser.ParseFile(token.NewFileSet(), "stats.go", nil, 0)
-	require.NoError(t, err)
-	var consts []string
-	ast.Inspect(f, func(n ast.Node) bool {
-		if d, ok := n.(*ast.GenDecl); ok && d.Tok == token.CONST {
-			for _, s := range d.Specs {
-				for _, name := range s.(*ast.ValueSpec).Names {
-					consts = append(consts, name.Name)
-				}
-			}
-		}
-		return true
-	})
-	require.NotEmpty(t, consts)
-	require.Equal(t, "numCounters", consts[len(consts)-1])
-	consts = consts[:len(consts)-1]
-	typ := reflect.TypeFor[StatsSnapshot]()
-	require.Equal(t, typ.NumField(), len(consts))
-	require.EqualValues(t, numCounters, len(consts))
-	for i, c := range consts {
-		field := typ.Field(i).Name
-		want := string(unicode.ToLower(rune(field[0]))) + field[1:]
-		assert.Equal(t, want, c, "constant %d", i)
-	}
+	counterstest.FieldOrder(t, "stats.go", reflect.TypeFor[StatsSnapshot](), int(numCounters))
 }
 
 func TestStatsSnapshot(t *testing.T) {

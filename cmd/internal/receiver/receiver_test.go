@@ -20,6 +20,7 @@ import (
 
 	"github.com/pulsehq/pulse/cmd/internal/bus"
 	"github.com/pulsehq/pulse/cmd/internal/input"
+	"github.com/pulsehq/pulse/cmd/internal/runtest"
 	"github.com/pulsehq/pulse/cmd/internal/selfstat"
 	"github.com/pulsehq/pulse/fragment"
 	"github.com/pulsehq/pulse/logfmt"
@@ -454,25 +455,7 @@ func newMemory(t *testing.T) *bus.Memory {
 // returns its error. Cleanup stops it too.
 func run(t *testing.T, r *Receiver) (stop func() error) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- r.Run(ctx) }()
-	var stopped atomic.Bool
-	var result error
-	stop = func() error {
-		if stopped.Swap(true) {
-			return result
-		}
-		cancel()
-		select {
-		case result = <-done:
-		case <-time.After(10 * time.Second):
-			result = errors.New("Run did not return within 10 s of cancel")
-		}
-		return result
-	}
-	t.Cleanup(func() { stop() })
-	return stop
+	return runtest.Start(t, r.Run)
 }
 
 // drainBody returns n generated drain frames starting at start.
